@@ -1,0 +1,16 @@
+/**
+ * A Kafka record as the source hands it to the pipeline: bytes untouched, so that a record that
+ * cannot be processed can be dead-lettered exactly as it arrived.
+ */
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; kept as decimal strings as kafkajs gives them. */
+  offset: string;
+  key: Buffer | null;
+  /** null is a tombstone. */
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | undefined>;
+  /** Broker/producer timestamp in epoch milliseconds, as a decimal string (kafkajs). */
+  timestamp: string;
+}

@@ -1,0 +1,32 @@
+/**
+ * The small ports through which I/O enters the pipeline. Each has one real adapter (src/adapters/)
+ * and one fake (test/support/). Only the composition root chooses.
+ */
+import type { NotifierError } from '../domain/errors.ts';
+import type { SlackPayload } from '../domain/message.ts';
+import type { SourceRecord } from '../domain/record.ts';
+
+/** Time, so that pure stages and schedulers never read the wall clock themselves. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * A chat destination (Slack's chat.postMessage). Throws NotifierError with a SLACK_* code:
+ * SLACK_RATE_LIMITED carries details.retryAfterMs; SLACK_PERMANENT / SLACK_AUTH carry details.slackError.
+ */
+export interface ChatDestination {
+  post(channel: string, payload: SlackPayload): Promise<{ ts: string }>;
+}
+
+/** Where records (or single messages) that can never succeed go, with the reason. */
+export interface DeadLetterSink {
+  send(record: SourceRecord, error: NotifierError, extra?: { channel?: string }): Promise<void>;
+}
+
+/** Confluent wire-format decoding (magic byte 0 + 4-byte schema id) through a schema registry. */
+export interface SchemaRegistryPort {
+  decode(buffer: Buffer): Promise<unknown>;
+}
