@@ -30,3 +30,24 @@ export interface DeadLetterSink {
 export interface SchemaRegistryPort {
   decode(buffer: Buffer): Promise<unknown>;
 }
+
+/** What the service counts; the prom-client adapter exposes it on /metrics, tests use noopMetrics. */
+export interface Metrics {
+  recordOutcome(outcome: 'notify' | 'dropped' | 'dead-letter', reason: string): void;
+  /** Debezium's source timestamp -> Slack's ok, in seconds. */
+  observeEndToEndLatency(seconds: number): void;
+  /** result: 'ok' or the Slack error / failure class (e.g. 'ratelimited', 'http_503', 'channel_not_found'). */
+  slackCall(result: string): void;
+  rateLimited(channel: string): void;
+  setQueueDepth(channel: string, depth: number): void;
+  setConsumerLag(topic: string, partition: number, lag: number): void;
+}
+
+export const noopMetrics: Metrics = {
+  recordOutcome: () => {},
+  observeEndToEndLatency: () => {},
+  slackCall: () => {},
+  rateLimited: () => {},
+  setQueueDepth: () => {},
+  setConsumerLag: () => {},
+};
