@@ -51,3 +51,24 @@ export const noopMetrics: Metrics = {
   setQueueDepth: () => {},
   setConsumerLag: () => {},
 };
+
+/**
+ * Structured logging (pino-compatible: a pino Logger satisfies this). The first argument holds the
+ * fields, the second the message. Adapters redact secrets (src/adapters/logger.ts); callers still never
+ * pass a token in.
+ */
+export interface Logger {
+  debug(fields: Record<string, unknown>, msg?: string): void;
+  info(fields: Record<string, unknown>, msg?: string): void;
+  warn(fields: Record<string, unknown>, msg?: string): void;
+  error(fields: Record<string, unknown>, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export const noopLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => noopLogger,
+};
