@@ -1,0 +1,193 @@
+/**
+ * Which offsets may be committed. Pure: no I/O, no clock.
+ *
+ * Records of one partition are taken in offset order but finish out of order (a record routed to a
+ * slow channel finishes after a later record routed to a fast one, or one that was dropped). Kafka keeps
+ * one committed position per partition, meaning "everything before this is done", so the position may
+ * only move past a contiguous run of finished records: a record finished while an earlier one is still
+ * pending is held back until the earlier one finishes. The committed value is the next offset to read,
+ * `offset + 1` (https://kafka.apache.org/documentation/#consumerconfigs: committed offsets are positions).
+ *
+ * Contiguous means "in the order the records were taken", not "numerically consecutive": offsets of a
+ * partition may have gaps (compaction, transaction markers).
+ *
+ * Offsets are 64-bit; they are kept as bigint inside and handed out as decimal strings like kafkajs's.
+ */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface CommitOffset extends TopicPartition {
+  /** The next offset to read: last finished offset + 1. */
+  offset: string;
+}
+
+/** Proof that a record was taken; finishing it needs the ticket, so work from a revoked assignment is ignored. */
+export interface Ticket extends TopicPartition {
+  readonly offset: string;
+}
+
+export interface CommitTracker {
+  /** Records that the record at `offset` is being processed. Offsets must increase per partition. */
+  take(record: TopicPartition & { offset: string }): Ticket;
+  /** Whether `offset` was already taken in the current assignment (Kafka redelivers from the committed offset after a rejoin). */
+  hasTaken(record: TopicPartition & { offset: string }): boolean;
+  /** The record is finished: delivered everywhere, filtered out, or dead-lettered. A ticket of a revoked partition is ignored. */
+  finish(ticket: Ticket): void;
+  /** For each partition whose finished run moved past its last commit: the offset to commit. */
+  committable(): CommitOffset[];
+  /** The broker accepted these; never moves a partition's committed position backwards. */
+  markCommitted(offsets: readonly CommitOffset[]): void;
+  /** Forgets a partition (revoked): its pending work no longer counts and will not be committed. */
+  revoke(tp: TopicPartition): void;
+  /** Records taken and not yet finished, for one partition or all. */
+  pendingCount(tp?: TopicPartition): number;
+  /** Partitions the tracker holds state for. */
+  partitions(): TopicPartition[];
+  /** The committed position (or, before the first commit, the first offset taken), for lag. */
+  position(tp: TopicPartition): string | undefined;
+}
+
+interface Entry {
+  offset: bigint;
+  done: boolean;
+  state: PartitionState;
+}
+
+interface PartitionState {
+  tp: TopicPartition;
+  /** Taken, in offset order; finished entries at the head are shifted off as the run advances. */
+  queue: Entry[];
+  head: number;
+  /** Taken and not finished. */
+  pending: number;
+  lastTaken: bigint | undefined;
+  /** Last offset of the contiguous finished run. */
+  finishedThrough: bigint | undefined;
+  /** Committed position (next offset to read) as acknowledged by the broker. */
+  committed: bigint | undefined;
+  firstTaken: bigint | undefined;
+}
+
+const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+
+export function createCommitTracker(): CommitTracker {
+  const states = new Map<string, PartitionState>();
+  const entries = new WeakMap<Ticket, Entry>();
+
+  const stateFor = (tp: TopicPartition): PartitionState => {
+    const key = keyOf(tp);
+    let state = states.get(key);
+    if (state === undefined) {
+      state = {
+        tp: { topic: tp.topic, partition: tp.partition },
+        queue: [],
+        head: 0,
+        pending: 0,
+        lastTaken: undefined,
+        finishedThrough: undefined,
+        committed: undefined,
+        firstTaken: undefined,
+      };
+      states.set(key, state);
+    }
+    return state;
+  };
+
+  const advance = (state: PartitionState): void => {
+    while (state.head < state.queue.length) {
+      const entry = state.queue[state.head];
+      if (entry === undefined || !entry.done) break;
+      state.finishedThrough = entry.offset;
+      state.head += 1;
+    }
+    // Compact now and then so the array does not grow with the partition's history.
+    if (state.head > 1024 && state.head * 2 > state.queue.length) {
+      state.queue = state.queue.slice(state.head);
+      state.head = 0;
+    }
+  };
+
+  return {
+    take(record) {
+      const state = stateFor(record);
+      const offset = BigInt(record.offset);
+      if (state.lastTaken !== undefined && offset <= state.lastTaken) {
+        throw new RangeError(
+          `offset ${record.offset} of ${record.topic}[${record.partition}] taken after ${state.lastTaken}`,
+        );
+      }
+      const entry: Entry = { offset, done: false, state };
+      state.queue.push(entry);
+      state.pending += 1;
+      state.lastTaken = offset;
+      state.firstTaken ??= offset;
+      const ticket: Ticket = { topic: record.topic, partition: record.partition, offset: record.offset };
+      entries.set(ticket, entry);
+      return ticket;
+    },
+
+    hasTaken(record) {
+      const state = states.get(keyOf(record));
+      return state?.lastTaken !== undefined && BigInt(record.offset) <= state.lastTaken;
+    },
+
+    finish(ticket) {
+      const entry = entries.get(ticket);
+      if (entry === undefined || entry.done) return;
+      entry.done = true;
+      // A ticket from before a revocation points at a state that is no longer current: ignore it.
+      if (states.get(keyOf(entry.state.tp)) !== entry.state) return;
+      entry.state.pending -= 1;
+      advance(entry.state);
+    },
+
+    committable() {
+      const out: CommitOffset[] = [];
+      for (const state of states.values()) {
+        if (state.finishedThrough === undefined) continue;
+        const next = state.finishedThrough + 1n;
+        if (state.committed === undefined || next > state.committed) {
+          out.push({ topic: state.tp.topic, partition: state.tp.partition, offset: next.toString() });
+        }
+      }
+      return out;
+    },
+
+    markCommitted(offsets) {
+      for (const o of offsets) {
+        const state = states.get(keyOf(o));
+        if (state === undefined) continue;
+        const value = BigInt(o.offset);
+        if (state.committed === undefined || value > state.committed) state.committed = value;
+      }
+    },
+
+    revoke(tp) {
+      states.delete(keyOf(tp));
+    },
+
+    pendingCount(tp) {
+      const count = (s: PartitionState): number => s.pending;
+      if (tp !== undefined) {
+        const state = states.get(keyOf(tp));
+        return state === undefined ? 0 : count(state);
+      }
+      let total = 0;
+      for (const state of states.values()) total += count(state);
+      return total;
+    },
+
+    partitions() {
+      return [...states.values()].map((s) => ({ topic: s.tp.topic, partition: s.tp.partition }));
+    },
+
+    position(tp) {
+      const state = states.get(keyOf(tp));
+      const value = state?.committed ?? state?.firstTaken;
+      return value?.toString();
+    },
+  };
+}
