@@ -1,0 +1,489 @@
+#!/usr/bin/env bash
+# The real stack without Docker: a private PostgreSQL cluster (wal_level=logical), a single-node
+# KRaft Kafka broker and a distributed Kafka Connect worker running the Debezium Postgres connector.
+#
+#   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
+#   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
+#   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
+#   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | setup (last lines, or follow)
+#   scripts/stack.sh reset         down, then delete the state directory (downloads are kept)
+#
+# One stack per machine: state lives outside the repository so every clone shares it.
+#   LISTING_NOTIFIER_STACK_DIR  state (data, pids, logs)  default ~/.local/state/listing-notifier
+#   LISTING_NOTIFIER_CACHE      resolved jars and plugin  default ~/.cache/listing-notifier
+#   LISTING_NOTIFIER_M2_REPO    optional Maven local repository (default: Maven's own ~/.m2)
+#   MONOLITH_DB_PASSWORD        the debezium role's password   default debezium (local development)
+# Versions and ports: scripts/stack/versions.env. Debezium's database-side settings: debezium/README.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_FILES="$ROOT/scripts/stack"
+# shellcheck source=stack/versions.env
+source "$STACK_FILES/versions.env"
+
+STATE="${LISTING_NOTIFIER_STACK_DIR:-$HOME/.local/state/listing-notifier}"
+CACHE="${LISTING_NOTIFIER_CACHE:-$HOME/.cache/listing-notifier}"
+LOGS="$STATE/logs"
+RUN="$STATE/run"
+PGDATA="$STATE/pg"
+KAFKA_DATA="$STATE/kafka/data"
+KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
+PLUGIN_PATH="$CACHE/debezium-$DEBEZIUM_VERSION/plugins"
+CONNECTOR_FILE="$ROOT/debezium/connector.json"
+CONNECTOR_NAME="$(sed -n 's/^  "name": "\(.*\)",$/\1/p' "$CONNECTOR_FILE")"
+CONNECT_URL="http://127.0.0.1:$CONNECT_PORT"
+PG_SUPERUSER_PASSWORD=postgres
+export MONOLITH_DB_PASSWORD="${MONOLITH_DB_PASSWORD:-debezium}"
+
+say() { printf '[stack] %s\n' "$*"; }
+die() {
+  printf '[stack] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+now() { printf '%s' "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# Wait until "$@" succeeds, at most $1 seconds; $2 names what we wait for.
+wait_for() {
+  local seconds="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      return 1
+    fi
+    sleep 0.5
+  done
+  say "$what: ready"
+}
+
+# ---------------------------------------------------------------------------------------- checks
+
+require_tools() {
+  command -v java >/dev/null || die "java not found: install a JDK >= 17 (Debian: apt-get install openjdk-17-jdk-headless)"
+  local jv
+  jv="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  [[ "$jv" =~ ^[0-9]+$ ]] && ((jv >= 17)) || die "java $jv found, Kafka $KAFKA_VERSION needs java >= 17"
+  command -v mvn >/dev/null || die "mvn not found: install Maven (Debian: apt-get install maven); it resolves Kafka and Debezium from Maven Central"
+  command -v curl >/dev/null || die "curl not found (apt-get install curl)"
+  command -v jq >/dev/null || die "jq not found (apt-get install jq)"
+  PG_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
+  if [[ ! -x "$PG_BIN/initdb" ]]; then
+    PG_BIN="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
+  fi
+  [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/pg_ctl" ]] ||
+    die "PostgreSQL server binaries not found (apt-get install postgresql-$POSTGRES_MAJOR)"
+  command -v psql >/dev/null || die "psql not found (apt-get install postgresql-client)"
+}
+
+# The pid listening on 127.0.0.1:$1, or nothing.
+port_pid() {
+  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -n1
+}
+port_busy() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+
+# Fails when the port is taken by anything but pid $2 (our process).
+require_port_free_or_ours() {
+  local port="$1" ours="${2:-}" name="$3" pid
+  port_busy "$port" || return 0
+  pid="$(port_pid "$port")"
+  if [[ -n "$ours" && "$pid" == "$ours" ]]; then
+    return 0
+  fi
+  die "port $port (for $name) is taken by another process (pid ${pid:-unknown}: $(ps -o args= -p "${pid:-0}" 2>/dev/null | cut -c1-100)); stop it or free the port"
+}
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+read_pid() { [[ -f "$1" ]] && head -n1 "$1" || true; }
+
+# ------------------------------------------------------------------------------------- artifacts
+
+mvn_q() {
+  local args=(-q -B)
+  if [[ -n "${LISTING_NOTIFIER_M2_REPO:-}" ]]; then
+    args+=("-Dmaven.repo.local=$LISTING_NOTIFIER_M2_REPO")
+  fi
+  mvn "${args[@]}" "$@"
+}
+
+resolve_artifacts() {
+  local plugin="org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION"
+  if [[ ! -f "$KAFKA_LIBS/.complete" ]]; then
+    say "resolving Kafka $KAFKA_VERSION (broker + Connect) from Maven Central into $KAFKA_LIBS"
+    rm -rf "$KAFKA_LIBS" && mkdir -p "$KAFKA_LIBS"
+    if ! mvn_q -f "$STACK_FILES/kafka-pom.xml" "$plugin:copy-dependencies" -DincludeScope=runtime \
+      -Dkafka.version="$KAFKA_VERSION" -Dslf4j.version="$SLF4J_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
+      -DoutputDirectory="$KAFKA_LIBS" >"$LOGS/mvn-kafka.log" 2>&1; then
+      tail -n 20 "$LOGS/mvn-kafka.log" >&2
+      die "could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION / connect-runtime from Maven Central (is it reachable? full log: $LOGS/mvn-kafka.log)"
+    fi
+    touch "$KAFKA_LIBS/.complete"
+  fi
+  if [[ ! -f "$PLUGIN_PATH/.complete" ]]; then
+    local coords="io.debezium:debezium-connector-postgres:$DEBEZIUM_VERSION:tar.gz:plugin" tmp
+    say "resolving $coords from Maven Central"
+    tmp="$(mktemp -d)"
+    if ! mvn_q -f "$STACK_FILES/kafka-pom.xml" "$plugin:copy" -Dartifact="$coords" -DoutputDirectory="$tmp" \
+      >"$LOGS/mvn-debezium.log" 2>&1; then
+      tail -n 20 "$LOGS/mvn-debezium.log" >&2
+      rm -rf "$tmp"
+      die "could not resolve $coords from Maven Central (is it reachable? full log: $LOGS/mvn-debezium.log)"
+    fi
+    rm -rf "$PLUGIN_PATH" && mkdir -p "$PLUGIN_PATH"
+    tar -xzf "$tmp"/*.tar.gz -C "$PLUGIN_PATH"
+    rm -rf "$tmp"
+    touch "$PLUGIN_PATH/.complete"
+  fi
+}
+
+# -------------------------------------------------------------------------------------- postgres
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres OS user.
+as_pg() {
+  if ((EUID == 0)); then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+psql_su() {
+  PGPASSWORD="$PG_SUPERUSER_PASSWORD" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$@"
+}
+pg_running() { [[ -f "$PGDATA/postmaster.pid" ]] && as_pg "$PG_BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; }
+pg_pid() { read_pid "$PGDATA/postmaster.pid"; }
+pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT"; }
+
+# The postgres user must be able to reach a data directory below $HOME (root's home is 0700):
+# grant it search (x) permission only, with an ACL when setfacl exists, else o+x.
+grant_pg_traverse() {
+  ((EUID == 0)) || return 0
+  local dir="$STATE"
+  local dirs=()
+  while [[ "$dir" != "/" ]]; do
+    dirs=("$dir" "${dirs[@]}")
+    dir="$(dirname "$dir")"
+  done
+  for dir in "${dirs[@]}"; do
+    if ! runuser -u postgres -- test -x "$dir"; then
+      if command -v setfacl >/dev/null; then
+        setfacl -m u:postgres:x "$dir"
+        say "granted the postgres user search permission on $dir (ACL u:postgres:x)"
+      else
+        chmod o+x "$dir"
+        say "granted search permission (o+x, no listing) on $dir so the postgres user can reach its data"
+      fi
+    fi
+  done
+}
+
+pg_up() {
+  if pg_running; then
+    require_port_free_or_ours "$POSTGRES_PORT" "$(pg_pid)" PostgreSQL
+    say "postgres: already running (pid $(pg_pid), port $POSTGRES_PORT)"
+  else
+    require_port_free_or_ours "$POSTGRES_PORT" "" PostgreSQL
+    grant_pg_traverse
+    if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
+      say "postgres: initdb $PGDATA"
+      mkdir -p "$PGDATA"
+      ((EUID == 0)) && chown postgres: "$PGDATA"
+      chmod 700 "$PGDATA"
+      local pwfile
+      pwfile="$(mktemp)"
+      printf '%s\n' "$PG_SUPERUSER_PASSWORD" >"$pwfile"
+      ((EUID == 0)) && chown postgres: "$pwfile"
+      as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --pwfile="$pwfile" --auth-local=peer \
+        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log" 2>&1 ||
+        {
+          rm -f "$pwfile"
+          cat "$LOGS/initdb.log" >&2
+          die "initdb failed"
+        }
+      rm -f "$pwfile"
+      cat >>"$PGDATA/postgresql.conf" <<EOF
+
+# listing-notifier stack (scripts/stack.sh): private cluster on loopback, logical decoding for Debezium.
+listen_addresses = '127.0.0.1'
+port = $POSTGRES_PORT
+unix_socket_directories = ''
+wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 10
+shared_buffers = 64MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+    fi
+    touch "$LOGS/postgres.log"
+    ((EUID == 0)) && chown postgres: "$LOGS/postgres.log"
+    say "postgres: starting on 127.0.0.1:$POSTGRES_PORT"
+    as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 >/dev/null ||
+      {
+        tail -n 20 "$LOGS/postgres.log" >&2
+        die "PostgreSQL did not start (log: $LOGS/postgres.log)"
+      }
+  fi
+  wait_for 60 "postgres" pg_ready || die "PostgreSQL does not accept connections on $POSTGRES_PORT"
+  local wal
+  wal="$(psql_su -d postgres -tAc 'SHOW wal_level')"
+  [[ "$wal" == "logical" ]] ||
+    die "PostgreSQL on $POSTGRES_PORT has wal_level=$wal; Debezium needs wal_level=logical (set it in $PGDATA/postgresql.conf and restart)"
+
+  if [[ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'monolith'")" != "1" ]]; then
+    psql_su -d postgres -c 'CREATE DATABASE monolith'
+  fi
+  if [[ "$(psql_su -d monolith -tAc "SELECT to_regclass('public.listings') IS NOT NULL")" != "t" ]]; then
+    local t0
+    t0="$(now)"
+    psql_su -d monolith -f "$ROOT/debezium/schema.sql" -f "$ROOT/debezium/seed.sql" >/dev/null
+    say "postgres: loaded debezium/schema.sql + seed.sql ($(psql_su -d monolith -tAc 'SELECT count(*) FROM listings') listings, $(since "$t0"))"
+  fi
+  psql_su -d monolith -v debezium_password="$MONOLITH_DB_PASSWORD" -f "$ROOT/debezium/replication.sql" >/dev/null
+}
+
+# ----------------------------------------------------------------------------------------- kafka
+
+JAVA_COMMON=(-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+  "-Dlog4j2.configurationFile=$STACK_FILES/log4j2.properties")
+
+render() { # template output
+  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#@KAFKA_DATA@#$KAFKA_DATA#g" -e "s#@CONNECT_PORT@#$CONNECT_PORT#g" \
+    -e "s#@PLUGIN_PATH@#$PLUGIN_PATH#g" "$1" >"$2"
+}
+
+kafka_ready() { grep -q 'Kafka Server started' "$LOGS/kafka.log" && port_busy "$KAFKA_PORT"; }
+
+kafka_up() {
+  local pid
+  pid="$(read_pid "$RUN/kafka.pid")"
+  if pid_alive "$pid" && port_busy "$KAFKA_PORT"; then
+    require_port_free_or_ours "$KAFKA_PORT" "$pid" Kafka
+    say "kafka: already running (pid $pid, port $KAFKA_PORT)"
+    return
+  fi
+  require_port_free_or_ours "$KAFKA_PORT" "" Kafka
+  require_port_free_or_ours "$KAFKA_CONTROLLER_PORT" "" "the Kafka controller"
+  mkdir -p "$STATE/kafka" "$KAFKA_DATA"
+  render "$STACK_FILES/server.properties" "$STATE/kafka/server.properties"
+  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
+    local id
+    id="$(java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool format --standalone -t "$id" \
+      -c "$STATE/kafka/server.properties" >"$LOGS/kafka-format.log" 2>&1 ||
+      {
+        cat "$LOGS/kafka-format.log" >&2
+        die "formatting the KRaft storage failed"
+      }
+    say "kafka: formatted KRaft storage (cluster id $id)"
+  fi
+  say "kafka: starting broker+controller on 127.0.0.1:$KAFKA_PORT"
+  : >"$LOGS/kafka.log"
+  setsid nohup java -Xms256m -Xmx512m "${JAVA_COMMON[@]}" -cp "$KAFKA_LIBS/*" \
+    kafka.Kafka "$STATE/kafka/server.properties" >>"$LOGS/kafka.log" 2>&1 </dev/null &
+  echo $! >"$RUN/kafka.pid"
+  if ! wait_for 90 "kafka" kafka_ready; then
+    tail -n 30 "$LOGS/kafka.log" >&2
+    die "Kafka did not start within 90 s (log: $LOGS/kafka.log)"
+  fi
+}
+
+# --------------------------------------------------------------------------------------- connect
+
+connect_ready() { curl -fsS "$CONNECT_URL/connectors" >/dev/null; }
+
+connect_up() {
+  local pid
+  pid="$(read_pid "$RUN/connect.pid")"
+  if pid_alive "$pid" && connect_ready; then
+    require_port_free_or_ours "$CONNECT_PORT" "$pid" "Kafka Connect"
+    say "connect: already running (pid $pid, port $CONNECT_PORT)"
+    return
+  fi
+  if pid_alive "$pid"; then
+    say "connect: pid $pid is alive but its REST API does not answer yet"
+  else
+    require_port_free_or_ours "$CONNECT_PORT" "" "Kafka Connect"
+    mkdir -p "$STATE/connect"
+    render "$STACK_FILES/worker.properties" "$STATE/connect/worker.properties"
+    say "connect: starting distributed worker on 127.0.0.1:$CONNECT_PORT"
+    : >"$LOGS/connect.log"
+    # The connector config names these as ${env:...} (debezium/connector.json).
+    MONOLITH_DB_HOST=127.0.0.1 MONOLITH_DB_PORT="$POSTGRES_PORT" \
+      setsid nohup java -Xms256m -Xmx768m "${JAVA_COMMON[@]}" -cp "$KAFKA_LIBS/*" \
+      org.apache.kafka.connect.cli.ConnectDistributed "$STATE/connect/worker.properties" \
+      >>"$LOGS/connect.log" 2>&1 </dev/null &
+    echo $! >"$RUN/connect.pid"
+  fi
+  if ! wait_for 120 "connect" connect_ready; then
+    tail -n 30 "$LOGS/connect.log" >&2
+    die "Kafka Connect REST did not answer within 120 s (log: $LOGS/connect.log)"
+  fi
+}
+
+connector_state() { # prints "<connector state> <task0 state>"
+  curl -fsS "$CONNECT_URL/connectors/$CONNECTOR_NAME/status" 2>/dev/null |
+    jq -r '[.connector.state, (.tasks[0].state // "NONE")] | join(" ")'
+}
+
+register_connector() {
+  local answer code
+  answer="$(mktemp)"
+  code="$(jq '.config' "$CONNECTOR_FILE" |
+    curl -sS -o "$answer" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+      --data-binary @- "$CONNECT_URL/connectors/$CONNECTOR_NAME/config")"
+  if [[ "$code" != 200 && "$code" != 201 ]]; then
+    cat "$answer" >&2
+    rm -f "$answer"
+    die "PUT /connectors/$CONNECTOR_NAME/config answered HTTP $code"
+  fi
+  rm -f "$answer"
+  say "connector: $CONNECTOR_NAME config registered (HTTP $code)"
+  local deadline=$((SECONDS + 120)) state=""
+  while ((SECONDS < deadline)); do
+    state="$(connector_state || true)"
+    if [[ "$state" == "RUNNING RUNNING" ]]; then
+      say "connector: $CONNECTOR_NAME and its task are RUNNING"
+      return
+    fi
+    if [[ "$state" == *FAILED* ]]; then
+      curl -fsS "$CONNECT_URL/connectors/$CONNECTOR_NAME/status" | jq -r '.connector.trace // .tasks[0].trace // .' | head -n 30 >&2
+      die "connector $CONNECTOR_NAME is $state (log: $LOGS/connect.log)"
+    fi
+    sleep 0.5
+  done
+  die "connector $CONNECTOR_NAME not RUNNING within 120 s (last state: ${state:-unknown})"
+}
+
+# -------------------------------------------------------------------------------------- commands
+
+cmd_up() {
+  local t0 t
+  t0="$(now)"
+  require_tools
+  mkdir -p "$STATE" "$LOGS" "$RUN" "$CACHE"
+  t="$(now)"
+  resolve_artifacts
+  local t_artifacts
+  t_artifacts="$(since "$t")"
+  t="$(now)"
+  pg_up
+  local t_pg
+  t_pg="$(since "$t")"
+  t="$(now)"
+  kafka_up
+  local t_kafka
+  t_kafka="$(since "$t")"
+  t="$(now)"
+  connect_up
+  local t_connect
+  t_connect="$(since "$t")"
+  t="$(now)"
+  register_connector
+  local t_connector
+  t_connector="$(since "$t")"
+  cat <<EOF
+[stack] up in $(since "$t0") (artifacts $t_artifacts, postgres $t_pg, kafka $t_kafka, connect $t_connect, connector $t_connector)
+[stack]   DATABASE_URL=postgres://postgres:$PG_SUPERUSER_PASSWORD@127.0.0.1:$POSTGRES_PORT/monolith
+[stack]   KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+[stack]   CONNECT_URL=$CONNECT_URL
+[stack]   topic: $(jq -r '.config["topic.prefix"]' "$CONNECTOR_FILE").public.listings   state: $STATE   logs: $LOGS
+EOF
+}
+
+stop_pid() { # pidfile name seconds
+  local pid
+  pid="$(read_pid "$1")"
+  if pid_alive "$pid"; then
+    say "$2: stopping pid $pid"
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + $3))
+    while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if pid_alive "$pid"; then
+      say "$2: did not stop within $3 s, killing pid $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+  fi
+  rm -f "$1"
+}
+
+cmd_down() {
+  require_tools
+  stop_pid "$RUN/connect.pid" connect 30
+  stop_pid "$RUN/kafka.pid" kafka 60
+  if pg_running; then
+    say "postgres: stopping"
+    as_pg "$PG_BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
+  fi
+  # Every process of ours names the state directory on its command line.
+  local left
+  left="$(pgrep -f -- "$STATE/" || true)"
+  if [[ -n "$left" ]]; then
+    die "processes still running after down: $(echo "$left" | tr '\n' ' ')"
+  fi
+  say "down: no process of the stack left ($STATE)"
+}
+
+cmd_status() {
+  require_tools
+  local ok=0 pid state
+  if pg_running && pg_ready; then
+    say "postgres  RUNNING  pid $(pg_pid)  127.0.0.1:$POSTGRES_PORT  wal_level=$(psql_su -d postgres -tAc 'SHOW wal_level')"
+  else
+    say "postgres  DOWN"
+    ok=1
+  fi
+  pid="$(read_pid "$RUN/kafka.pid")"
+  if pid_alive "$pid" && port_busy "$KAFKA_PORT"; then say "kafka     RUNNING  pid $pid  127.0.0.1:$KAFKA_PORT"; else
+    say "kafka     DOWN"
+    ok=1
+  fi
+  pid="$(read_pid "$RUN/connect.pid")"
+  if pid_alive "$pid" && connect_ready; then say "connect   RUNNING  pid $pid  $CONNECT_URL"; else
+    say "connect   DOWN"
+    ok=1
+  fi
+  state="$(connector_state || true)"
+  say "connector ${state:-ABSENT}  $CONNECTOR_NAME (connector task)"
+  [[ "$state" == "RUNNING RUNNING" ]] || ok=1
+  return "$ok"
+}
+
+cmd_logs() {
+  local name="${1:-}" follow="${2:-}"
+  if [[ "$name" == "-f" ]]; then
+    follow=-f
+    name=""
+  fi
+  if [[ -z "$name" ]]; then
+    local f
+    for f in "$LOGS"/*.log; do
+      [[ -f "$f" ]] || continue
+      printf '==> %s <==\n' "$f"
+      tail -n 15 "$f"
+    done
+    return
+  fi
+  [[ -f "$LOGS/$name.log" ]] || die "no log $LOGS/$name.log (have: $(cd "$LOGS" 2>/dev/null && ls -- *.log | tr '\n' ' '))"
+  if [[ "$follow" == "-f" ]]; then tail -n 100 -f "$LOGS/$name.log"; else tail -n 200 "$LOGS/$name.log"; fi
+}
+
+cmd_reset() {
+  cmd_down
+  say "reset: deleting $STATE (the download cache $CACHE is kept)"
+  rm -rf -- "$STATE"
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+logs) cmd_logs "${2:-}" "${3:-}" ;;
+reset) cmd_reset ;;
+*)
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+  ;;
+esac
