@@ -1,0 +1,215 @@
+/**
+ * The real ChatDestination: Slack's chat.postMessage through @slack/web-api.
+ *
+ * The client's own retry loop is off (`retryConfig: { retries: 0 }`; its default of ten retries over
+ * about thirty minutes would hold one call far past Kafka's session timeout) and 429s are rejected, not
+ * waited on (`rejectRateLimitedCalls: true`; otherwise the client pauses its whole queue). Pacing and
+ * retries belong to src/delivery/scheduler.ts; this module only makes one call and says, as a
+ * NotifierError code, what went wrong. The disposition table in src/domain/errors.ts decides the rest.
+ *
+ * Slack: https://docs.slack.dev/reference/methods/chat.postMessage (errors),
+ *        https://docs.slack.dev/apis/web-api/rate-limits (429 + Retry-After in seconds).
+ */
+import {
+  ErrorCode,
+  LogLevel,
+  type Logger as SlackClientLogger,
+  WebClient,
+  type WebClientOptions,
+} from '@slack/web-api';
+import { isNotifierError, NotifierError } from '../domain/errors.ts';
+import type { SlackPayload } from '../domain/message.ts';
+import { type ChatDestination, type Logger, noopLogger } from '../ports/index.ts';
+
+/** Errors that mean the token itself is unusable: stop the service rather than dead-letter everything. */
+export const slackAuthErrors: ReadonlySet<string> = new Set([
+  'not_authed',
+  'invalid_auth',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+  'missing_scope',
+  'no_permission',
+  'not_allowed_token_type',
+]);
+
+/** ok:false answers that are Slack's own trouble, not the message's: retry. */
+export const slackTransientErrors: ReadonlySet<string> = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/** Retry-After of a 429 that carried none (Slack always sends one; a proxy might not). */
+const defaultRetryAfterMs = 1000;
+
+export const slackRateLimited = (retryAfterMs: number, cause?: unknown): NotifierError =>
+  new NotifierError('SLACK_RATE_LIMITED', `Slack rate limited the call; retry after ${retryAfterMs} ms`, {
+    cause,
+    details: { retryAfterMs, slackError: 'ratelimited' },
+  });
+
+/** `failure` labels the failure class for metrics and logs: http_503, timeout, network, or a Slack error. */
+export const slackTransient = (failure: string, message: string, cause?: unknown): NotifierError =>
+  new NotifierError('SLACK_TRANSIENT', message, { cause, details: { failure } });
+
+export const slackPermanent = (
+  slackError: string,
+  slackMessages?: string[],
+  cause?: unknown,
+): NotifierError =>
+  new NotifierError('SLACK_PERMANENT', `Slack rejected the message: ${slackError}`, {
+    cause,
+    details: slackMessages === undefined ? { slackError } : { slackError, slackMessages },
+  });
+
+export const slackAuth = (slackError: string, cause?: unknown): NotifierError =>
+  new NotifierError(
+    'SLACK_AUTH',
+    `Slack rejected the bot token (${slackError}): check the token and its chat:write scope`,
+    { cause, details: { slackError } },
+  );
+
+/** A short label for the Metrics port's slackCall(result): 'ratelimited', 'http_503', 'channel_not_found'... */
+export function slackFailureLabel(error: NotifierError): string {
+  const { slackError, failure } = error.details;
+  if (typeof slackError === 'string') return slackError;
+  if (typeof failure === 'string') return failure;
+  return error.code.toLowerCase();
+}
+
+const hasCode = (error: unknown, code: string): error is Record<string, unknown> =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+
+/** Maps whatever @slack/web-api threw to a NotifierError with a SLACK_* code. Pure. */
+export function classifySlackError(error: unknown): NotifierError {
+  if (isNotifierError(error)) return error;
+  if (hasCode(error, ErrorCode.RateLimitedError)) {
+    const seconds = Number(error.retryAfter);
+    return slackRateLimited(
+      Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : defaultRetryAfterMs,
+      error,
+    );
+  }
+  if (hasCode(error, ErrorCode.PlatformError)) {
+    const data = (error.data ?? {}) as { error?: unknown; response_metadata?: { messages?: unknown } };
+    const slackError = typeof data.error === 'string' ? data.error : 'unknown_error';
+    if (slackAuthErrors.has(slackError)) return slackAuth(slackError, error);
+    if (slackError === 'ratelimited' || slackError === 'rate_limited') {
+      return slackRateLimited(defaultRetryAfterMs, error);
+    }
+    if (slackTransientErrors.has(slackError)) {
+      return slackTransient(slackError, `Slack failed the call: ${slackError}`, error);
+    }
+    const messages = data.response_metadata?.messages;
+    return slackPermanent(
+      slackError,
+      Array.isArray(messages) ? messages.filter((m): m is string => typeof m === 'string') : undefined,
+      error,
+    );
+  }
+  if (hasCode(error, ErrorCode.HTTPError)) {
+    // Slack answers 200 or 429; any other status comes from the infrastructure in between (load
+    // balancer, proxy, wrong apiUrl). None of them says the message is bad, so none dead-letters it.
+    const status = Number(error.statusCode);
+    return slackTransient(`http_${status}`, `Slack answered HTTP ${status}`, error);
+  }
+  if (hasCode(error, ErrorCode.RequestError)) {
+    const original = error.original as { name?: unknown } | undefined;
+    const timedOut = original?.name === 'TimeoutError' || original?.name === 'AbortError';
+    return timedOut
+      ? slackTransient('timeout', 'Slack did not answer in time', error)
+      : slackTransient('network', `Could not reach Slack: ${String(error.message)}`, error);
+  }
+  // p-retry rethrows the client's "429 without a valid Retry-After" as a plain Error.
+  if (error instanceof Error && error.message.startsWith('Retry header did not contain a valid timeout')) {
+    return slackRateLimited(defaultRetryAfterMs, error);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return slackTransient('unknown', `Slack call failed: ${message}`, error);
+}
+
+export interface SlackChatOptions {
+  /** Bot token (xoxb-...). Never logged. */
+  token: string;
+  /** Default Slack's own, https://slack.com/api/ ; the stand-in is http://127.0.0.1:<port>/api/. */
+  apiUrl?: string;
+  /** Per-call timeout in ms; default 10 000. A hung call becomes SLACK_TRANSIENT 'timeout'. */
+  timeoutMs?: number;
+  /** Receives the client's own log lines at debug level (they never include the token). */
+  logger?: Logger;
+}
+
+export interface SlackIdentity {
+  team: string;
+  user: string;
+  teamId: string;
+  userId: string;
+  botId?: string;
+  url: string;
+}
+
+export interface SlackChat extends ChatDestination {
+  /** auth.test: for startup, to fail fast (SLACK_AUTH) on a bad token. Throws a classified NotifierError. */
+  authTest(): Promise<SlackIdentity>;
+}
+
+/** The client's logger interface, forwarded to ours at debug (its warnings are ours to decide on). */
+function clientLogger(logger: Logger): SlackClientLogger {
+  const log = logger.child({ component: 'slack-web-api' });
+  const line = (parts: unknown[]): string =>
+    parts.map((p) => (typeof p === 'string' ? p : String(p))).join(' ');
+  return {
+    debug: (...parts) => log.debug({}, line(parts)),
+    info: (...parts) => log.debug({}, line(parts)),
+    warn: (...parts) => log.debug({ clientLevel: 'warn' }, line(parts)),
+    error: (...parts) => log.debug({ clientLevel: 'error' }, line(parts)),
+    setLevel: () => {},
+    getLevel: () => LogLevel.DEBUG,
+    setName: () => {},
+  };
+}
+
+export function createSlackChat(opts: SlackChatOptions): SlackChat {
+  const clientOptions: WebClientOptions = {
+    slackApiUrl: opts.apiUrl ?? 'https://slack.com/api/',
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: opts.timeoutMs ?? 10_000,
+    logger: clientLogger(opts.logger ?? noopLogger),
+  };
+  const client = new WebClient(opts.token, clientOptions);
+  return {
+    async post(channel: string, payload: SlackPayload) {
+      try {
+        const result = await client.chat.postMessage({
+          channel,
+          text: payload.text,
+          blocks: payload.blocks,
+          // Notifications are complete on their own; link previews would only add noise.
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        return { ts: String(result.ts ?? '') };
+      } catch (error) {
+        throw classifySlackError(error);
+      }
+    },
+    async authTest() {
+      try {
+        const r = await client.auth.test();
+        return {
+          team: String(r.team ?? ''),
+          user: String(r.user ?? ''),
+          teamId: String(r.team_id ?? ''),
+          userId: String(r.user_id ?? ''),
+          ...(r.bot_id === undefined ? {} : { botId: String(r.bot_id) }),
+          url: String(r.url ?? ''),
+        };
+      } catch (error) {
+        throw classifySlackError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * A ChatDestination fake: records every call and can be scripted to fail on call N (1-based, counted
+ * over all channels) with any SLACK_* error, built exactly as the real adapter builds them.
+ *
+ *   const chat = createFakeChat({ clock }).failOn(2, slackErrors.rateLimited(1000)).failOn(3, slackErrors.transient());
+ */
+import {
+  slackAuth,
+  slackPermanent,
+  slackRateLimited,
+  slackTransient,
+} from '../../src/adapters/slack-chat.ts';
+import type { NotifierError } from '../../src/domain/errors.ts';
+import type { SlackPayload } from '../../src/domain/message.ts';
+import type { ChatDestination, Clock } from '../../src/ports/index.ts';
+
+/** The errors createSlackChat throws, for scripting. */
+export const slackErrors = {
+  rateLimited: (retryAfterMs = 1000): NotifierError => slackRateLimited(retryAfterMs),
+  transient: (failure = 'http_503'): NotifierError =>
+    slackTransient(failure, `fake Slack failure: ${failure}`),
+  permanent: (slackError = 'channel_not_found', messages?: string[]): NotifierError =>
+    slackPermanent(slackError, messages),
+  auth: (slackError = 'invalid_auth'): NotifierError => slackAuth(slackError),
+};
+
+export interface FakeChatCall {
+  /** 1-based call number over all channels. */
+  n: number;
+  channel: string;
+  payload: SlackPayload;
+  /** clock.now() when the call started (0 without a clock). */
+  at: number;
+  /** 'ok' or the error code thrown. */
+  result: 'ok' | NotifierError['code'];
+  ts?: string;
+}
+
+export interface FakeChat extends ChatDestination {
+  readonly calls: FakeChatCall[];
+  /** Makes call number `n` (1-based) throw `error`. Chainable. */
+  failOn(n: number, error: NotifierError): FakeChat;
+  /** Makes every call to `channel` from now on throw `error` (until cleared with `undefined`). */
+  failChannel(channel: string, error: NotifierError | undefined): FakeChat;
+  /** Calls that succeeded, optionally for one channel. */
+  delivered(channel?: string): FakeChatCall[];
+}
+
+export interface FakeChatOptions {
+  /** Stamps calls with clock.now() and, with latencyMs, sleeps on it. */
+  clock?: Clock;
+  /** How long each call takes (needs `clock`). Default 0. */
+  latencyMs?: number;
+  /** Failures by call number, same as failOn. */
+  failures?: Record<number, NotifierError>;
+}
+
+export function createFakeChat(opts: FakeChatOptions = {}): FakeChat {
+  const failures = new Map<number, NotifierError>(
+    Object.entries(opts.failures ?? {}).map(([n, e]) => [Number(n), e]),
+  );
+  const channelFailures = new Map<string, NotifierError>();
+  const calls: FakeChatCall[] = [];
+  const fake: FakeChat = {
+    calls,
+    failOn(n, error) {
+      failures.set(n, error);
+      return fake;
+    },
+    failChannel(channel, error) {
+      if (error === undefined) channelFailures.delete(channel);
+      else channelFailures.set(channel, error);
+      return fake;
+    },
+    delivered: (channel) =>
+      calls.filter((c) => c.result === 'ok' && (channel === undefined || c.channel === channel)),
+    async post(channel, payload) {
+      const n = calls.length + 1;
+      const call: FakeChatCall = { n, channel, payload, at: opts.clock?.now() ?? 0, result: 'ok' };
+      calls.push(call);
+      if (opts.clock !== undefined && (opts.latencyMs ?? 0) > 0) await opts.clock.sleep(opts.latencyMs ?? 0);
+      const error = failures.get(n) ?? channelFailures.get(channel);
+      if (error !== undefined) {
+        call.result = error.code;
+        throw error;
+      }
+      call.ts = `${Math.floor(call.at / 1000)}.${String(n).padStart(6, '0')}`;
+      return { ts: call.ts };
+    },
+  };
+  return fake;
+}
