@@ -3,13 +3,14 @@
  * the record is finished (its offset may be committed), abandoned (aborted: revoked or shutting down,
  * so it will be read again), or fatal (the service must stop).
  */
+
+import { backoffDelay, type RetryPolicy } from '../delivery/retry-policy.ts';
 import type { NotifierError } from '../domain/errors.ts';
 import { isNotifierError } from '../domain/errors.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, DeadLetterSink, Logger, Metrics } from '../ports/index.ts';
-import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { describeError, dispositionOf } from './disposition.ts';
 
 /** src/delivery/scheduler.ts's DeliveryResult. */
@@ -40,7 +41,7 @@ export interface CompletionDeps {
   metrics: Metrics;
   logger: Logger;
   /** Backoff between dead-letter write attempts (they are retried until they succeed or are aborted). */
-  retry: BackoffPolicy;
+  retry: RetryPolicy;
   random: () => number;
 }
 

@@ -10,12 +10,12 @@
  * rebalance). The only waits inside the handler are the pipeline's own retries, which heartbeat.
  */
 import { type CommitOffset, createCommitTracker, type TopicPartition } from '../delivery/commit-tracker.ts';
+import { backoffDelay, type RetryPolicy } from '../delivery/retry-policy.ts';
 import type { NotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, DeadLetterSink, Logger, Metrics } from '../ports/index.ts';
 import { noopLogger, noopMetrics } from '../ports/index.ts';
-import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { type Completion, completeRecord, type Deliverer } from './complete-record.ts';
 import { describeError, dispositionOf } from './disposition.ts';
 import type { RecordSource, SourceBatch, SourceHandlers } from './record-source.ts';
@@ -38,7 +38,7 @@ export interface RecordLoopOptions {
   /** A channel's queue length at which partitions routing to it pause (delivery.maxQueuedPerChannel). */
   maxQueuedPerChannel: number;
   /** Backoff for pipeline, dead-letter and commit retries (delivery.retry). */
-  retry: BackoffPolicy;
+  retry: RetryPolicy;
   /** Default Math.random; tests pass a fixed one. */
   random?: () => number;
   /** How often to heartbeat while the handler itself waits. Default 3000 (kafkajs's heartbeatInterval). */
