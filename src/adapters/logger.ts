@@ -1,0 +1,64 @@
+/**
+ * pino JSON logs with secrets removed before a line is written.
+ *
+ * Redaction is by key at any depth (pino's own `redact` paths can only name fixed depths), in the
+ * logged object, child bindings and serialized errors: any key containing token, authorization,
+ * secret, password, passwd, cookie or api key. Values that look like Slack tokens (xoxb-..., xapp-...)
+ * are masked wherever they appear in the finished line, including messages and error texts.
+ */
+import pino from 'pino';
+import type { Logger } from '../ports/index.ts';
+
+export const redactedValue = '[Redacted]';
+
+const secretKey = /token|authori[sz]ation|secret|passw(or)?d|cookie|api[-_]?key|credential/i;
+// Slack token shapes: xoxb- (bot), xoxp- (user), xoxa-/xoxr-/xoxe- (app, refresh...), xapp- (app-level).
+const slackTokenPattern = /\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]+/g;
+const maxDepth = 12;
+
+export const redactString = (value: string): string => value.replace(slackTokenPattern, redactedValue);
+
+/** A copy of `value` with secret keys and token-like strings masked. Errors become plain objects. */
+export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redactString(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+  if (seen.has(value)) return '[Circular]';
+  if (depth >= maxDepth) return '[Too deep]';
+  seen.add(value);
+  const source = value instanceof Error ? (pino.stdSerializers.err(value) as unknown as object) : value;
+  if (Array.isArray(source)) return source.map((item) => redactDeep(item, depth + 1, seen));
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(source)) {
+    out[key] = secretKey.test(key) ? redactedValue : redactDeep(inner, depth + 1, seen);
+  }
+  return out;
+}
+
+export interface LoggerOptions {
+  /** pino level: trace, debug, info (default), warn, error, fatal, silent. */
+  level?: string;
+  /** Where lines go; default stdout. Tests pass a stream to read them back. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      base: { service: 'listing-notifier' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        bindings: (bindings) => redactDeep(bindings) as Record<string, unknown>,
+        log: (object) => redactDeep(object) as Record<string, unknown>,
+      },
+      hooks: {
+        // Last pass over the finished line: the message (also when pino takes it from an error) and
+        // anything the formatters did not see can carry a token too.
+        streamWrite: redactString,
+      },
+    },
+    // Synchronous writes: the line explaining a crash must not be lost in a buffer.
+    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}

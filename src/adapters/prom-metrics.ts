@@ -1,0 +1,59 @@
+/**
+ * The Metrics port on prom-client. Everything is registered on one Registry (a fresh one unless given)
+ * that the health server exposes on /metrics; process metrics are the server owner's choice
+ * (prom-client's collectDefaultMetrics({ register })).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Metrics } from '../ports/index.ts';
+
+/** Seconds: Slack's pace alone puts a queued message seconds away, an outage minutes. */
+export const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60];
+
+export function createPromMetrics(registry: Registry = new Registry()): Metrics & { registry: Registry } {
+  const registers = [registry];
+  const records = new Counter({
+    name: 'listing_notifier_records_total',
+    help: 'Kafka records finished, by outcome (notify, dropped, dead-letter) and reason.',
+    labelNames: ['outcome', 'reason'] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'listing_notifier_end_to_end_latency_seconds',
+    help: "From Debezium's source timestamp (commit in Postgres) to Slack's ok.",
+    buckets: latencyBuckets,
+    registers,
+  });
+  const slackCalls = new Counter({
+    name: 'listing_notifier_slack_calls_total',
+    help: 'chat.postMessage calls, by result (ok, ratelimited, http_503, timeout, channel_not_found, ...).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'listing_notifier_slack_rate_limited_total',
+    help: 'HTTP 429 answers from Slack, by channel.',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: 'listing_notifier_delivery_queue_depth',
+    help: 'Messages queued or in flight, by channel.',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const consumerLag = new Gauge({
+    name: 'listing_notifier_consumer_lag',
+    help: 'Records between the committed offset and the high watermark, by topic and partition.',
+    labelNames: ['topic', 'partition'] as const,
+    registers,
+  });
+  return {
+    registry,
+    recordOutcome: (outcome, reason) => records.inc({ outcome, reason }),
+    observeEndToEndLatency: (seconds) => latency.observe(seconds),
+    slackCall: (result) => slackCalls.inc({ result }),
+    rateLimited: (channel) => rateLimited.inc({ channel }),
+    setQueueDepth: (channel, depth) => queueDepth.set({ channel }, depth),
+    setConsumerLag: (topic, partition, lag) => consumerLag.set({ topic, partition: String(partition) }, lag),
+  };
+}

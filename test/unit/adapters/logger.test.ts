@@ -1,0 +1,91 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, redactDeep } from '../../../src/adapters/logger.ts';
+import { NotifierError } from '../../../src/domain/errors.ts';
+
+const token = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp';
+
+/** A logger writing into an array of parsed JSON lines. */
+function capture(level = 'debug') {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ level, destination });
+  return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('createLogger', () => {
+  it('writes one JSON line per call with level label, message and fields', () => {
+    const { logger, parsed } = capture('info');
+    logger.info({ topic: 'pg.public.listings', partition: 2, offset: '41', listingId: 'L-7' }, 'delivered');
+    logger.debug({}, 'not at info');
+    expect(parsed()).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'delivered',
+        topic: 'pg.public.listings',
+        partition: 2,
+        offset: '41',
+        listingId: 'L-7',
+        service: 'listing-notifier',
+      }),
+    ]);
+  });
+
+  it('redacts secret keys at any depth, in fields and child bindings', () => {
+    const { logger, lines, parsed } = capture();
+    logger.child({ slack: { token } }).info(
+      {
+        token,
+        headers: { Authorization: `Bearer ${token}`, accept: 'json' },
+        config: {
+          slack: { tokenEnv: 'SLACK_BOT_TOKEN' },
+          db: { nested: { deeper: { password: 'hunter2' } } },
+        },
+        list: [{ clientSecret: 's3cr3t' }, { apiKey: 'k' }, { api_key: 'k2' }],
+      },
+      'configured',
+    );
+    expect(lines.join('\n')).not.toContain(token);
+    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(lines.join('\n')).not.toContain('s3cr3t');
+    const [line] = parsed();
+    expect(line).toMatchObject({
+      slack: { token: '[Redacted]' },
+      token: '[Redacted]',
+      headers: { Authorization: '[Redacted]', accept: 'json' },
+      config: { db: { nested: { deeper: { password: '[Redacted]' } } } },
+      list: [{ clientSecret: '[Redacted]' }, { apiKey: '[Redacted]' }, { api_key: '[Redacted]' }],
+    });
+  });
+
+  it('masks Slack tokens inside messages, error texts and error causes', () => {
+    const { logger, lines } = capture();
+    const cause = new Error(`fetch failed for Bearer ${token}`);
+    const err = new NotifierError('SLACK_TRANSIENT', `call with ${token} failed`, {
+      cause,
+      details: { url: `https://x/?token=${token}` },
+    });
+    logger.error({ err }, `oops ${token}`);
+    logger.error(err as never);
+    logger.warn({ note: `app token xapp-1-A0-123-abc and refresh xoxe-1-abc` }, 'plain');
+    const out = lines.join('\n');
+    expect(out).not.toMatch(/xox[a-z]-|xapp-/);
+    expect(lines).toHaveLength(3);
+    const first = JSON.parse(lines[0] ?? '{}') as { err: { code: string; details: unknown } };
+    expect(first.err.code).toBe('SLACK_TRANSIENT');
+  });
+
+  it('survives cycles and deep objects', () => {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    let deep: Record<string, unknown> = { password: 'p' };
+    for (let i = 0; i < 20; i++) deep = { inner: deep };
+    expect(redactDeep({ a, deep })).toMatchObject({ a: { name: 'a', self: '[Circular]' } });
+    expect(JSON.stringify(redactDeep(deep))).not.toContain('"p"');
+  });
+});
