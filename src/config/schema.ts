@@ -1,0 +1,504 @@
+/**
+ * The rules file's schema: the single source of truth for what config/listing-notifier.yaml may say.
+ * The JSON Schema for editors (schema/listing-notifier.schema.json) is generated from it
+ * (scripts/gen-schema.ts), and the loader (./index.ts) reports its issues with path and value.
+ *
+ * Every option has a default (described next to it), so an empty file is a working config: the
+ * defaults reproduce the worked example in config/listing-notifier.yaml.
+ */
+import { z } from 'zod';
+
+/** A decimal written as a YAML number (1.5) or string ("1.50"); kept as a canonical decimal string. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+const decimal = (what: string) =>
+  z
+    .union([z.number(), z.string().regex(DECIMAL, `expected a decimal number such as "1.50" (${what})`)])
+    .transform((v) => String(v));
+
+const nonNegativeDecimal = (what: string) =>
+  decimal(what).refine((v) => !v.startsWith('-'), { message: `expected a number >= 0 (${what})` });
+
+const columnName = z.string().min(1).max(128).describe('Column name exactly as Debezium sends it.');
+
+const label = z
+  .string()
+  .min(1)
+  .max(60)
+  .optional()
+  .describe('Human name shown in messages. Default: the field key with a capital first letter.');
+
+const moneyField = z
+  .strictObject({
+    kind: z.literal('money'),
+    column: columnName,
+    label,
+    currencyColumn: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Column holding the ISO 4217 currency code of this row. Default: null (use `currency`).'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "USD"')
+      .default('USD')
+      .describe('Currency when there is no currency column or the row has none. Default: "USD".'),
+    minPercent: nonNegativeDecimal('percent')
+      .nullable()
+      .default(null)
+      .describe(
+        'Notify when the amount moved by at least this many percent. Default: null (no percent rule).',
+      ),
+    minAmount: nonNegativeDecimal('amount')
+      .nullable()
+      .default(null)
+      .describe(
+        'Notify when the amount moved by at least this much (in the row currency). Either rule is enough; ' +
+          'with neither set every change notifies. Default: null.',
+      ),
+  })
+  .describe('An exact decimal amount; shown with its currency symbol and a signed % change.');
+
+const codeTransition = z.strictObject({
+  from: z.array(z.string()).min(1).optional().describe('Codes before the change. Default: any code.'),
+  to: z.array(z.string()).min(1).optional().describe('Codes after the change. Default: any code.'),
+});
+
+const codeField = z
+  .strictObject({
+    kind: z.literal('code'),
+    column: columnName,
+    label,
+    codes: z
+      .record(z.string(), z.string().min(1).max(60))
+      .default({})
+      .describe('Code -> word shown to people. Unknown codes are shown as they are. Default: {}.'),
+    transitions: z
+      .array(codeTransition)
+      .default([])
+      .describe('Only these from -> to transitions notify. Default: [] (every change notifies).'),
+  })
+  .describe('A status-like code, translated to words.');
+
+const quantityField = z
+  .strictObject({
+    kind: z.literal('quantity'),
+    column: columnName,
+    label,
+    lowBelow: z
+      .int()
+      .nullable()
+      .default(null)
+      .describe(
+        'Stock is low below this number: notify when it falls below it ("low"). Default: null ' +
+          '(no threshold: every change notifies as "increased"/"decreased").',
+      ),
+    hysteresis: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        'Notify "recovered" only when the quantity climbs back to lowBelow + hysteresis, so a stock ' +
+          'wobbling around the threshold does not flap. Decided from the before and after images alone ' +
+          '(no state). Default: 0.',
+      ),
+  })
+  .describe('A whole quantity such as stock.');
+
+const textField = z
+  .strictObject({
+    kind: z.literal('text'),
+    column: columnName,
+    label,
+    show: z
+      .enum(['word-diff', 'excerpt'])
+      .default('word-diff')
+      .describe(
+        '"word-diff": the changed words with a little context; "excerpt": the new text, cut short. Default: "word-diff".',
+      ),
+    excerptLength: z
+      .int()
+      .min(20)
+      .max(1000)
+      .default(160)
+      .describe('Characters of text shown per side. Default: 160.'),
+    ignoreWhitespace: z
+      .boolean()
+      .default(true)
+      .describe('A change in spaces or line breaks only does not notify. Default: true.'),
+  })
+  .describe('Long text such as a description.');
+
+const timestampField = z
+  .strictObject({
+    kind: z.literal('timestamp'),
+    column: columnName,
+    label,
+  })
+  .describe('An instant, shown in `timeZone`.');
+
+export const fieldSchema = z.discriminatedUnion('kind', [
+  moneyField,
+  codeField,
+  quantityField,
+  textField,
+  timestampField,
+]);
+
+export type FieldConfig = z.infer<typeof fieldSchema>;
+export type FieldKind = FieldConfig['kind'];
+
+/** What the significance filter can say about a change; rules match on these. */
+export const conditions = [
+  'increased',
+  'decreased',
+  'changed',
+  'low',
+  'recovered',
+  'created',
+  'deleted',
+] as const;
+export type Condition = (typeof conditions)[number];
+
+export const ops = ['create', 'update', 'delete'] as const;
+
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1)]).transform((v): z.output<T>[] => (Array.isArray(v) ? v : [v]));
+
+const ruleSchema = z.strictObject({
+  name: z.string().min(1).max(80).optional().describe('Shown in logs and reasons. Default: "rule N".'),
+  match: z
+    .strictObject({
+      field: oneOrMany(z.string()).optional().describe('Field key(s) from `fields`. Default: any field.'),
+      condition: oneOrMany(z.enum(conditions)).optional().describe('Condition(s). Default: any condition.'),
+      op: oneOrMany(z.enum(ops)).optional().describe('Debezium operation(s). Default: any.'),
+      from: oneOrMany(z.string()).optional().describe('Code field: code(s) before. Default: any.'),
+      to: oneOrMany(z.string()).optional().describe('Code field: code(s) after. Default: any.'),
+    })
+    .default({})
+    .describe('Every criterion given must hold. Default: {} (matches every significant change).'),
+  channels: oneOrMany(z.string()).describe('Channel key(s) from `channels`; one message each.'),
+});
+export type RuleConfig = z.infer<typeof ruleSchema>;
+
+/** A Slack channel id (C0123ABCD) or a channel name with or without "#". */
+const channelTarget = z
+  .string()
+  .regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel id or #channel-name');
+
+const defaultFields = {
+  price: {
+    kind: 'money',
+    column: 'prc_amt',
+    label: 'Price',
+    currencyColumn: 'crncy_cd',
+    currency: 'USD',
+    minPercent: '1',
+    minAmount: null,
+  },
+  status: {
+    kind: 'code',
+    column: 'LST_STAT_CD',
+    label: 'Status',
+    codes: { A: 'Active', U: 'Unpublished', D: 'Draft', S: 'Sold out' },
+    transitions: [],
+  },
+  stock: { kind: 'quantity', column: 'prod_stk_qty', label: 'Stock', lowBelow: 5, hysteresis: 3 },
+  description: {
+    kind: 'text',
+    column: 'description',
+    label: 'Description',
+    show: 'word-diff',
+    excerptLength: 160,
+    ignoreWhitespace: true,
+  },
+} satisfies Record<string, FieldConfig>;
+
+const defaultChannels = {
+  'sales-alerts': '#sales-alerts',
+  'inventory-warnings': '#inventory-warnings',
+  'support-heads-up': '#support-heads-up',
+  'marketing-updates': '#marketing-updates',
+};
+
+const defaultRules: RuleConfig[] = [
+  { name: 'price moved', match: { field: ['price'] }, channels: ['sales-alerts'] },
+  {
+    name: 'stock low or recovered',
+    match: { field: ['stock'], condition: ['low', 'recovered'] },
+    channels: ['inventory-warnings'],
+  },
+  {
+    name: 'unpublished',
+    match: { field: ['status'], to: ['U'] },
+    channels: ['support-heads-up', 'marketing-updates'],
+  },
+];
+
+const sourceSchema = z
+  .strictObject({
+    brokers: z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port'))
+      .min(1)
+      .default(['127.0.0.1:9092'])
+      .describe(
+        'Kafka bootstrap brokers (host:port). Env KAFKA_BROKERS (comma-separated) overrides. Default: ["127.0.0.1:9092"].',
+      ),
+    topics: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['monolith.public.listings'])
+      .describe('Debezium topics to read. Default: ["monolith.public.listings"].'),
+    groupId: z
+      .string()
+      .min(1)
+      .default('listing-notifier')
+      .describe('Consumer group. Default: "listing-notifier".'),
+    clientId: z
+      .string()
+      .min(1)
+      .default('listing-notifier')
+      .describe('Kafka client id. Default: "listing-notifier".'),
+    deadLetterTopic: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Where records that cannot be processed go. Default: null ("<topic>.dlq").'),
+    registryUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .default(null)
+      .describe(
+        'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf. Default: null (JSON only).',
+      ),
+  })
+  .default({
+    brokers: ['127.0.0.1:9092'],
+    topics: ['monolith.public.listings'],
+    groupId: 'listing-notifier',
+    clientId: 'listing-notifier',
+    deadLetterTopic: null,
+    registryUrl: null,
+  })
+  .describe('Kafka.');
+
+const slackSchema = z
+  .strictObject({
+    apiUrl: z
+      .url({ protocol: /^https?$/ })
+      .default('https://slack.com/api/')
+      .describe('Slack Web API base URL. Env SLACK_API_URL overrides. Default: "https://slack.com/api/".'),
+    tokenEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+      .default('SLACK_BOT_TOKEN')
+      .describe(
+        'Name of the env var holding the bot token; the token never sits in this file. Default: "SLACK_BOT_TOKEN".',
+      ),
+  })
+  .default({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' })
+  .describe('Slack.');
+
+const rate = (intervalMs: number, cap: number, what: string) =>
+  z
+    .strictObject({
+      intervalMs: z.int().min(1).default(intervalMs).describe(`Window length. Default: ${intervalMs}.`),
+      cap: z.int().min(1).default(cap).describe(`Messages per window. Default: ${cap}.`),
+    })
+    .default({ intervalMs, cap })
+    .describe(what);
+
+const deliverySchema = z
+  .strictObject({
+    perChannel: rate(1000, 1, 'Per-channel pace (Slack: about 1 message per second per channel).'),
+    burst: z
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Short bursts allowed per channel (tokens refilling at perChannel pace). Default: 3.'),
+    workspace: rate(1000, 20, 'Workspace-wide cap.'),
+    maxQueuedPerChannel: z.int().min(1).default(200).describe('Messages waiting per channel. Default: 200.'),
+    maxInFlightRecords: z
+      .int()
+      .min(1)
+      .default(1000)
+      .describe('Backpressure: fetching pauses above this many records in flight. Default: 1000.'),
+    retry: z
+      .strictObject({
+        minDelayMs: z.int().min(0).default(500).describe('Default: 500.'),
+        maxDelayMs: z.int().min(0).default(30000).describe('Default: 30000.'),
+        factor: z.number().min(1).default(2).describe('Default: 2.'),
+        jitter: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.2)
+          .describe('Fraction of the delay randomised. Default: 0.2.'),
+      })
+      .default({ minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 })
+      .describe('Backoff for transient failures.'),
+    shutdownDeadlineMs: z
+      .int()
+      .min(0)
+      .default(25000)
+      .describe('On SIGTERM, time to finish in-flight deliveries. Default: 25000.'),
+  })
+  .default({
+    perChannel: { intervalMs: 1000, cap: 1 },
+    burst: 3,
+    workspace: { intervalMs: 1000, cap: 20 },
+    maxQueuedPerChannel: 200,
+    maxInFlightRecords: 1000,
+    retry: { minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 },
+    shutdownDeadlineMs: 25000,
+  })
+  .describe('Delivery to Slack: rate limits, backpressure, retries.');
+
+const httpSchema = z
+  .strictObject({
+    host: z.string().min(1).default('0.0.0.0').describe('Default: "0.0.0.0".'),
+    port: z.int().min(0).max(65535).default(9464).describe('Default: 9464.'),
+  })
+  .default({ host: '0.0.0.0', port: 9464 })
+  .describe('/healthz, /readyz and /metrics.');
+
+export const configSchema = z
+  .strictObject({
+    timeZone: z
+      .string()
+      .min(1)
+      .default('UTC')
+      .describe('IANA time zone for times in messages. Default: "UTC".'),
+    locale: z
+      .string()
+      .min(2)
+      .default('en-US')
+      .describe('BCP 47 locale for numbers and money (the currency comes from the row). Default: "en-US".'),
+    listingUrlTemplate: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .default('https://shop.example.com/listings/{id}')
+      .describe(
+        '"View listing" link; {id} is replaced by the URL-encoded listing id. Default: "https://shop.example.com/listings/{id}".',
+      ),
+    listing: z
+      .strictObject({
+        titleColumn: z
+          .string()
+          .min(1)
+          .nullable()
+          .default('lst_ttl')
+          .describe('Column naming the listing in message headers. Default: "lst_ttl".'),
+      })
+      .default({ titleColumn: 'lst_ttl' })
+      .describe('How a listing is named.'),
+    fields: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lower-case key such as "price"'),
+        fieldSchema,
+      )
+      .default(() => structuredClone(defaultFields))
+      .describe(
+        'The columns that notify, by key. Changes to other columns never notify. Default: price, status, ' +
+          'stock, description (as in the example file). Giving `fields` replaces the default set.',
+      ),
+    channels: z
+      .record(z.string().min(1), channelTarget)
+      .default(() => ({ ...defaultChannels }))
+      .describe('Channel key -> Slack channel id or #name. Default: the four seed channels.'),
+    rules: z
+      .array(ruleSchema)
+      .default(() => structuredClone(defaultRules))
+      .describe(
+        'Rules in order; a change goes to the channels of every rule it matches. Default: the seed rules.',
+      ),
+    unmatched: z
+      .discriminatedUnion('action', [
+        z.strictObject({ action: z.literal('drop') }),
+        z.strictObject({ action: z.literal('send'), channel: z.string().min(1).describe('Channel key.') }),
+      ])
+      .default({ action: 'drop' })
+      .describe(
+        'Significant changes no rule matches: drop them (with a reason) or send them to one channel. Default: drop.',
+      ),
+    previousUnknown: z
+      .enum(['notify', 'drop'])
+      .default('notify')
+      .describe(
+        'Updates without a before image (REPLICA IDENTITY DEFAULT) cannot say what changed. "notify": judge ' +
+          'each field by its new value alone and say "previous value unknown"; "drop": drop them. Default: "notify".',
+      ),
+    source: sourceSchema,
+    slack: slackSchema,
+    delivery: deliverySchema,
+    http: httpSchema,
+  })
+  .superRefine((config, ctx) => crossCheck(config, ctx));
+
+type ParsedShape = z.output<typeof configSchema>;
+
+/** Checks that need more than one key: references between sections, IANA zone, locale, URL template. */
+function crossCheck(config: ParsedShape, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string, input: unknown) =>
+    ctx.addIssue({ code: 'custom', path, message, input });
+
+  if (!isTimeZone(config.timeZone)) issue(['timeZone'], 'unknown IANA time zone', config.timeZone);
+  if (!isLocale(config.locale)) issue(['locale'], 'not a valid BCP 47 locale', config.locale);
+  if (!config.listingUrlTemplate.includes('{id}'))
+    issue(['listingUrlTemplate'], 'must contain {id}', config.listingUrlTemplate);
+
+  const fieldKeys = Object.keys(config.fields);
+  const channelKeys = Object.keys(config.channels);
+  const oneOf = (keys: string[]) =>
+    keys.length === 0 ? 'none defined' : `expected one of ${keys.join(', ')}`;
+
+  for (const [key, field] of Object.entries(config.fields)) {
+    if (field.kind !== 'code' || Object.keys(field.codes).length === 0) continue;
+    const known = Object.keys(field.codes);
+    field.transitions.forEach((t, i) => {
+      for (const side of ['from', 'to'] as const)
+        t[side]?.forEach((code, j) => {
+          if (!known.includes(code))
+            issue(['fields', key, 'transitions', i, side, j], `unknown code, ${oneOf(known)}`, code);
+        });
+    });
+  }
+
+  config.rules.forEach((rule, i) => {
+    const matched = (rule.match.field ?? []).map((f, j) => ({ f, j }));
+    for (const { f, j } of matched) {
+      if (!fieldKeys.includes(f))
+        issue(['rules', i, 'match', 'field', j], `unknown field, ${oneOf(fieldKeys)}`, f);
+    }
+    if (rule.match.from !== undefined || rule.match.to !== undefined) {
+      const codeFields = matched.map(({ f }) => config.fields[f]).filter((f) => f !== undefined);
+      if (codeFields.length === 0 || codeFields.some((f) => f.kind !== 'code'))
+        issue(['rules', i, 'match'], 'from/to need `field` naming code fields only', rule.match.field);
+    }
+    rule.channels.forEach((c, j) => {
+      if (!channelKeys.includes(c))
+        issue(['rules', i, 'channels', j], `unknown channel, ${oneOf(channelKeys)}`, c);
+    });
+  });
+
+  if (config.unmatched.action === 'send' && !channelKeys.includes(config.unmatched.channel))
+    issue(['unmatched', 'channel'], `unknown channel, ${oneOf(channelKeys)}`, config.unmatched.channel);
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isLocale(locale: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(locale).length === 1;
+  } catch {
+    return false;
+  }
+}
