@@ -69,6 +69,15 @@ export interface RecordLoop extends SourceHandlers {
 
 type PauseReason = { kind: 'in-flight' } | { kind: 'channel'; channel: string };
 
+/**
+ * The metric label of a reason: the pipeline writes reasons as `<class>: <detail>` with a small fixed
+ * set of classes; the detail (field names, channels, error text) would make the label unbounded.
+ */
+export const reasonClass = (reason: string): string => {
+  const colon = reason.indexOf(':');
+  return (colon < 0 ? reason : reason.slice(0, colon)).trim() || 'unknown';
+};
+
 const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
 export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
@@ -207,7 +216,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       if (completion.kind === 'finished') {
         tracker.finish(ticket);
         lastProgressAt = clock.now();
-        metrics.recordOutcome(outcome.kind, outcome.reason);
+        metrics.recordOutcome(outcome.kind, reasonClass(outcome.reason));
         const error = outcome.kind === 'dead-letter' ? describeError(outcome.error) : undefined;
         logger.info(
           {

@@ -74,11 +74,12 @@ export const outcomeFor = (record: SourceRecord): Outcome => {
     ...(s.listingId === undefined ? {} : { listingId: s.listingId }),
     ...(s.sourceTsMs === undefined ? {} : { sourceTsMs: s.sourceTsMs }),
   };
-  if (s.kind === 'dropped') return { kind: 'dropped', reason: 'no-significant-change', ...context };
+  if (s.kind === 'dropped')
+    return { kind: 'dropped', reason: 'insignificant: no watched field changed', ...context };
   if (s.kind === 'dead-letter') {
     return {
       kind: 'dead-letter',
-      reason: 'decode-failed',
+      reason: 'DECODE_FAILED: not JSON',
       error: new NotifierError('DECODE_FAILED', 'not JSON'),
       ...context,
     };
@@ -87,7 +88,7 @@ export const outcomeFor = (record: SourceRecord): Outcome => {
     channel,
     payload: { text: `offset ${record.offset}`, blocks: [] },
   }));
-  return { kind: 'notify', reason: 'price-cut', messages, ...context };
+  return { kind: 'notify', reason: 'notify: price decreased -> sales-alerts', messages, ...context };
 };
 
 export interface ScriptedPipeline extends RecordPipeline {

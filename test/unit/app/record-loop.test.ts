@@ -62,7 +62,7 @@ describe('record loop', () => {
     await t.pollAndSettle();
     expect(t.source.committed(0)).toBe('1');
     expect(t.deliverer.handed).toEqual([]);
-    expect(t.metrics.outcomes).toEqual([['dropped', 'no-significant-change']]);
+    expect(t.metrics.outcomes).toEqual([['dropped', 'insignificant']]);
   });
 
   it('commits a notified record only after every routed channel delivered', async () => {
@@ -91,7 +91,7 @@ describe('record loop', () => {
       offset: '0',
       listingId: '7',
       outcome: 'notify',
-      reason: 'price-cut',
+      reason: 'notify: price decreased -> sales-alerts',
       channels: ['#deals'],
     });
   });
@@ -138,8 +138,8 @@ describe('record loop', () => {
     expect(t.deadLetter.sent[0]?.channel).toBeUndefined();
     expect(t.source.committed(0)).toBe('2');
     expect(t.metrics.outcomes).toEqual([
-      ['dead-letter', 'decode-failed'],
-      ['notify', 'price-cut'],
+      ['dead-letter', 'DECODE_FAILED'],
+      ['notify', 'notify'],
     ]);
   });
 

@@ -1,0 +1,159 @@
+/**
+ * RecordSource on a kafkajs consumer group (kafkajs 2.2.4: https://kafka.js.org/docs/consuming).
+ *
+ * - autoCommit off and eachBatchAutoResolve off: kafkajs neither commits nor marks records read on its
+ *   own; the app takes records (resolveOffset) and commits finished positions (commitOffsets).
+ * - The handler never throws (kafkajs would retry the batch and then crash-restart the consumer, which
+ *   turns one poison record into an endless loop); a throw that slips through is reported as fatal.
+ * - consumer.commitOffsets silently does nothing while the runner is not running (during a crash-restart
+ *   or before the first join): a commit counts only when kafkajs emits COMMIT_OFFSETS for it, otherwise
+ *   commit() rejects and the app retries. Offsets of partitions outside the current assignment are never
+ *   sent (the broker would accept them from any member of the current generation).
+ */
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../app/record-source.ts';
+import type { SourceRecord } from '../domain/record.ts';
+import { type Logger, noopLogger } from '../ports/index.ts';
+
+export interface KafkaSourceOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  /** Where a group without a committed offset starts: earliest when true, latest (default) when false. */
+  fromBeginning?: boolean;
+  /** kafkajs sessionTimeout; default 30 000 ms. */
+  sessionTimeoutMs?: number;
+  /** kafkajs heartbeatInterval; default 3000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Partitions handled at once; default 4. Partitions are independent, records within one are in order. */
+  partitionsConsumedConcurrently?: number;
+  /** Fetch size per partition; default 1 MiB (kafkajs's). Bounds memory per paused partition. */
+  maxBytesPerPartition?: number;
+  /** Long-poll wait of an empty fetch; default 1000 ms (kafkajs's 5000 slows shutdown and tests). */
+  maxWaitTimeInMs?: number;
+  logger?: Logger;
+}
+
+export interface KafkaSource extends RecordSource {
+  readonly consumer: Consumer;
+}
+
+const headerValue = (v: Buffer | string | (Buffer | string)[] | undefined): Buffer | string | undefined =>
+  Array.isArray(v) ? v[v.length - 1] : v;
+
+export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
+  const headers: SourceRecord['headers'] = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = headerValue(value);
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers,
+    timestamp: message.timestamp,
+  };
+}
+
+const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+
+export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
+  const logger = opts.logger ?? noopLogger;
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: opts.heartbeatIntervalMs ?? 3000,
+    maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
+    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 1000,
+    allowAutoTopicCreation: false,
+  });
+  let assigned = new Set<string>();
+  let commitEvents = 0;
+  let started = false;
+
+  const listen = (handlers: SourceHandlers): void => {
+    const { events } = consumer;
+    consumer.on(events.GROUP_JOIN, (event) => {
+      const partitions = Object.entries(event.payload.memberAssignment).flatMap(([topic, ps]) =>
+        ps.map((partition) => ({ topic, partition })),
+      );
+      assigned = new Set(partitions.map(keyOf));
+      handlers.onAssigned(partitions);
+    });
+    consumer.on(events.REBALANCING, () => {
+      assigned = new Set();
+      handlers.onUnassigned('rebalancing');
+    });
+    consumer.on(events.STOP, () => {
+      assigned = new Set();
+      handlers.onUnassigned('stopped');
+    });
+    consumer.on(events.CRASH, (event) => {
+      assigned = new Set();
+      handlers.onCrash(event.payload.error, event.payload.restart);
+    });
+    consumer.on(events.COMMIT_OFFSETS, () => {
+      commitEvents += 1;
+    });
+  };
+
+  return {
+    consumer,
+
+    async start(handlers) {
+      if (started) throw new Error('kafka source already started');
+      started = true;
+      listen(handlers);
+      await consumer.connect();
+      await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 4,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          try {
+            await handlers.onBatch({
+              topic,
+              partition,
+              highWatermark: batch.highWatermark,
+              records: batch.messages.map((m) => toSourceRecord(topic, partition, m)),
+              take: resolveOffset,
+              heartbeat,
+              isActive: () => isRunning() && !isStale(),
+            });
+          } catch (error) {
+            logger.error({ topic, partition, error }, 'batch handler threw; stopping instead of looping');
+            handlers.onCrash(error, false);
+          }
+        },
+      });
+    },
+
+    pause(tp) {
+      consumer.pause([{ topic: tp.topic, partitions: [tp.partition] }]);
+    },
+
+    resume(tp) {
+      consumer.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
+    },
+
+    async commit(offsets: readonly CommitOffset[]) {
+      const mine = offsets.filter((o) => assigned.has(keyOf(o)));
+      if (mine.length === 0) {
+        if (offsets.length > 0) throw new Error('not assigned any of these partitions (rebalancing)');
+        return;
+      }
+      const before = commitEvents;
+      await consumer.commitOffsets(
+        mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+      );
+      if (commitEvents === before) throw new Error('consumer not running; kafkajs skipped the commit');
+      if (mine.length < offsets.length) throw new Error('some partitions are no longer assigned');
+    },
+
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}

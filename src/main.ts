@@ -1,0 +1,165 @@
+/**
+ * Composition root: the only place that picks real adapters (STYLE.md: ports with one real adapter
+ * and one fake). `start` builds the service from a validated Config; `installSignalHandlers` turns
+ * SIGTERM/SIGINT into a graceful stop. The `run` command (src/cli/run.ts) and the end-to-end tests call
+ * these; tests inject options (a logger to read, port 0, where a new group starts) instead of touching
+ * process state.
+ */
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createKafkaClient } from './adapters/kafka-client.ts';
+import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
+import { createKafkaSource } from './adapters/kafka-source.ts';
+import { createLogger } from './adapters/logger.ts';
+import { createPromMetrics } from './adapters/prom-metrics.ts';
+import { createSlackChat } from './adapters/slack-chat.ts';
+import { systemClock } from './adapters/system-clock.ts';
+import type { Service } from './app/service.ts';
+import { startService } from './app/service.ts';
+import type { Config } from './config/index.ts';
+import { createDeliveryScheduler } from './delivery/scheduler.ts';
+import { createPipeline } from './pipeline/index.ts';
+import type { ChatDestination, Clock, Logger, SchemaRegistryPort } from './ports/index.ts';
+
+export type { Service } from './app/service.ts';
+
+export interface StartOptions {
+  /** Validated config with env overrides applied (src/app/env.ts). */
+  config: Config;
+  /** The Slack bot token (from process.env[config.slack.tokenEnv]); never logged. */
+  token: string;
+  /** Default: pino JSON on stdout at `logLevel`. */
+  logger?: Logger;
+  /** pino level for the default logger; default "info". */
+  logLevel?: string;
+  clock?: Clock;
+  /** Default: @slack/web-api against config.slack.apiUrl, checked with auth.test before consuming. */
+  chat?: ChatDestination & { authTest?: () => Promise<unknown> };
+  /** Overrides config.http (tests pass port 0). */
+  http?: { host?: string; port?: number };
+  kafka?: {
+    /** Where a group with no committed offset starts; default latest. */
+    fromBeginning?: boolean;
+    /** Default 4. */
+    partitionsConsumedConcurrently?: number;
+    /** Default 30 000. */
+    sessionTimeoutMs?: number;
+    /** kafkajs's own log level; default warn. */
+    logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  };
+  /** Default: a fresh prom-client Registry with process metrics. */
+  registry?: Registry;
+  /** /readyz stall threshold; default 60 000 ms. */
+  stallAfterMs?: number;
+}
+
+/**
+ * Checks the token (auth.test: a bad token fails here with SLACK_AUTH, before any record is read),
+ * then joins the consumer group and serves /healthz, /readyz, /metrics. Throws NotifierError on a
+ * 'stop' condition at startup.
+ */
+export async function start(options: StartOptions): Promise<Service> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'info' });
+  const clock = options.clock ?? systemClock;
+
+  const chat = options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger });
+  if (chat.authTest !== undefined) {
+    const identity = await chat.authTest();
+    logger.info({ slack: identity, apiUrl: config.slack.apiUrl }, 'Slack accepted the bot token');
+  }
+
+  let registry = options.registry;
+  if (registry === undefined) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+  }
+  const metrics = createPromMetrics(registry);
+
+  const { delivery } = config;
+  const scheduler = createDeliveryScheduler({
+    destination: chat,
+    clock,
+    metrics,
+    logger: logger.child({ component: 'delivery' }),
+    perChannel: delivery.perChannel,
+    burst: delivery.burst,
+    workspace: delivery.workspace,
+    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
+    retry: delivery.retry,
+  });
+
+  let schemaRegistry: SchemaRegistryPort | undefined;
+  if (config.source.registryUrl !== null) {
+    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
+    schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
+  }
+  const pipeline = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
+
+  const kafka = createKafkaClient({
+    brokers: config.source.brokers,
+    clientId: config.source.clientId,
+    logger,
+    ...(options.kafka?.logLevel === undefined ? {} : { logLevel: options.kafka.logLevel }),
+  });
+  const source = createKafkaSource({
+    kafka,
+    groupId: config.source.groupId,
+    topics: config.source.topics,
+    logger,
+    ...(options.kafka?.fromBeginning === undefined ? {} : { fromBeginning: options.kafka.fromBeginning }),
+    ...(options.kafka?.partitionsConsumedConcurrently === undefined
+      ? {}
+      : { partitionsConsumedConcurrently: options.kafka.partitionsConsumedConcurrently }),
+    ...(options.kafka?.sessionTimeoutMs === undefined
+      ? {}
+      : { sessionTimeoutMs: options.kafka.sessionTimeoutMs }),
+  });
+  const deadLetter = createKafkaDeadLetter({ kafka, topic: config.source.deadLetterTopic, clock, logger });
+
+  return startService({
+    source,
+    pipeline,
+    deliverer: scheduler,
+    deadLetter,
+    clock,
+    logger,
+    metrics,
+    metricsText: registry,
+    limits: {
+      maxInFlightRecords: delivery.maxInFlightRecords,
+      maxQueuedPerChannel: delivery.maxQueuedPerChannel,
+    },
+    retry: delivery.retry,
+    shutdownDeadlineMs: delivery.shutdownDeadlineMs,
+    http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
+    ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
+    closers: [() => deadLetter.disconnect()],
+  });
+}
+
+/**
+ * SIGTERM/SIGINT -> graceful stop. A second signal while stopping exits at once (code 130/143), for a
+ * person at a terminal who does not want to wait for the deadline. Returns a function removing them.
+ */
+export function installSignalHandlers(
+  service: Service,
+  logger: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      exit(signal === 'SIGINT' ? 130 : 143);
+      return;
+    }
+    signalled = true;
+    void service.stop(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
