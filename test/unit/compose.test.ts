@@ -1,0 +1,149 @@
+/**
+ * docker-compose.yml cannot run on machines without Docker, so this checks it on paper: the same
+ * versions (scripts/stack/versions.env) and host ports as the native stack (scripts/stack.sh and its
+ * templates), and everything debezium/connector.json needs from its worker.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readVersionsEnv } from '../support/stack.ts';
+
+interface Service {
+  image?: string;
+  command?: string[] | string;
+  ports?: string[];
+  environment?: Record<string, string | number>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const root = new URL('../../', import.meta.url);
+const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
+
+const versions = readVersionsEnv();
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+const connector = JSON.parse(read('debezium/connector.json')) as {
+  name: string;
+  config: Record<string, string>;
+};
+
+const service = (name: string): Service => {
+  const found = compose.services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+};
+/** "127.0.0.1:5433:5432" -> { host: "127.0.0.1", published: "5433", target: "5432" } */
+const ports = (name: string) =>
+  (service(name).ports ?? []).map((entry) => {
+    const [host, published, target] = entry.split(':');
+    return { host, published, target };
+  });
+const version = (key: string): string => {
+  const value = versions[key];
+  if (!value) throw new Error(`scripts/stack/versions.env has no ${key}`);
+  return value;
+};
+
+describe('scripts/stack/versions.env', () => {
+  it('names every version and port the stacks share', () => {
+    for (const key of [
+      'KAFKA_VERSION',
+      'DEBEZIUM_VERSION',
+      'POSTGRES_MAJOR',
+      'POSTGRES_PORT',
+      'KAFKA_PORT',
+      'KAFKA_CONTROLLER_PORT',
+      'CONNECT_PORT',
+      'MAVEN_DEPENDENCY_PLUGIN_VERSION',
+    ]) {
+      expect(versions[key], key).toMatch(/^\S+$/);
+    }
+    expect(version('DEBEZIUM_VERSION')).toMatch(/^3\.4\.\d+\.Final$/);
+  });
+});
+
+describe('docker-compose.yml agrees with the native stack', () => {
+  it('runs the same images versions', () => {
+    expect(service('postgres').image).toBe(`postgres:${version('POSTGRES_MAJOR')}`);
+    expect(service('kafka').image).toBe(`apache/kafka:${version('KAFKA_VERSION')}`);
+    expect(service('connect').image).toBe(`quay.io/debezium/connect:${version('DEBEZIUM_VERSION')}`);
+  });
+
+  it('publishes the same host ports, on loopback only', () => {
+    expect(ports('postgres')).toEqual([
+      { host: '127.0.0.1', published: version('POSTGRES_PORT'), target: '5432' },
+    ]);
+    expect(ports('kafka')).toEqual([{ host: '127.0.0.1', published: version('KAFKA_PORT'), target: '9092' }]);
+    expect(ports('connect')).toEqual([
+      { host: '127.0.0.1', published: version('CONNECT_PORT'), target: '8083' },
+    ]);
+    // Host clients must be told the published address, not the container's.
+    expect(String(service('kafka').environment?.KAFKA_ADVERTISED_LISTENERS)).toContain(
+      `127.0.0.1:${version('KAFKA_PORT')}`,
+    );
+  });
+
+  it('starts PostgreSQL with logical decoding and loads the same SQL as scripts/stack.sh', () => {
+    const command = service('postgres').command;
+    expect(Array.isArray(command) ? command.join(' ') : command).toContain('wal_level=logical');
+    expect(service('postgres').environment?.POSTGRES_DB).toBe(connector.config['database.dbname']);
+    const mounted = (service('postgres').volumes ?? []).map((v) => v.split(':')[0]);
+    const stackScript = read('scripts/stack.sh');
+    for (const sql of ['./debezium/schema.sql', './debezium/seed.sql', './debezium/replication.sql']) {
+      expect(mounted).toContain(sql);
+      expect(stackScript).toContain(sql.replace('./', '$ROOT/'));
+    }
+  });
+
+  it('gives the Connect worker every env variable that debezium/connector.json reads', () => {
+    const wanted = Object.values(connector.config).flatMap((value) =>
+      [...value.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]),
+    );
+    expect(wanted.length).toBeGreaterThan(0);
+    const environment = service('connect').environment ?? {};
+    expect(environment.CONNECT_CONFIG_PROVIDERS_ENV_CLASS).toBe(
+      'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+    );
+    for (const name of wanted) expect(environment, String(name)).toHaveProperty(String(name));
+    // The native worker gets the same variables from scripts/stack.sh and the same provider.
+    const stackScript = read('scripts/stack.sh');
+    for (const name of wanted) expect(stackScript, String(name)).toContain(String(name));
+    expect(read('scripts/stack/worker.properties')).toContain(
+      'config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+    );
+  });
+
+  it('registers debezium/connector.json once Connect is healthy', () => {
+    const register = service('register-connector');
+    expect(register.volumes).toContain('./debezium/connector.json:/connector.json:ro');
+    expect(register.depends_on?.connect?.condition).toBe('service_healthy');
+    expect(String(register.command)).toContain('http://connect:8083/connectors');
+  });
+});
+
+describe('the native templates use versions.env', () => {
+  it('puts the broker and Connect on the versions.env ports', () => {
+    const server = read('scripts/stack/server.properties');
+    expect(server).toContain(
+      'listeners=PLAINTEXT://127.0.0.1:@KAFKA_PORT@,CONTROLLER://127.0.0.1:@KAFKA_CONTROLLER_PORT@',
+    );
+    expect(read('scripts/stack/worker.properties')).toContain('listeners=http://127.0.0.1:@CONNECT_PORT@');
+    expect(read('scripts/stack.sh')).toContain('source "$STACK_FILES/versions.env"');
+  });
+
+  it('matches the connector decisions shared with the service', () => {
+    expect(connector.name).toBe('listings-connector');
+    expect(connector.config).toMatchObject({
+      'topic.prefix': 'monolith',
+      'table.include.list': 'public.listings',
+      'plugin.name': 'pgoutput',
+      'slot.name': 'listings_slot',
+      'publication.autocreate.mode': 'filtered',
+      'snapshot.mode': 'initial',
+      'decimal.handling.mode': 'precise',
+      'tombstones.on.delete': 'true',
+      'key.converter.schemas.enable': 'true',
+      'value.converter.schemas.enable': 'true',
+    });
+  });
+});
