@@ -26,9 +26,24 @@ export interface DeadLetterSink {
   send(record: SourceRecord, error: NotifierError, extra?: { channel?: string }): Promise<void>;
 }
 
-/** Confluent wire-format decoding (magic byte 0 + 4-byte schema id) through a schema registry. */
+/**
+ * Confluent wire-format decoding (magic byte 0 + 4-byte schema id) through a schema registry.
+ * Failures are NotifierErrors: SCHEMA_NOT_FOUND, REGISTRY_UNAVAILABLE (retry) or DECODE_FAILED.
+ */
 export interface SchemaRegistryPort {
   decode(buffer: Buffer): Promise<unknown>;
+  /**
+   * The writer schema registered under `id`, as the registry stores it. Optional: decode uses it to
+   * convert Kafka Connect logical types (an Avro Decimal is bytes whose scale lives only in the
+   * schema); without it, registry values are converted like schemaless JSON.
+   */
+  rawSchema?(id: number): Promise<RegistrySchema>;
+}
+
+/** A registered schema: its type and its text (Avro schema JSON, JSON Schema, or .proto source). */
+export interface RegistrySchema {
+  type: 'AVRO' | 'JSON' | 'PROTOBUF';
+  schema: string;
 }
 
 /** What the service counts; the prom-client adapter exposes it on /metrics, tests use noopMetrics. */

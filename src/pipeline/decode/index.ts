@@ -1,0 +1,140 @@
+/**
+ * decode: a Kafka record (key, value, headers) -> a Debezium envelope, or the reason to skip it.
+ * Handles JsonConverter with schemas on ({schema, payload}) and off (bare payload), and the Confluent
+ * wire format through a schema registry. Pure apart from the registry port.
+ *
+ * Throws NotifierError: DECODE_FAILED (this record can never decode: dead-letter), SCHEMA_NOT_FOUND,
+ * REGISTRY_UNAVAILABLE (from the registry adapter).
+ */
+import type { Row } from '../../domain/change.ts';
+import { NotifierError } from '../../domain/errors.ts';
+import type { SourceRecord } from '../../domain/record.ts';
+import type { SchemaRegistryPort } from '../../ports/index.ts';
+import { asConnectSchema, type ConnectSchema } from './connect-schema.ts';
+import { envelopeFrom } from './envelope.ts';
+import { parseJsonExact } from './json.ts';
+import { convertStruct, convertValue, type DecimalColumns } from './logical.ts';
+import { convertSchemaless, convertSchemalessRow } from './schemaless.ts';
+import { isRecord } from './values.ts';
+import { decodeFramed, isConfluentFramed } from './wire.ts';
+
+export type { DecimalColumns, Row };
+
+export type Decoded =
+  /** value null: skipped (a success, nothing to say). */
+  | { kind: 'tombstone' }
+  /** heartbeat, schema-change, transaction metadata, logical decoding message: skipped. */
+  | { kind: 'control'; reason: string }
+  | { kind: 'envelope'; envelope: DebeziumEnvelope; headers: Record<string, string> };
+
+export interface DebeziumEnvelope {
+  /** Debezium's op as sent: c, u, d, r, t (normalize checks it). */
+  op: string;
+  before: Row | null;
+  after: Row | null;
+  /** The source block as plain JSON (ts_ms, snapshot, db, schema, table, lsn, …). */
+  source: Record<string, unknown>;
+  /** Envelope ts_ms: when Debezium processed the change. */
+  tsMs?: number;
+  /** The record key (the primary key columns), decoded; null when the record has no key. */
+  key: Row | null;
+}
+
+export interface DecodeDeps {
+  /** Needed only for Confluent-framed records; without it they fail with DECODE_FAILED. */
+  registry?: SchemaRegistryPort;
+  /**
+   * NUMERIC columns and their scale, from the configuration ({ prc_amt: 2 }). Only consulted when the
+   * record's schema does not name a decimal type itself: decimal.handling.mode=string text becomes an
+   * exact decimal, =double a decimal where the double holds it exactly (else it stays a number).
+   * Schemaless records are left alone: their strings could be Decimal base64. Default: none.
+   */
+  decimalColumns?: DecimalColumns;
+}
+
+/** A value or key, decoded to a payload and (when known) its Connect schema. */
+interface Payload {
+  value: unknown;
+  schema: ConnectSchema | undefined;
+}
+
+export async function decodeRecord(record: SourceRecord, deps: DecodeDeps): Promise<Decoded> {
+  if (record.value === null) return { kind: 'tombstone' };
+  const value = await decodePart(record.value, deps.registry, 'value');
+  const shape = envelopeFrom(value.value, value.schema, record.topic, deps.decimalColumns);
+  if (shape.kind === 'control') return shape;
+  const key = record.key === null ? null : keyRow(await decodePart(record.key, deps.registry, 'key'));
+  return { kind: 'envelope', envelope: { ...shape.parts, key }, headers: headerStrings(record.headers) };
+}
+
+async function decodePart(
+  bytes: Buffer,
+  registry: SchemaRegistryPort | undefined,
+  part: 'key' | 'value',
+): Promise<Payload> {
+  if (bytes.length === 0) {
+    throw new NotifierError(
+      'DECODE_FAILED',
+      `record ${part} is empty (zero bytes; a tombstone has a null value)`,
+      {
+        details: { part },
+      },
+    );
+  }
+  if (isConfluentFramed(bytes)) {
+    const framed = await decodeFramed(bytes, registry, part);
+    return { value: framed.value, schema: framed.schema };
+  }
+  return jsonPayload(bytes, part);
+}
+
+/** JsonConverter output: {schema, payload} when schemas.enable=true (schema may be null), else the bare payload. */
+function jsonPayload(bytes: Buffer, part: 'key' | 'value'): Payload {
+  let parsed: unknown;
+  try {
+    parsed = parseJsonExact(bytes.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new NotifierError(
+      'DECODE_FAILED',
+      `record ${part} is neither JSON nor Confluent-framed: ${reason}`,
+      {
+        cause: error,
+        details: { part, firstByte: bytes[0] },
+      },
+    );
+  }
+  if (isRecord(parsed) && Object.keys(parsed).length === 2 && 'schema' in parsed && 'payload' in parsed) {
+    if (parsed.schema === null) return { value: parsed.payload, schema: undefined };
+    const schema = asConnectSchema(parsed.schema);
+    if (typeof schema === 'string') {
+      throw new NotifierError('DECODE_FAILED', `record ${part}: ${schema}`, { details: { part } });
+    }
+    return { value: parsed.payload, schema };
+  }
+  return { value: parsed, schema: undefined };
+}
+
+/**
+ * The key as a Row. Debezium keys are structs of the primary-key columns; a key that is a single
+ * scalar (a custom SMT or converter) becomes { key: value } so that it is still shown, not lost.
+ */
+function keyRow(payload: Payload): Row | null {
+  const { value, schema } = payload;
+  if (value === null || value === undefined) return null;
+  if (isRecord(value)) {
+    return schema?.type === 'struct'
+      ? convertStruct(schema, value, 'key')
+      : convertSchemalessRow(value, 'key');
+  }
+  return { key: schema === undefined ? convertSchemaless(value, 'key') : convertValue(schema, value, 'key') };
+}
+
+function headerStrings(headers: SourceRecord['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return out;
+}

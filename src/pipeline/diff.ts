@@ -1,0 +1,83 @@
+/**
+ * diff: the columns a change touched, with both sides (pure).
+ * - update: columns whose after value differs from the before value (structural equality on tagged
+ *   values, so 19.99 = 19.99 whatever its encoding); when the before image is unknown (REPLICA
+ *   IDENTITY DEFAULT) every non-key column of the after image is listed with beforeUnknown, since
+ *   nothing says it did not change; key columns (which cannot change in an update: Debezium turns a
+ *   key change into delete + create) are left out.
+ * - create / read: every non-null column of the new row, before null (the row did not exist).
+ * - delete: every non-null column of the old row, after null; nothing when the old row is unknown.
+ * - truncate: nothing.
+ * An `unavailable` after value (unchanged TOAST column) is never a change.
+ */
+import type { ChangeEvent, ColumnValue, FieldChange, Row } from '../domain/change.ts';
+
+export function diff(event: ChangeEvent): FieldChange[] {
+  switch (event.op) {
+    case 'truncate':
+      return [];
+    case 'create':
+    case 'read':
+      return appeared(event.after);
+    case 'delete':
+      return event.beforeComplete ? disappeared(event.before) : [];
+    case 'update':
+      return updated(event);
+  }
+}
+
+const isUnavailable = (v: ColumnValue | undefined): boolean =>
+  typeof v === 'object' && v !== null && v.type === 'unavailable';
+
+function appeared(after: Row | null): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const [column, value] of Object.entries(after ?? {})) {
+    if (value === null || isUnavailable(value)) continue;
+    changes.push({ column, before: null, after: value, beforeUnknown: false });
+  }
+  return changes;
+}
+
+function disappeared(before: Row | null): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const [column, value] of Object.entries(before ?? {})) {
+    if (value === null || isUnavailable(value)) continue;
+    changes.push({ column, before: value, after: null, beforeUnknown: false });
+  }
+  return changes;
+}
+
+function updated(event: ChangeEvent): FieldChange[] {
+  const changes: FieldChange[] = [];
+  const before = event.beforeComplete ? event.before : null;
+  for (const [column, value] of Object.entries(event.after ?? {})) {
+    if (isUnavailable(value)) continue;
+    const previous = before?.[column];
+    if (previous === undefined || isUnavailable(previous)) {
+      // Unknown before value: a key column is known from the key itself and did not change.
+      const keyValue = event.key?.[column];
+      if (keyValue !== undefined && equalValues(keyValue, value)) continue;
+      changes.push({ column, before: undefined, after: value, beforeUnknown: true });
+    } else if (!equalValues(previous, value)) {
+      changes.push({ column, before: previous, after: value, beforeUnknown: false });
+    }
+  }
+  return changes;
+}
+
+/** Structural equality of column values (tagged objects and parsed JSON compared by content). */
+export function equalValues(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => equalValues(v, b[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const rb = b as Record<string, unknown>;
+  const ra = a as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && equalValues(ra[k], rb[k]));
+}

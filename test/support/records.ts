@@ -1,0 +1,505 @@
+/**
+ * Records for pipeline tests: `makeRecord` builds a Kafka record the way Debezium's PostgreSQL connector
+ * with JsonConverter (schemas on) writes one for `public.listings`, with overrides at every level;
+ * `loadFixture` reads a captured case from test/fixtures/debezium/<case>/ (meta.json + the exact bytes).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import avro from 'avsc';
+import { NotifierError } from '../../src/domain/errors.ts';
+import type { SourceRecord } from '../../src/domain/record.ts';
+import type { ConnectSchema } from '../../src/pipeline/decode/connect-schema.ts';
+import { bytesFromUnscaled, parseDecimal } from '../../src/pipeline/decode/decimal.ts';
+import type { RegistrySchema, SchemaRegistryPort } from '../../src/ports/index.ts';
+
+export const FIXTURES_DIR = new URL('../fixtures/debezium/', import.meta.url).pathname;
+
+/** Connect Decimal bytes as JsonConverter writes them (base64), for `decimal` at `scale`. */
+export function decimalBase64(decimal: string, scale: number): string {
+  const parsed = parseDecimal(decimal);
+  if (parsed === undefined || parsed.scale > scale) throw new Error(`${decimal} does not fit scale ${scale}`);
+  return bytesFromUnscaled(parsed.unscaled * 10n ** BigInt(scale - parsed.scale)).toString('base64');
+}
+
+const field = (name: string, schema: Omit<ConnectSchema, 'field'>): ConnectSchema => ({
+  ...schema,
+  field: name,
+});
+
+/** The listings row schema as Debezium 3.x writes it (decimal.handling.mode=precise, time.precision.mode=adaptive). */
+export const listingRowSchema = (name: string, optional: boolean): ConnectSchema => ({
+  type: 'struct',
+  optional,
+  name,
+  fields: [
+    field('lst_id', { type: 'int64', optional: false }),
+    field('LST_STAT_CD', { type: 'string', optional: false }),
+    field('lst_ttl', { type: 'string', optional: false }),
+    field('description', { type: 'string', optional: true }),
+    field('prc_amt', {
+      type: 'bytes',
+      optional: false,
+      name: 'org.apache.kafka.connect.data.Decimal',
+      version: 1,
+      parameters: { scale: '2', 'connect.decimal.precision': '12' },
+    }),
+    field('crncy_cd', { type: 'string', optional: false }),
+    field('prod_stk_qty', { type: 'int32', optional: false }),
+    field('ctgy_cd', { type: 'string', optional: false }),
+    field('upd_ts', { type: 'string', optional: false, name: 'io.debezium.time.ZonedTimestamp', version: 1 }),
+    field('audit_usr_id', { type: 'int32', optional: true }),
+    field('sync_flg', { type: 'boolean', optional: false }),
+    field('etl_batch_id', { type: 'int64', optional: true }),
+  ],
+});
+
+export const sourceSchema: ConnectSchema = {
+  type: 'struct',
+  name: 'io.debezium.connector.postgresql.Source',
+  optional: false,
+  fields: [
+    field('version', { type: 'string', optional: false }),
+    field('connector', { type: 'string', optional: false }),
+    field('name', { type: 'string', optional: false }),
+    field('ts_ms', { type: 'int64', optional: false }),
+    field('snapshot', {
+      type: 'string',
+      optional: true,
+      name: 'io.debezium.data.Enum',
+      version: 1,
+      parameters: {
+        allowed: 'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental',
+      },
+    }),
+    field('db', { type: 'string', optional: false }),
+    field('schema', { type: 'string', optional: false }),
+    field('table', { type: 'string', optional: false }),
+    field('txId', { type: 'int64', optional: true }),
+    field('lsn', { type: 'int64', optional: true }),
+    field('ts_ns', { type: 'int64', optional: true }),
+  ],
+};
+
+export const envelopeSchema = (
+  row: ConnectSchema = listingRowSchema('monolith.public.listings.Value', true),
+): ConnectSchema => ({
+  type: 'struct',
+  optional: false,
+  name: 'monolith.public.listings.Envelope',
+  version: 2,
+  fields: [
+    { ...row, field: 'before' },
+    { ...row, field: 'after' },
+    { ...sourceSchema, field: 'source' },
+    field('op', { type: 'string', optional: false }),
+    field('ts_ms', { type: 'int64', optional: true }),
+  ],
+});
+
+export const keySchema: ConnectSchema = {
+  type: 'struct',
+  optional: false,
+  name: 'monolith.public.listings.Key',
+  fields: [field('lst_id', { type: 'int64', optional: false })],
+};
+
+/** A listings row as JsonConverter writes it (price as Decimal base64). Overrides win. */
+export function makeRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    lst_id: 1,
+    LST_STAT_CD: 'A',
+    lst_ttl: 'Ergonomic Office Chair, Mesh Back',
+    description: 'Breathable mesh, adjustable lumbar support.',
+    prc_amt: decimalBase64('19.99', 2),
+    crncy_cd: 'EUR',
+    prod_stk_qty: 12,
+    ctgy_cd: 'FURN',
+    upd_ts: '2026-11-22T13:45:07.123456Z',
+    audit_usr_id: 7,
+    sync_flg: false,
+    etl_batch_id: null,
+    ...overrides,
+  };
+}
+
+export function makeSource(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: '3.4.3.Final',
+    connector: 'postgresql',
+    name: 'monolith',
+    ts_ms: 1_795_873_507_123,
+    snapshot: 'false',
+    db: 'monolith',
+    schema: 'public',
+    table: 'listings',
+    txId: 771,
+    lsn: 24_023_128,
+    ts_ns: 'raw:1795873507123456000',
+    ...overrides,
+  };
+}
+
+/** A Debezium envelope payload: by default an update of listing 1's price 19.99 -> 17.99. */
+export function makePayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    before: makeRow(),
+    after: makeRow({ prc_amt: decimalBase64('17.99', 2) }),
+    source: makeSource(),
+    op: 'u',
+    ts_ms: 1_795_873_507_456,
+    ...overrides,
+  };
+}
+
+/**
+ * JSON text in which strings "raw:<number>" are written as bare numbers: ints above 2^53 (ts_ns,
+ * bigint ids) and long decimals cannot pass through JSON.stringify as JS numbers.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/"raw:(-?\d+(?:\.\d+)?)"/g, '$1');
+}
+
+export interface MakeRecordOptions extends Partial<SourceRecord> {
+  /** The envelope payload (default makePayload()); ignored when `value` is given. */
+  payload?: Record<string, unknown> | null;
+  /** The value schema; null writes schemaless JSON. Default envelopeSchema(). */
+  schema?: ConnectSchema | null;
+  /** The key payload (default { lst_id: payload.after/before lst_id }); null: no key. */
+  keyPayload?: Record<string, unknown> | null;
+}
+
+export function makeRecord(options: MakeRecordOptions = {}): SourceRecord {
+  const { payload = makePayload(), schema = envelopeSchema(), keyPayload, ...overrides } = options;
+  const row = (payload?.after ?? payload?.before) as Record<string, unknown> | null | undefined;
+  const keyValue = keyPayload === undefined ? { lst_id: row?.lst_id ?? 1 } : keyPayload;
+  const value =
+    payload === null ? null : Buffer.from(jsonText(schema === null ? payload : { schema, payload }));
+  const key =
+    keyValue === null
+      ? null
+      : Buffer.from(jsonText(schema === null ? keyValue : { schema: keySchema, payload: keyValue }));
+  return {
+    topic: 'monolith.public.listings',
+    partition: 0,
+    offset: '0',
+    key,
+    value,
+    headers: {},
+    timestamp: '1795873507500',
+    ...overrides,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Captured fixtures
+
+export interface FixtureRecordMeta {
+  topic: string;
+  partition: number;
+  offset: string | number;
+  timestamp: string | number;
+  keyFile: string | null;
+  valueFile: string | null;
+  headers?: Record<string, string | null> | Array<{ key: string; value: string | null }> | null;
+}
+
+export interface FixtureMeta {
+  case: string;
+  description: string;
+  settings: Record<string, unknown>;
+  records: FixtureRecordMeta[];
+}
+
+export interface Fixture {
+  meta: FixtureMeta;
+  records: SourceRecord[];
+}
+
+/** The names of the captured cases (folders holding a meta.json). */
+export function fixtureCases(): string[] {
+  if (!existsSync(FIXTURES_DIR)) return [];
+  return readdirSync(FIXTURES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(FIXTURES_DIR, d.name, 'meta.json')))
+    .map((d) => d.name)
+    .sort();
+}
+
+function headersOf(headers: FixtureRecordMeta['headers']): SourceRecord['headers'] {
+  const out: SourceRecord['headers'] = {};
+  if (headers === null || headers === undefined) return out;
+  const entries = Array.isArray(headers)
+    ? headers.map((h) => [h.key, h.value] as const)
+    : Object.entries(headers);
+  for (const [name, value] of entries) out[name] = value === null ? undefined : Buffer.from(value);
+  return out;
+}
+
+/** Reads test/fixtures/debezium/<name>/ into SourceRecords with the exact bytes Kafka carried. */
+export function loadFixture(name: string): Fixture {
+  const dir = join(FIXTURES_DIR, name);
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as FixtureMeta;
+  const read = (file: string | null): Buffer | null => (file === null ? null : readFileSync(join(dir, file)));
+  const records = meta.records.map(
+    (r): SourceRecord => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: String(r.offset),
+      timestamp: String(r.timestamp),
+      key: read(r.keyFile),
+      value: read(r.valueFile),
+      headers: headersOf(r.headers),
+    }),
+  );
+  return { meta, records };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Avro, as Debezium's AvroConverter writes the listings topic (Kafka Connect AvroData: connect.name,
+// connect.parameters, ["null", T] for optional fields, Value defined in `before` and referenced in `after`).
+
+const optional = (type: unknown): { type: unknown[]; default: null } => ({
+  type: ['null', type],
+  default: null,
+});
+
+export const listingsKeyAvroSchema = {
+  type: 'record',
+  name: 'Key',
+  namespace: 'monolith.public.listings',
+  fields: [{ name: 'lst_id', type: 'long' }],
+  'connect.name': 'monolith.public.listings.Key',
+};
+
+export const listingsAvroSchema = {
+  type: 'record',
+  name: 'Envelope',
+  namespace: 'monolith.public.listings',
+  fields: [
+    {
+      name: 'before',
+      ...optional({
+        type: 'record',
+        name: 'Value',
+        fields: [
+          { name: 'lst_id', type: 'long' },
+          { name: 'LST_STAT_CD', type: 'string' },
+          { name: 'lst_ttl', type: 'string' },
+          { name: 'description', ...optional('string') },
+          {
+            name: 'prc_amt',
+            type: {
+              type: 'bytes',
+              scale: 2,
+              precision: 12,
+              'connect.version': 1,
+              'connect.parameters': { scale: '2', 'connect.decimal.precision': '12' },
+              'connect.name': 'org.apache.kafka.connect.data.Decimal',
+              logicalType: 'decimal',
+            },
+          },
+          { name: 'crncy_cd', type: 'string' },
+          { name: 'prod_stk_qty', type: 'int' },
+          { name: 'ctgy_cd', type: 'string' },
+          {
+            name: 'upd_ts',
+            type: { type: 'string', 'connect.version': 1, 'connect.name': 'io.debezium.time.ZonedTimestamp' },
+          },
+          { name: 'audit_usr_id', ...optional('int') },
+          { name: 'sync_flg', type: 'boolean' },
+          { name: 'etl_batch_id', ...optional('long') },
+        ],
+        'connect.name': 'monolith.public.listings.Value',
+      }),
+    },
+    { name: 'after', ...optional('Value') },
+    {
+      name: 'source',
+      type: {
+        type: 'record',
+        name: 'Source',
+        namespace: 'io.debezium.connector.postgresql',
+        fields: [
+          { name: 'version', type: 'string' },
+          { name: 'connector', type: 'string' },
+          { name: 'name', type: 'string' },
+          { name: 'ts_ms', type: 'long' },
+          {
+            name: 'snapshot',
+            type: [
+              {
+                type: 'string',
+                'connect.version': 1,
+                'connect.parameters': {
+                  allowed:
+                    'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental',
+                },
+                'connect.default': 'false',
+                'connect.name': 'io.debezium.data.Enum',
+              },
+              'null',
+            ],
+            default: 'false',
+          },
+          { name: 'db', type: 'string' },
+          { name: 'sequence', ...optional('string') },
+          { name: 'ts_us', ...optional('long') },
+          { name: 'ts_ns', ...optional('long') },
+          { name: 'schema', type: 'string' },
+          { name: 'table', type: 'string' },
+          { name: 'txId', ...optional('long') },
+          { name: 'lsn', ...optional('long') },
+          { name: 'xmin', ...optional('long') },
+        ],
+        'connect.name': 'io.debezium.connector.postgresql.Source',
+      },
+    },
+    {
+      name: 'transaction',
+      ...optional({
+        type: 'record',
+        name: 'block',
+        namespace: 'event',
+        fields: [
+          { name: 'id', type: 'string' },
+          { name: 'total_order', type: 'long' },
+          { name: 'data_collection_order', type: 'long' },
+        ],
+        'connect.version': 1,
+        'connect.name': 'event.block',
+      }),
+    },
+    { name: 'op', type: 'string' },
+    { name: 'ts_ms', ...optional('long') },
+    { name: 'ts_us', ...optional('long') },
+    { name: 'ts_ns', ...optional('long') },
+  ],
+  'connect.version': 2,
+  'connect.name': 'monolith.public.listings.Envelope',
+};
+
+/** A listings row as Avro carries it: Decimal as a Buffer (unscaled, big-endian), longs as bigint. */
+export function makeAvroRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    lst_id: 1n,
+    LST_STAT_CD: 'A',
+    lst_ttl: 'Ergonomic Office Chair, Mesh Back',
+    description: 'Breathable mesh, adjustable lumbar support.',
+    prc_amt: Buffer.from(decimalBase64('19.99', 2), 'base64'),
+    crncy_cd: 'EUR',
+    prod_stk_qty: 12,
+    ctgy_cd: 'FURN',
+    upd_ts: '2026-11-22T13:45:07.123456Z',
+    audit_usr_id: 7,
+    sync_flg: false,
+    etl_batch_id: null,
+    ...overrides,
+  };
+}
+
+/** A Debezium update envelope for Avro: listing 1's price 19.99 -> 17.99 by default. */
+export function makeAvroEnvelope(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    before: makeAvroRow(),
+    after: makeAvroRow({ prc_amt: Buffer.from(decimalBase64('17.99', 2), 'base64') }),
+    source: {
+      version: '3.4.3.Final',
+      connector: 'postgresql',
+      name: 'monolith',
+      ts_ms: 1_795_873_507_123n,
+      snapshot: 'false',
+      db: 'monolith',
+      sequence: '["24023040","24023128"]',
+      ts_us: 1_795_873_507_123_456n,
+      ts_ns: 1_795_873_507_123_456_000n,
+      schema: 'public',
+      table: 'listings',
+      txId: 771n,
+      lsn: 24_023_128n,
+      xmin: null,
+    },
+    transaction: null,
+    op: 'u',
+    ts_ms: 1_795_873_507_456n,
+    ts_us: null,
+    ts_ns: null,
+    ...overrides,
+  };
+}
+
+/** avsc long as bigint both ways, so test data can carry ts_ns exactly. */
+const bigintLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint | number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (n: unknown) => BigInt(n as string),
+  toJSON: (n: bigint) => n.toString(),
+  isValid: (n: unknown) => typeof n === 'bigint' || Number.isInteger(n),
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+export const avroType = (schema: unknown): avro.Type =>
+  avro.Type.forSchema(schema as avro.Schema, {
+    typeHook: (s) =>
+      s === 'long' || (typeof s === 'object' && (s as { type?: unknown }).type === 'long')
+        ? bigintLong
+        : undefined,
+  });
+
+export interface FakeRegistry extends SchemaRegistryPort {
+  /** Registers an Avro schema and returns its id (ids start at 1, like a fresh registry). */
+  register(schema: unknown): number;
+  /** Confluent wire format: magic byte 0, the id, the Avro body. */
+  encode(id: number, value: unknown): Buffer;
+  /** The next `count` calls (decode or rawSchema) reject with `error`. */
+  failNext(count: number, error: unknown): void;
+  calls: { decode: number; rawSchema: number };
+}
+
+/** An in-memory schema registry speaking the port, with scripted failures (STYLE habit 4). */
+export function makeFakeRegistry(options: { withRawSchema?: boolean } = {}): FakeRegistry {
+  const schemas = new Map<number, { text: string; type: avro.Type }>();
+  let failures: { count: number; error: unknown } = { count: 0, error: undefined };
+  const maybeFail = (): void => {
+    if (failures.count > 0) {
+      failures.count -= 1;
+      throw failures.error;
+    }
+  };
+  const lookup = (id: number) =>
+    schemas.get(id) ??
+    (() => {
+      throw new NotifierError('SCHEMA_NOT_FOUND', `schema id ${id} is not in the fake registry`);
+    })();
+  const registry: FakeRegistry = {
+    calls: { decode: 0, rawSchema: 0 },
+    register(schema) {
+      const id = schemas.size + 1;
+      schemas.set(id, { text: JSON.stringify(schema), type: avroType(schema) });
+      return id;
+    },
+    encode(id, value) {
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(id, 1);
+      return Buffer.concat([header, lookup(id).type.toBuffer(value)]);
+    },
+    failNext(count, error) {
+      failures = { count, error };
+    },
+    async decode(buffer) {
+      registry.calls.decode += 1;
+      maybeFail();
+      return lookup(buffer.readUInt32BE(1)).type.fromBuffer(buffer.subarray(5));
+    },
+  };
+  if (options.withRawSchema !== false) {
+    registry.rawSchema = async (id: number): Promise<RegistrySchema> => {
+      registry.calls.rawSchema += 1;
+      maybeFail();
+      return { type: 'AVRO', schema: lookup(id).text };
+    };
+  }
+  return registry;
+}
