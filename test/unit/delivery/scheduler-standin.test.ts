@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSlackChat } from '../../../src/adapters/slack-chat.ts';
+import { systemClock } from '../../../src/adapters/system-clock.ts';
+import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
+import { createDeliveryScheduler } from '../../../src/delivery/scheduler.ts';
+import { noopMetrics } from '../../../src/ports/index.ts';
+import { type SlackStandin, startSlackStandin } from '../../../tools/slack-standin/server.ts';
+
+// The whole delivery path on real time: scheduler -> @slack/web-api -> stand-in, both at 50/s/channel.
+let standin: SlackStandin | undefined;
+afterEach(async () => {
+  await standin?.close();
+});
+
+const channels = ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates'];
+
+describe('scheduler through the real client to the stand-in', () => {
+  it('delivers 200 messages over 4 channels in order, within the stand-in pace, 503s and 429s handled', async () => {
+    standin = await startSlackStandin({ token: 'xoxb-t', pace: { perSecond: 50, burst: 3 } });
+    const calls: string[] = [];
+    const scheduler = createDeliveryScheduler({
+      destination: createSlackChat({ token: 'xoxb-t', apiUrl: standin.apiUrl, timeoutMs: 2000 }),
+      clock: systemClock,
+      metrics: { ...noopMetrics, slackCall: (r) => calls.push(r) },
+      // Held a little under the stand-in's pace: arrival times jitter by the network, send times do not.
+      perChannel: { intervalMs: 21, cap: 1 },
+      burst: 3,
+      workspace: { intervalMs: 1000, cap: 200 },
+      maxQueuedPerChannel: 200,
+      retry: testRetryPolicy,
+    });
+    standin.fail({ mode: 'status', status: 503, forMs: 300 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, n) => {
+        const channel = channels[n % channels.length] ?? 'sales-alerts';
+        return scheduler.deliver({ channel, payload: { text: `m${n}`, blocks: [] } });
+      }),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    for (const [i, channel] of channels.entries()) {
+      const expected = Array.from({ length: 50 }, (_, k) => `m${k * 4 + i}`);
+      expect(standin.messages(channel).map((m) => m.text)).toEqual(expected);
+    }
+    const stats = standin.stats();
+    expect(Object.values(stats.paceViolations)).toEqual([null, null, null, null]);
+    expect(calls.filter((c) => c === 'http_503').length).toBeGreaterThan(0);
+    expect(calls.filter((c) => c === 'ok')).toHaveLength(200);
+    // Every 429 the stand-in gave was seen, and retried, by the scheduler.
+    expect(calls.filter((c) => c === 'ratelimited')).toHaveLength(stats.rateLimited.total);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The stand-in's preview page: channels and their messages drawn roughly as Slack draws them
+ * (header, section mrkdwn, fields, button, context, divider), refreshing itself every two seconds.
+ * Pure: state in, HTML out. Everything from a message is HTML-escaped; mrkdwn is read the way Slack
+ * reads it (https://docs.slack.dev/messaging/formatting-message-text): &amp; &lt; &gt; are shown as
+ * the characters they stand for, and <...> sequences are links or mentions. Mentions are highlighted,
+ * so an unescaped <!channel> that slipped through the renderer is plain to see.
+ */
+
+export interface PreviewChannel {
+  id: string;
+  name: string;
+  archived: boolean;
+  member: boolean;
+}
+
+export interface PreviewMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  receivedAt: number;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export const escapeHtml = (s: string): string =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+
+const decodeSlackEntities = (s: string): string =>
+  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+const safeHref = (url: string): string | null => (/^(https?:|mailto:)/i.test(url) ? url : null);
+
+/** One <...> control sequence: a link, a user/channel mention, or a special mention. */
+function controlSequence(inner: string): string {
+  const [target = '', label] = inner.split('|', 2);
+  const mention = (shown: string) => `<span class="mention">${escapeHtml(shown)}</span>`;
+  if (target.startsWith('!')) {
+    if (target.startsWith('!date^')) return escapeHtml(decodeSlackEntities(label ?? target));
+    if (target.startsWith('!subteam^')) return mention(label ?? '@group');
+    return mention(`@${target.slice(1)}`);
+  }
+  if (target.startsWith('@')) return mention(label ?? target);
+  if (target.startsWith('#')) return mention(label === undefined ? target : `#${label}`);
+  const href = safeHref(decodeSlackEntities(target));
+  const shown = escapeHtml(decodeSlackEntities(label ?? target));
+  return href === null
+    ? shown
+    : `<a href="${escapeHtml(href)}" rel="noreferrer" target="_blank">${shown}</a>`;
+}
+
+/** Slack's mrkdwn to HTML, roughly: *bold*, _italic_, ~strike~, `code`, > quotes, links, mentions. */
+export function mrkdwnToHtml(text: string): string {
+  const html = text
+    .split(/(<[^<>]*>)/)
+    .map((part) => {
+      if (part.startsWith('<') && part.endsWith('>')) return controlSequence(part.slice(1, -1));
+      return escapeHtml(decodeSlackEntities(part))
+        .replace(/```([\s\S]+?)```/g, '<pre>$1</pre>')
+        .replace(/`([^`\n]+)`/g, '<code>$1</code>')
+        .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1<b>$2</b>')
+        .replace(/(^|[\s(])_([^_\n]+)_/g, '$1<i>$2</i>')
+        .replace(/(^|[\s(])~([^~\n]+)~/g, '$1<s>$2</s>');
+    })
+    .join('');
+  return html
+    .split('\n')
+    .map((line) => (line.startsWith('&gt; ') ? `<blockquote>${line.slice(5)}</blockquote>` : line))
+    .join('<br>');
+}
+
+function textHtml(obj: unknown): string {
+  if (!isObject(obj) || typeof obj.text !== 'string') return '';
+  return obj.type === 'mrkdwn' ? mrkdwnToHtml(obj.text) : escapeHtml(obj.text);
+}
+
+function elementHtml(el: unknown): string {
+  if (!isObject(el)) return '';
+  if (el.type === 'button') {
+    const href = typeof el.url === 'string' ? safeHref(el.url) : null;
+    const label = textHtml(el.text);
+    const style = el.style === 'primary' || el.style === 'danger' ? ` ${el.style}` : '';
+    return href === null
+      ? `<span class="button${style}">${label}</span>`
+      : `<a class="button${style}" href="${escapeHtml(href)}" rel="noreferrer" target="_blank">${label}</a>`;
+  }
+  if (el.type === 'image')
+    return `<span class="image">[image: ${escapeHtml(String(el.alt_text ?? ''))}]</span>`;
+  if (el.type === 'plain_text' || el.type === 'mrkdwn') return `<span>${textHtml(el)}</span>`;
+  return `<span class="unknown">[${escapeHtml(String(el.type))}]</span>`;
+}
+
+export function blockHtml(block: unknown): string {
+  if (!isObject(block)) return '';
+  switch (block.type) {
+    case 'header':
+      return `<div class="header">${textHtml(block.text)}</div>`;
+    case 'section': {
+      const fields = Array.isArray(block.fields)
+        ? `<div class="fields">${block.fields.map((f) => `<div>${textHtml(f)}</div>`).join('')}</div>`
+        : '';
+      const accessory =
+        block.accessory === undefined ? '' : `<div class="accessory">${elementHtml(block.accessory)}</div>`;
+      return `<div class="section"><div>${textHtml(block.text)}${fields}</div>${accessory}</div>`;
+    }
+    case 'divider':
+      return '<hr>';
+    case 'context':
+      return `<div class="context">${Array.isArray(block.elements) ? block.elements.map(elementHtml).join(' ') : ''}</div>`;
+    case 'actions':
+      return `<div class="actions">${Array.isArray(block.elements) ? block.elements.map(elementHtml).join(' ') : ''}</div>`;
+    case 'markdown':
+      return `<div class="section">${typeof block.text === 'string' ? escapeHtml(block.text) : ''}</div>`;
+    case 'image':
+      return `<div>${elementHtml(block)}</div>`;
+    default:
+      return `<div class="unknown">[${escapeHtml(String(block.type))} block]</div>`;
+  }
+}
+
+function messageHtml(m: PreviewMessage): string {
+  const time = new Date(m.receivedAt).toISOString().slice(11, 19);
+  const body =
+    m.blocks.length > 0
+      ? m.blocks.map(blockHtml).join('')
+      : `<div class="section">${mrkdwnToHtml(m.text)}</div>`;
+  return `<div class="message"><div class="meta"><b>listing-notifier</b> <span class="app">APP</span> ${time} UTC</div>${body}</div>`;
+}
+
+const style = `body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;background:#f8f8f8;color:#1d1c1d}
+h1{font-size:18px;margin:0;padding:12px 16px;background:#3f0e40;color:#fff}h1 small{font-weight:normal;opacity:.8}
+main{display:flex;gap:12px;padding:12px;overflow-x:auto;align-items:flex-start}
+.channel{background:#fff;border:1px solid #ddd;border-radius:8px;min-width:340px;max-width:420px;max-height:85vh;overflow-y:auto}
+.channel h2{font-size:15px;margin:0;padding:10px 12px;border-bottom:1px solid #eee;position:sticky;top:0;background:#fff}
+.channel h2 small{color:#888;font-weight:normal}.message{padding:8px 12px;border-bottom:1px solid #f2f2f2;font-size:14px;line-height:1.4}
+.meta{color:#616061;font-size:12px;margin-bottom:4px}.app{background:#eee;border-radius:2px;font-size:10px;padding:0 3px}
+.header{font-size:17px;font-weight:bold;margin:4px 0}.section{display:flex;justify-content:space-between;gap:8px;margin:4px 0}
+.fields{display:grid;grid-template-columns:1fr 1fr;gap:4px 12px;margin-top:4px}.context{color:#616061;font-size:12px;margin:4px 0}
+.button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:2px 10px;font-weight:bold;color:#1d1c1d;text-decoration:none;font-size:13px}
+.button.primary{background:#007a5a;color:#fff;border-color:#007a5a}.button.danger{background:#e01e5a;color:#fff;border-color:#e01e5a}
+.mention{background:#fff3b0;color:#1264a3;border-radius:3px;padding:0 2px}code{background:#f4f4f4;border:1px solid #ddd;border-radius:3px;color:#e01e5a;padding:0 2px}
+blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}`;
+
+export function previewPage(
+  channels: PreviewChannel[],
+  messages: PreviewMessage[],
+  stats: { rateLimited: number },
+): string {
+  const columns = channels
+    .map((ch) => {
+      const own = messages.filter((m) => m.channel === ch.id);
+      const flags = [ch.archived ? 'archived' : '', ch.member ? '' : 'bot not a member']
+        .filter(Boolean)
+        .join(', ');
+      const list =
+        own.length === 0 ? '<div class="empty">No messages yet</div>' : own.map(messageHtml).join('');
+      return `<section class="channel"><h2>#${escapeHtml(ch.name)} <small>${escapeHtml(ch.id)} · ${own.length}${flags ? ` · ${flags}` : ''}</small></h2>${list}</section>`;
+    })
+    .join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>Slack stand-in</title><style>${style}</style></head><body>
+<h1>Slack stand-in <small>${messages.length} messages · ${stats.rateLimited} answered 429 · refreshes every 2 s</small></h1>
+<main>${columns}</main></body></html>`;
+}
