@@ -5,7 +5,7 @@
 #   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
 #   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
-#   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | setup (last lines, or follow)
+#   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
 #   scripts/stack.sh reset         down, then delete the state directory (downloads are kept)
 #
 # One stack per machine: state lives outside the repository so every clone shares it.
@@ -218,7 +218,7 @@ EOF
     touch "$LOGS/postgres.log"
     ((EUID == 0)) && chown postgres: "$LOGS/postgres.log"
     say "postgres: starting on 127.0.0.1:$POSTGRES_PORT"
-    as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 >/dev/null ||
+    as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 >/dev/null 9>&- ||
       {
         tail -n 20 "$LOGS/postgres.log" >&2
         die "PostgreSQL did not start (log: $LOGS/postgres.log)"
@@ -281,7 +281,7 @@ kafka_up() {
   say "kafka: starting broker+controller on 127.0.0.1:$KAFKA_PORT"
   : >"$LOGS/kafka.log"
   setsid nohup java -Xms256m -Xmx512m "${JAVA_COMMON[@]}" -cp "$KAFKA_LIBS/*" \
-    kafka.Kafka "$STATE/kafka/server.properties" >>"$LOGS/kafka.log" 2>&1 </dev/null &
+    kafka.Kafka "$STATE/kafka/server.properties" >>"$LOGS/kafka.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/kafka.pid"
   if ! wait_for 90 "kafka" kafka_ready; then
     tail -n 30 "$LOGS/kafka.log" >&2
@@ -313,7 +313,7 @@ connect_up() {
     MONOLITH_DB_HOST=127.0.0.1 MONOLITH_DB_PORT="$POSTGRES_PORT" \
       setsid nohup java -Xms256m -Xmx768m "${JAVA_COMMON[@]}" -cp "$KAFKA_LIBS/*" \
       org.apache.kafka.connect.cli.ConnectDistributed "$STATE/connect/worker.properties" \
-      >>"$LOGS/connect.log" 2>&1 </dev/null &
+      >>"$LOGS/connect.log" 2>&1 </dev/null 9>&- &
     echo $! >"$RUN/connect.pid"
   fi
   if ! wait_for 120 "connect" connect_ready; then
@@ -476,12 +476,20 @@ cmd_reset() {
   rm -rf -- "$STATE"
 }
 
+# One `up`/`down`/`reset` at a time per state directory (two clones' test runs may start together).
+# Processes we start get `9>&-` so that they do not keep holding the lock.
+lock() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/stack.lock"
+  flock -w 600 9 || die "another scripts/stack.sh holds $STATE/stack.lock"
+}
+
 case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
+up) lock && cmd_up ;;
+down) lock && cmd_down ;;
 status) cmd_status ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
-reset) cmd_reset ;;
+reset) lock && cmd_reset ;;
 *)
   sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
