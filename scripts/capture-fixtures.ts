@@ -7,7 +7,8 @@
  * Uses listing ids 900001.. (deleted first, so it can be rerun). Variant settings (decimal modes,
  * JSON without schemas, the snapshot) run as extra connectors with their own topic.prefix, slot and
  * publication, which are removed again afterwards (offsets reset, slot and publication dropped).
- * REPLICA IDENTITY is set back to FULL even when a case fails.
+ * One case sets REPLICA IDENTITY DEFAULT on the shared table for about a second; it is set back to
+ * FULL even when the case fails (do not run this while integration tests run on the same stack).
  * Environment: DATABASE_URL, KAFKA_BROKERS, CONNECT_URL (default: the scripts/stack.sh ports).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,8 +16,8 @@ import type pg from 'pg';
 import type { SourceRecord } from '../src/domain/record.ts';
 import {
   CONNECTOR_NAME,
-  connectPg,
   connectorStatus,
+  connectPg,
   endpointsFromEnv,
   keyListingId,
   LISTINGS_TOPIC,
@@ -30,9 +31,11 @@ import {
 const root = new URL('../', import.meta.url);
 const fixturesDir = new URL('test/fixtures/debezium/', root);
 const stack = endpointsFromEnv() ?? localStackEndpoints('native');
-const baseConfig = (JSON.parse(await readFile(new URL('debezium/connector.json', root), 'utf8')) as {
-  config: Record<string, string>;
-}).config;
+const baseConfig = (
+  JSON.parse(await readFile(new URL('debezium/connector.json', root), 'utf8')) as {
+    config: Record<string, string>;
+  }
+).config;
 
 const MAIN = 900001; // inserted, updated case by case, finally deleted
 const OTHER = 900002; // snapshot partner, then its primary key changes
@@ -162,7 +165,9 @@ async function addVariant(db: pg.Client, variant: Variant): Promise<void> {
   // The debezium role does not own the table, so the publication is made here (as in replication.sql).
   await db.query(`CREATE PUBLICATION ${variant.prefix}_publication FOR TABLE public.listings`);
   const response = await connect('PUT', `/connectors/${variant.prefix}/config`, variantConfig(variant));
-  if (!response.ok) throw new Error(`PUT ${variant.prefix}: HTTP ${response.status} ${await response.text()}`);
+  if (!response.ok) {
+    throw new Error(`PUT ${variant.prefix}: HTTP ${response.status} ${await response.text()}`);
+  }
   await waitForConnectorRunning(stack.connectUrl, variant.prefix);
   // RUNNING comes before the slot exists; changes made before the slot is streamed would be lost.
   await waitUntil(`slot ${variant.prefix}_slot streaming`, async () => {
@@ -245,7 +250,13 @@ async function main(): Promise<void> {
     await r.waitFor((record) => forIds(OTHER)(record) && record.value !== null);
     r.drain();
     const isMain = forIds(MAIN);
-    const capture = async (name: string, description: string, sql: string, params: unknown[] = [], count = 1) => {
+    const capture = async (
+      name: string,
+      description: string,
+      sql: string,
+      params: unknown[] = [],
+      count = 1,
+    ) => {
       await db.query(sql, params);
       await writeCase(name, description, await r.take(isMain, count));
     };

@@ -33,7 +33,9 @@ export const CONNECTOR_NAME = 'listings-connector';
 const repoRoot = new URL('../../', import.meta.url);
 
 /** scripts/stack/versions.env as a map (the one place versions and ports are kept). */
-export function readVersionsEnv(path: URL = new URL('scripts/stack/versions.env', repoRoot)): Record<string, string> {
+export function readVersionsEnv(
+  path: URL = new URL('scripts/stack/versions.env', repoRoot),
+): Record<string, string> {
   const entries: Record<string, string> = {};
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -131,7 +133,10 @@ export async function waitForConnectorRunning(
 
 export interface TopicReader {
   /** The first not yet taken record matching `predicate`, waiting up to timeoutMs (default 60 s). */
-  waitFor(predicate: (record: SourceRecord) => boolean, options?: { timeoutMs?: number }): Promise<SourceRecord>;
+  waitFor(
+    predicate: (record: SourceRecord) => boolean,
+    options?: { timeoutMs?: number },
+  ): Promise<SourceRecord>;
   /** The next `count` not yet taken records matching `predicate`, in topic order. */
   take(
     predicate: (record: SourceRecord) => boolean,
@@ -208,7 +213,10 @@ export async function openTopicReader(options: {
   await Promise.race([
     joined,
     new Promise((_, reject) => {
-      joinTimer = setTimeout(() => reject(new Error(`reader did not join within ${joinTimeoutMs} ms`)), joinTimeoutMs);
+      joinTimer = setTimeout(
+        () => reject(new Error(`reader did not join within ${joinTimeoutMs} ms`)),
+        joinTimeoutMs,
+      );
     }),
   ]).finally(() => clearTimeout(joinTimer));
   // Start exactly where the topics ended before we joined, so nothing written meanwhile is lost.
