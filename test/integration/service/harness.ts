@@ -1,0 +1,286 @@
+/**
+ * What the end-to-end service tests share: a config pointed at the real stack and the Slack stand-in,
+ * a consumer group that starts exactly at the topic's end (so a test sees only its own changes and
+ * what other tests write meanwhile, which it ignores by listing id), listing rows the test owns, the
+ * service started in-process (src/main.ts's start) or as a child process, and bounded waits.
+ *
+ * Listing ids 810000-819999 belong to these tests (seed: 1..1200, chain test 800001, fixtures 900001..).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import type pg from 'pg';
+import { createLogger } from '../../../src/adapters/logger.ts';
+import { type Config, parseConfig } from '../../../src/config/index.ts';
+import { type Service, start } from '../../../src/main.ts';
+import {
+  type SlackStandin,
+  type StandinMessage,
+  startSlackStandin,
+} from '../../../tools/slack-standin/server.ts';
+import {
+  connectJson,
+  keyListingId,
+  LISTINGS_TOPIC,
+  openTopicReader,
+  type StackEndpoints,
+  type TopicReader,
+  waitUntil,
+} from '../../support/stack.ts';
+
+export { LISTINGS_TOPIC, waitUntil };
+export const DLQ_TOPIC = `${LISTINGS_TOPIC}.dlq`;
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Pace {
+  perSecond: number;
+  burst: number;
+}
+
+export interface TestConfigOptions {
+  groupId: string;
+  pace: Pace;
+  /** Backoff for transient Slack failures; tests keep it short. */
+  retry?: { minDelayMs: number; maxDelayMs: number; factor: number; jitter: number };
+  shutdownDeadlineMs?: number;
+  maxInFlightRecords?: number;
+  maxQueuedPerChannel?: number;
+}
+
+/**
+ * The default rules (price -> #sales-alerts, stock low/recovered -> #inventory-warnings, unpublished ->
+ * #support-heads-up and #marketing-updates) against the stack and the stand-in, the service held to
+ * the stand-in's pace. Built as text and parsed, so it passes the same validation as a rules file.
+ */
+export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: TestConfigOptions): Config {
+  const config = {
+    source: { brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC], groupId: o.groupId, clientId: 'ln-e2e' },
+    slack: { apiUrl: standin.apiUrl, tokenEnv: 'SLACK_BOT_TOKEN' },
+    delivery: {
+      perChannel: { intervalMs: 1000, cap: o.pace.perSecond },
+      burst: o.pace.burst,
+      // The stand-in has no workspace cap; keep ours out of the way of the per-channel pace.
+      workspace: { intervalMs: 1000, cap: 1000 },
+      maxQueuedPerChannel: o.maxQueuedPerChannel ?? 200,
+      maxInFlightRecords: o.maxInFlightRecords ?? 1000,
+      retry: o.retry ?? { minDelayMs: 200, maxDelayMs: 2000, factor: 2, jitter: 0.2 },
+      shutdownDeadlineMs: o.shutdownDeadlineMs ?? 10_000,
+    },
+    http: { host: '127.0.0.1', port: 0 },
+  };
+  return parseConfig(JSON.stringify(config), 'e2e-config.json');
+}
+
+export const uniqueGroupId = (name: string): string => `ln-e2e-${name}-${randomUUID().slice(0, 8)}`;
+
+function admin(stack: StackEndpoints) {
+  return new Kafka({
+    clientId: 'ln-e2e-admin',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+}
+
+/** Commits the topic's current end for a new group, so the service starts there. Returns the offsets. */
+export async function seedGroupAtEnd(stack: StackEndpoints, groupId: string, topic = LISTINGS_TOPIC) {
+  const a = admin(stack);
+  await a.connect();
+  try {
+    const ends = await a.fetchTopicOffsets(topic);
+    await a.setOffsets({
+      groupId,
+      topic,
+      partitions: ends.map(({ partition, offset }) => ({ partition, offset })),
+    });
+    return ends;
+  } finally {
+    await a.disconnect();
+  }
+}
+
+/** The group's committed offsets (for after-the-fact checks). */
+export async function committedOffsets(stack: StackEndpoints, groupId: string, topic = LISTINGS_TOPIC) {
+  const a = admin(stack);
+  await a.connect();
+  try {
+    const [entry] = await a.fetchOffsets({ groupId, topics: [topic] });
+    return entry?.partitions ?? [];
+  } finally {
+    await a.disconnect();
+  }
+}
+
+export interface ListingRow {
+  id: number;
+  price?: string;
+  status?: 'A' | 'U' | 'D' | 'S';
+  stock?: number;
+  title?: string;
+}
+
+/**
+ * Inserts (replacing) the rows, then waits until their create events are on the topic, so that a group
+ * seeded at the end afterwards sees only the updates that follow.
+ */
+export async function insertListings(
+  db: pg.Client,
+  stack: StackEndpoints,
+  rows: ListingRow[],
+): Promise<void> {
+  const ids = rows.map((r) => r.id);
+  await db.query('DELETE FROM public.listings WHERE lst_id = ANY($1::bigint[])', [ids]);
+  const reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
+  try {
+    await db.query(
+      `INSERT INTO public.listings (lst_id, "LST_STAT_CD", lst_ttl, prc_amt, crncy_cd, prod_stk_qty)
+       SELECT * FROM unnest($1::bigint[], $2::char(1)[], $3::varchar[], $4::numeric[], $5::char(3)[], $6::int[])`,
+      [
+        ids,
+        rows.map((r) => r.status ?? 'A'),
+        rows.map((r) => r.title ?? `E2E listing ${r.id}`),
+        rows.map((r) => r.price ?? '100.00'),
+        rows.map(() => 'EUR'),
+        rows.map((r) => r.stock ?? 50),
+      ],
+    );
+    const wanted = new Set(ids.map(String));
+    await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === 'c', ids.length, {
+      timeoutMs: 60_000,
+    });
+  } finally {
+    await reader.close();
+  }
+}
+
+export async function deleteListings(db: pg.Client, ids: number[]): Promise<void> {
+  await db.query('DELETE FROM public.listings WHERE lst_id = ANY($1::bigint[])', [ids]);
+}
+
+export function opOf(record: { value: Buffer | null }): string | undefined {
+  try {
+    const payload = connectJson(record.value)?.payload as { op?: string } | undefined;
+    return payload?.op;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Messages the stand-in accepted for a listing (its "View listing" button names the id). */
+export function messagesFor(standin: SlackStandin, listingId: number, channel?: string): StandinMessage[] {
+  const needle = `/listings/${listingId}"`;
+  return standin.messages(channel).filter((m) => JSON.stringify(m.blocks).includes(needle));
+}
+
+export const listingIdOf = (m: StandinMessage): number | undefined => {
+  const match = /\/listings\/(\d+)"/.exec(JSON.stringify(m.blocks));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+};
+
+export interface InProcessService {
+  service: Service;
+  /** pino JSON lines, as written. */
+  logLines: string[];
+  logs(): Array<Record<string, unknown>>;
+  stop(): Promise<number>;
+}
+
+/** The service in this process, through src/main.ts's start, with its log lines captured. */
+export async function startInProcess(config: Config, standin: SlackStandin): Promise<InProcessService> {
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (line: string) => logLines.push(line) },
+  });
+  const service = await start({ config, token: standin.token, logger, http: { port: 0 } });
+  let stopped: Promise<number> | undefined;
+  return {
+    service,
+    logLines,
+    logs: () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: () => {
+      stopped ??= service.stop('test finished');
+      return stopped;
+    },
+  };
+}
+
+export interface ChildService {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+  /** Waits for the "running" line with the health URL. */
+  ready: Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+/** The service as a child process: `listing-notifier run --config FILE`, configured like a deployment. */
+export async function startChild(config: Config, standin: SlackStandin): Promise<ChildService> {
+  const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-'));
+  const file = join(dir, 'config.json');
+  // The child reads brokers and the Slack URL from the environment, like a deployment would.
+  const { source, slack, ...rest } = config;
+  await writeFile(
+    file,
+    JSON.stringify({
+      ...rest,
+      source: { ...source, brokers: ['127.0.0.1:1'] },
+      slack: { tokenEnv: slack.tokenEnv },
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: standin.token,
+        KAFKA_BROKERS: source.brokers.join(','),
+        SLACK_API_URL: slack.apiUrl,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: string[] = [];
+  let onReady: (url: string) => void = () => {};
+  const ready = new Promise<string>((resolve) => {
+    onReady = resolve;
+  });
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line === '') continue;
+      output.push(line);
+      const match = /health on (http:\/\/\S+)/.exec(line);
+      if (match?.[1] !== undefined) onReady(match[1]);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output,
+    exited,
+    ready,
+    cleanup: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A reader of the dead-letter topic from its current end (created first if missing). */
+export function openDeadLetterReader(stack: StackEndpoints): Promise<TopicReader> {
+  return openTopicReader({ brokers: stack.kafkaBrokers, topics: [DLQ_TOPIC], clientId: 'ln-e2e-dlq-reader' });
+}
+
+export type { SlackStandin, StandinMessage };
+export { startSlackStandin };
