@@ -14,17 +14,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createPaceWindow, maxInAnyWindow, type PaceWindow, paceViolation } from '../../src/delivery/pace.ts';
+import {
+  defaultChannels,
+  defaultStandinToken,
+  type FailRequest,
+  parseFail,
+  type StandinChannel,
+} from './options.ts';
 import { previewPage } from './preview.ts';
 import { checkPostMessage } from './validate.ts';
 
-export interface StandinChannel {
-  id: string;
-  name: string;
-  /** Posting answers is_archived. Default false. */
-  archived?: boolean;
-  /** Whether the bot is in the channel; false answers not_in_channel. Default true. */
-  member?: boolean;
-}
+export { defaultChannels, defaultStandinToken, type FailRequest, parseFail, type StandinChannel };
 
 export interface StandinMessage {
   /** Channel id. */
@@ -36,11 +36,6 @@ export interface StandinMessage {
   /** now() when accepted. */
   receivedAt: number;
 }
-
-export type FailRequest =
-  | { mode: 'status'; status: number; forMs: number }
-  | { mode: 'hang'; forMs: number }
-  | { mode: 'error'; error: string; channel?: string; count?: number; forMs?: number };
 
 export interface StandinStats {
   calls: number;
@@ -83,17 +78,6 @@ export interface SlackStandin {
   reset(): void;
   close(): Promise<void>;
 }
-
-export const defaultStandinToken = 'xoxb-standin-token';
-
-export const defaultChannels: StandinChannel[] = [
-  { id: 'C0SALESALRT', name: 'sales-alerts' },
-  { id: 'C0INVENTWRN', name: 'inventory-warnings' },
-  { id: 'C0SUPPORTHU', name: 'support-heads-up' },
-  { id: 'C0MARKETUPD', name: 'marketing-updates' },
-  { id: 'C0OLDANNOUN', name: 'old-announcements', archived: true },
-  { id: 'C0PRIVFINAN', name: 'private-finance', member: false },
-];
 
 const maxBodyBytes = 1_000_000;
 
@@ -383,25 +367,4 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       }),
   };
   return handle;
-}
-
-/** Reads a POST /_standin/fail body; undefined when it is not one of the three modes. */
-export function parseFail(body: Body): FailRequest | undefined {
-  const forMs = body.forMs === undefined ? undefined : Number(body.forMs);
-  if (forMs !== undefined && !(forMs >= 0)) return undefined;
-  if (body.mode === 'status' && forMs !== undefined) {
-    const status = Number(body.status ?? 503);
-    return status >= 400 && status <= 599 ? { mode: 'status', status, forMs } : undefined;
-  }
-  if (body.mode === 'hang' && forMs !== undefined) return { mode: 'hang', forMs };
-  if (body.mode === 'error' && typeof body.error === 'string') {
-    return {
-      mode: 'error',
-      error: body.error,
-      ...(typeof body.channel === 'string' ? { channel: body.channel } : {}),
-      ...(body.count === undefined ? {} : { count: Number(body.count) }),
-      ...(forMs === undefined ? {} : { forMs }),
-    };
-  }
-  return undefined;
 }

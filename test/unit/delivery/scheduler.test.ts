@@ -165,6 +165,16 @@ describe('DeliveryScheduler failures', () => {
     expect(results.filter((r) => r === 'ok')).toHaveLength(2);
   });
 
+  it('counts retries against the channel pace too', async () => {
+    const chat = createFakeChat({ clock: systemClock });
+    for (let n = 1; n <= 5; n++) chat.failOn(n, slackErrors.transient());
+    const scheduler = makeScheduler(chat);
+    scheduler.deliver(makeMessage());
+    await vi.advanceTimersByTimeAsync(10_000);
+    // Backoff asks for 10, 20, 40, 80 ms, but after the burst of 3 the pace allows one per second.
+    expect(chat.calls.map((c) => c.at)).toEqual([0, 10, 30, 1000, 2000, 3000]);
+  });
+
   it('resolves ok:false for a permanent failure and goes on with the next message', async () => {
     const chat = createFakeChat({ clock: systemClock }).failOn(1, slackErrors.permanent('channel_not_found'));
     const scheduler = makeScheduler(chat);
@@ -282,16 +292,6 @@ describe('DeliveryScheduler abort', () => {
     expect(chat.calls.map((c) => c.at)).toEqual([0, 500]);
     await vi.advanceTimersByTimeAsync(500);
     expect(next.result?.ok).toBe(true);
-  });
-
-  it('counts retries against the channel pace too', async () => {
-    const chat = createFakeChat({ clock: systemClock });
-    for (let n = 1; n <= 5; n++) chat.failOn(n, slackErrors.transient());
-    const scheduler = makeScheduler(chat);
-    scheduler.deliver(makeMessage());
-    await vi.advanceTimersByTimeAsync(10_000);
-    // Backoff asks for 10, 20, 40, 80 ms, but after the burst of 3 the pace allows one per second.
-    expect(chat.calls.map((c) => c.at)).toEqual([0, 10, 30, 1000, 2000, 3000]);
   });
 
   it('rejects at once when the signal has already aborted', async () => {

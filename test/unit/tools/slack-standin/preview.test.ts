@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { formatMessage } from '../../../../tools/slack-standin/main.ts';
 import { blockHtml, mrkdwnToHtml, previewPage } from '../../../../tools/slack-standin/preview.ts';
 
 describe('mrkdwnToHtml', () => {
@@ -62,20 +61,5 @@ describe('blockHtml and previewPage', () => {
     expect(page).toContain('archived');
     expect(page).toContain('fallback');
     expect(page).toContain('4 answered 429');
-  });
-});
-
-describe('formatMessage (terminal line)', () => {
-  it('shows entities as characters and strips terminal escape sequences', () => {
-    const line = formatMessage({
-      channel: 'C1',
-      channelName: 'sales-alerts',
-      ts: '1.1',
-      text: 'Price cut &amp; more \u001b[31mred\u001b[0m\nnext',
-      blocks: [],
-      receivedAt: 0,
-    });
-    expect(line).toBe('00:00:00.000  #sales-alerts         Price cut & more [31mred [0m next');
-    expect(line).not.toContain('\u001b');
   });
 });
