@@ -85,3 +85,20 @@ export function unscaledAt(decimal: string, scale: number): bigint | undefined {
   const divisor = 10n ** BigInt(-shift);
   return parsed.unscaled % divisor === 0n ? parsed.unscaled / divisor : undefined;
 }
+
+/**
+ * Columns the configuration declares NUMERIC, by name, with their scale: { prc_amt: 2 }. Used where
+ * the record does not say so itself (decimal.handling.mode string or double).
+ */
+export type DecimalColumns = Readonly<Record<string, number>>;
+
+/**
+ * The decimal a double from a NUMERIC(p, scale) column stands for, or undefined when the double
+ * cannot carry it exactly (|value| >= 10^(15 - scale), or not finite) or it has more than `scale`
+ * fractional digits (then it did not come from such a column).
+ */
+export function decimalFromDouble(value: number, scale: number): string | undefined {
+  if (!Number.isFinite(value) || Math.abs(value) >= 10 ** (15 - scale)) return undefined;
+  const shortest = canonicalDecimal(String(value));
+  return shortest !== undefined && unscaledAt(shortest, scale) !== undefined ? shortest : undefined;
+}

@@ -6,8 +6,9 @@
 import type { Row } from '../../domain/change.ts';
 import { NotifierError } from '../../domain/errors.ts';
 import { type ConnectSchema, fieldOf } from './connect-schema.ts';
+import type { DecimalColumns } from './decimal.ts';
 import { JsonNumber } from './json.ts';
-import { convertStruct, convertValue, type DecimalColumns } from './logical.ts';
+import { convertStruct, convertValue } from './logical.ts';
 import { convertSchemaless, convertSchemalessRow } from './schemaless.ts';
 import { isRecord, plain } from './values.ts';
 
@@ -90,7 +91,7 @@ function rowOf(
   if (schema !== undefined && schema.type === 'struct')
     return convertStruct(schema, value, path, decimalColumns);
   if (hasSchema) return failValue(`the schema has no struct field "${path}"`);
-  return convertSchemalessRow(value, path);
+  return convertSchemalessRow(value, path, decimalColumns);
 }
 
 /** The source block as plain JSON (ts_ns and lsn can pass 2^53: those become decimal text). */

@@ -11,9 +11,10 @@ import { NotifierError } from '../../domain/errors.ts';
 import type { SourceRecord } from '../../domain/record.ts';
 import type { SchemaRegistryPort } from '../../ports/index.ts';
 import { asConnectSchema, type ConnectSchema } from './connect-schema.ts';
+import type { DecimalColumns } from './decimal.ts';
 import { envelopeFrom } from './envelope.ts';
 import { parseJsonExact } from './json.ts';
-import { convertStruct, convertValue, type DecimalColumns } from './logical.ts';
+import { convertStruct, convertValue } from './logical.ts';
 import { convertSchemaless, convertSchemalessRow } from './schemaless.ts';
 import { isRecord } from './values.ts';
 import { decodeFramed, isConfluentFramed } from './wire.ts';
@@ -45,9 +46,9 @@ export interface DecodeDeps {
   registry?: SchemaRegistryPort;
   /**
    * NUMERIC columns and their scale, from the configuration ({ prc_amt: 2 }). Only consulted when the
-   * record's schema does not name a decimal type itself: decimal.handling.mode=string text becomes an
-   * exact decimal, =double a decimal where the double holds it exactly (else it stays a number).
-   * Schemaless records are left alone: their strings could be Decimal base64. Default: none.
+   * record does not name a decimal type itself: decimal.handling.mode=string text becomes an exact
+   * decimal, =double a decimal where the double holds it exactly (else it stays a number), and in
+   * schemaless records =precise base64 is decoded at this scale. Default: none.
    */
   decimalColumns?: DecimalColumns;
 }

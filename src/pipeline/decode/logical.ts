@@ -9,7 +9,7 @@
 import type { ColumnValue, Row } from '../../domain/change.ts';
 import { NotifierError } from '../../domain/errors.ts';
 import type { ConnectSchema } from './connect-schema.ts';
-import { canonicalDecimal, decimalFromBytes, unscaledAt } from './decimal.ts';
+import { canonicalDecimal, type DecimalColumns, decimalFromBytes, decimalFromDouble } from './decimal.ts';
 import { JsonNumber } from './json.ts';
 import {
   dateFromEpochDays,
@@ -236,12 +236,6 @@ function floatValue(schema: ConnectSchema, value: unknown, path: string): Column
   return exact === undefined ? n : { type: 'decimal', value: exact };
 }
 
-/**
- * Columns the configuration declares NUMERIC, by name, with their scale: { prc_amt: 2 }. Used where
- * the record does not say so itself (decimal.handling.mode string or double).
- */
-export type DecimalColumns = Readonly<Record<string, number>>;
-
 /** A struct's fields converted with their schemas (the schema lists every field JsonConverter wrote). */
 export function convertStruct(
   schema: ConnectSchema,
@@ -275,15 +269,4 @@ function asDecimal(value: ColumnValue, scale: number): ColumnValue {
     return exact === undefined ? value : { type: 'decimal', value: exact };
   }
   return value;
-}
-
-/**
- * The decimal a double from a NUMERIC(p, scale) column stands for, or undefined when the double
- * cannot carry it exactly (|value| >= 10^(15 - scale), or not finite) or it has more than `scale`
- * fractional digits (then it did not come from such a column).
- */
-export function decimalFromDouble(value: number, scale: number): string | undefined {
-  if (!Number.isFinite(value) || Math.abs(value) >= 10 ** (15 - scale)) return undefined;
-  const shortest = canonicalDecimal(String(value));
-  return shortest !== undefined && unscaledAt(shortest, scale) !== undefined ? shortest : undefined;
 }

@@ -7,11 +7,12 @@
  *   PostgreSQL type becomes a two-field struct with exactly those names);
  * - other objects and arrays -> json.
  * Everything else stays the JSON scalar it was: precise-mode decimals stay base64 text, timestamps stay
- * epoch numbers. Configure the converter with schemas (or a registry) to get them converted.
+ * epoch numbers, unless the configuration names the column NUMERIC (DecimalColumns). Configure the
+ * converter with schemas (or a registry) to get them converted.
  */
 import type { ColumnValue, Row } from '../../domain/change.ts';
 import { NotifierError } from '../../domain/errors.ts';
-import { decimalFromBytes } from './decimal.ts';
+import { canonicalDecimal, type DecimalColumns, decimalFromBytes, decimalFromDouble } from './decimal.ts';
 import { JsonNumber } from './json.ts';
 import { bytesOf, integerValue, isPlaceholder, isRecord, numberValue, UNAVAILABLE } from './values.ts';
 
@@ -53,8 +54,40 @@ function toPlainJson(value: unknown): unknown {
   return value;
 }
 
-export function convertSchemalessRow(value: Record<string, unknown>, path: string): Row {
+export function convertSchemalessRow(
+  value: Record<string, unknown>,
+  path: string,
+  decimalColumns?: DecimalColumns,
+): Row {
   const row: Row = {};
-  for (const [name, v] of Object.entries(value)) row[name] = convertSchemaless(v, `${path}.${name}`);
+  for (const [name, v] of Object.entries(value)) {
+    const scale = decimalColumns?.[name];
+    const converted = scale === undefined ? undefined : schemalessDecimal(v, scale);
+    row[name] = converted ?? convertSchemaless(v, `${path}.${name}`);
+  }
   return row;
+}
+
+const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+
+/**
+ * A column the configuration declares NUMERIC(p, scale), without a schema. The three
+ * decimal.handling.modes are told apart by shape: a number is =double (exact when the double can
+ * hold it, see decimalFromDouble); decimal text is =string; base64 is =precise, decoded at the
+ * configured scale. Text that is both (digits only, a multiple of 4 long) is base64 when scale > 0
+ * (=string writes the column's scale, so it would have a point) and left alone when scale is 0.
+ * undefined: not recognised, convert as usual.
+ */
+function schemalessDecimal(value: unknown, scale: number): ColumnValue | undefined {
+  if (typeof value === 'number') {
+    const exact = decimalFromDouble(value, scale);
+    return exact === undefined ? undefined : { type: 'decimal', value: exact };
+  }
+  if (typeof value !== 'string' || isPlaceholder(value, true)) return undefined;
+  const bytes = bytesOf(value);
+  if (DECIMAL_TEXT.test(value) && (bytes === undefined || value.includes('.'))) {
+    return { type: 'decimal', value: canonicalDecimal(value) as string };
+  }
+  if (bytes === undefined || (scale === 0 && DECIMAL_TEXT.test(value))) return undefined;
+  return { type: 'decimal', value: decimalFromBytes(bytes, scale) };
 }

@@ -4,6 +4,7 @@ import {
   bytesFromUnscaled,
   canonicalDecimal,
   decimalFromBytes,
+  decimalFromDouble,
   formatDecimal,
   parseDecimal,
   unscaledAt,
@@ -108,5 +109,34 @@ describe('canonicalDecimal', () => {
   it('unscaledAt refuses a value with more fractional digits than the scale', () => {
     expect(unscaledAt('19.999', 2)).toBeUndefined();
     expect(unscaledAt('19.9', 2)).toBe(1990n);
+  });
+});
+
+describe('decimalFromDouble (decimal.handling.mode=double)', () => {
+  it.each<[number, number, string | undefined]>([
+    [19.99, 2, '19.99'],
+    [1234567.89, 2, '1234567.89'],
+    [-0.5, 2, '-0.5'],
+    [1099, 2, '1099'],
+    [9999999999.99, 2, '9999999999.99'], // NUMERIC(12,2) at its largest: still exact
+    [1e13, 2, undefined], // 10^13 >= 10^(15-2): a double no longer pins down two decimals
+    [0.1 + 0.2, 2, undefined], // 0.30000000000000004 has more than 2 decimals: not from this column
+    [Number.NaN, 2, undefined],
+    [Number.POSITIVE_INFINITY, 0, undefined],
+  ])('%d at scale %i -> %s', (value, scale, expected) => {
+    expect(decimalFromDouble(value, scale)).toBe(expected);
+  });
+
+  it('any NUMERIC(15 - s, s) value survives the trip through a double (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        fc.bigInt({ min: -(10n ** 15n) + 1n, max: 10n ** 15n - 1n }),
+        (scale, unscaled) => {
+          const stored = formatDecimal(unscaled, scale);
+          expect(decimalFromDouble(Number(stored), scale)).toBe(stored);
+        },
+      ),
+    );
   });
 });
