@@ -24,7 +24,12 @@ export interface PaceWindow {
   delayAt(now: number): number;
   /** A call started at `now` (the caller checked delayAt(now) === 0). */
   record(now: number): void;
-  /** No call may start before `until` (epoch ms); later blocks extend, earlier ones are ignored. */
+  /**
+   * A 429's pause: no call may start before `until` (epoch ms), and the bucket is empty then, so the
+   * calls after the pause leave at the sustained pace rather than in a burst (a burst right after
+   * Slack said "slow down" is the likeliest call to be refused again). Later blocks extend, earlier
+   * ones are ignored.
+   */
   blockUntil(until: number): void;
 }
 
@@ -42,6 +47,7 @@ export function createPaceWindow({ cap, intervalMs, burst }: PaceLimit): PaceWin
     },
     blockUntil(until) {
       blockedUntil = Math.max(blockedUntil, until);
+      theoreticalArrival = Math.max(theoreticalArrival, blockedUntil + tolerance);
     },
   };
 }

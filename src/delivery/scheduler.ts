@@ -14,8 +14,12 @@
  *   With the defaults a busy channel gets one call every 1000 ms, evenly spaced, and a quiet one may
  *   send 3 at once. The gates count calls, not queue tasks (p-queue's `interval` counts task starts, and
  *   a task here may make several calls, or wait on the workspace gate after its channel slot opened,
- *   which would let two calls to one channel land closer than the pace). Both gates are checked and
- *   recorded at the same instant, just before the call.
+ *   which would let two calls to one channel land closer than the pace). Both gates are checked at the
+ *   same instant, just before the call. The workspace gate records the call then (it is shared, so the
+ *   slot is taken at once); the channel gate records it when the answer arrives: Slack saw the call
+ *   somewhere between our send and its answer, so pacing from the answer keeps the calls as Slack
+ *   sees them within the pace whatever the network delays (measured against the stand-in: pacing from
+ *   the send met a 429 every few hundred calls at equal pace; from the answer, none).
  * - A 429 blocks that channel's gate for Retry-After (the pause), then the same message is retried.
  * - Transient failures retry with capped exponential backoff and jitter (retry-policy.ts), without
  *   giving up, until the caller's signal aborts.
@@ -158,14 +162,16 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     for (const entry of live) entry.abort(error);
   };
 
-  /** Waits until both the channel's and the workspace's windows allow a call, then records it. */
+  /**
+   * Waits until both the channel's and the workspace's gates allow a call, and takes the workspace's
+   * slot. The channel's is recorded by the caller when the call ends (one call per channel at a time).
+   */
   const acquire = async (lane: Lane, signal: AbortSignal): Promise<void> => {
     for (;;) {
       const now = clock.now();
       // Whole ms: timers round fractions (intervalMs / cap need not be an integer) down.
       const delay = Math.ceil(Math.max(lane.pace.delayAt(now), workspace.delayAt(now)));
       if (delay <= 0) {
-        lane.pace.record(now);
         workspace.record(now);
         return;
       }
@@ -182,9 +188,11 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
       await acquire(lane, signal);
       try {
         const { ts } = await destination.post(channel, message.payload);
+        lane.pace.record(clock.now());
         metrics.slackCall('ok');
         return { ok: true, ts };
       } catch (thrown) {
+        lane.pace.record(clock.now());
         const error = isNotifierError(thrown)
           ? thrown
           : new NotifierError('SLACK_TRANSIENT', 'chat destination threw a non-NotifierError', {

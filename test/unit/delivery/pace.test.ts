@@ -41,6 +41,16 @@ describe('createPaceWindow', () => {
     expect(gate.delayAt(5000)).toBe(0);
   });
 
+  it('after a Retry-After pause, resumes at the sustained pace without a burst', () => {
+    const gate = createPaceWindow({ cap: 1, intervalMs: 1000, burst: 3 });
+    gate.blockUntil(5000);
+    expect(gate.delayAt(5000)).toBe(0);
+    gate.record(5000);
+    expect(gate.delayAt(5000)).toBe(1000);
+    // Burst credit comes back with quiet time, as usual.
+    expect(gate.delayAt(9000)).toBe(0);
+  });
+
   it('whatever the requests, gated calls never outrun the pace', () => {
     fc.assert(
       fc.property(

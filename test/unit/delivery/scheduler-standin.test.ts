@@ -15,15 +15,15 @@ afterEach(async () => {
 const channels = ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates'];
 
 describe('scheduler through the real client to the stand-in', () => {
-  it('delivers 200 messages over 4 channels in order, within the stand-in pace, 503s and 429s handled', async () => {
+  it('delivers 200 messages over 4 channels in order at the stand-in pace, through 503s, meeting no 429', async () => {
     standin = await startSlackStandin({ token: 'xoxb-t', pace: { perSecond: 50, burst: 3 } });
     const calls: string[] = [];
     const scheduler = createDeliveryScheduler({
       destination: createSlackChat({ token: 'xoxb-t', apiUrl: standin.apiUrl, timeoutMs: 2000 }),
       clock: systemClock,
       metrics: { ...noopMetrics, slackCall: (r) => calls.push(r) },
-      // Held a little under the stand-in's pace: arrival times jitter by the network, send times do not.
-      perChannel: { intervalMs: 21, cap: 1 },
+      // Exactly the stand-in's pace: pacing from each answer keeps arrivals within it despite jitter.
+      perChannel: { intervalMs: 20, cap: 1 },
       burst: 3,
       workspace: { intervalMs: 1000, cap: 200 },
       maxQueuedPerChannel: 200,
@@ -45,7 +45,6 @@ describe('scheduler through the real client to the stand-in', () => {
     expect(Object.values(stats.paceViolations)).toEqual([null, null, null, null]);
     expect(calls.filter((c) => c === 'http_503').length).toBeGreaterThan(0);
     expect(calls.filter((c) => c === 'ok')).toHaveLength(200);
-    // Every 429 the stand-in gave was seen, and retried, by the scheduler.
-    expect(calls.filter((c) => c === 'ratelimited')).toHaveLength(stats.rateLimited.total);
+    expect(stats.rateLimited.total).toBe(0);
   });
 });

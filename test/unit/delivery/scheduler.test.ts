@@ -74,6 +74,23 @@ describe('DeliveryScheduler pace', () => {
     expect(scheduler.pending()).toBe(0);
   });
 
+  it('paces from each answer, so slow answers space the calls further apart', async () => {
+    const chat = createFakeChat({ clock: systemClock, latencyMs: 300 });
+    const oneAtATime = makeScheduler(chat, { burst: 1 });
+    for (let n = 0; n < 3; n++) oneAtATime.deliver(makeMessage({ n }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(startTimes(chat, 'sales-alerts')).toEqual([0, 1300, 2600]);
+
+    const bursty = createFakeChat({ clock: systemClock, latencyMs: 300 });
+    const withBurst = makeScheduler(bursty);
+    for (let n = 0; n < 6; n++) withBurst.deliver(makeMessage({ n }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    // The bucket still holds one per second once the burst is spent: 1300, 2300, 3300.
+    expect(startTimes(bursty, 'sales-alerts').map((t) => t - 10_000)).toEqual([
+      0, 300, 600, 1300, 2300, 3300,
+    ]);
+  });
+
   it('paces channels independently', async () => {
     const chat = createFakeChat({ clock: systemClock });
     const scheduler = makeScheduler(chat, { burst: 1 });
