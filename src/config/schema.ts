@@ -7,6 +7,7 @@
  * defaults reproduce the worked example in config/listing-notifier.yaml.
  */
 import { z } from 'zod';
+import { deliverySchema, httpSchema, slackSchema, sourceSchema } from './service.ts';
 
 /** A decimal written as a YAML number (1.5) or string ("1.50"); kept as a canonical decimal string. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -43,6 +44,17 @@ const moneyField = z
       .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as "USD"')
       .default('USD')
       .describe('Currency when there is no currency column or the row has none. Default: "USD".'),
+    decimalScale: z
+      .int()
+      .min(0)
+      .max(100)
+      .nullable()
+      .default(null)
+      .describe(
+        'Scale of the NUMERIC column (NUMERIC(12,2): 2), for records that do not carry it: a topic written ' +
+          'without schemas (precise Decimals arrive as bare base64 bytes) and decimal.handling.mode string or ' +
+          'double. Default: null (such values are read as they come; bare bytes cannot be read).',
+      ),
     minPercent: nonNegativeDecimal('percent')
       .nullable()
       .default(null)
@@ -193,6 +205,7 @@ const defaultFields = {
     label: 'Price',
     currencyColumn: 'crncy_cd',
     currency: 'USD',
+    decimalScale: 2,
     minPercent: '1',
     minAmount: null,
   },
@@ -229,139 +242,18 @@ const defaultRules: RuleConfig[] = [
     channels: ['inventory-warnings'],
   },
   {
+    // Went offline: was live (active or sold out), now unpublished or back to draft.
     name: 'unpublished',
-    match: { field: ['status'], to: ['U'] },
+    match: { field: ['status'], from: ['A', 'S'], to: ['U', 'D'] },
     channels: ['support-heads-up', 'marketing-updates'],
   },
+  {
+    name: 'sold out',
+    match: { field: ['status'], from: ['A'], to: ['S'] },
+    channels: ['inventory-warnings'],
+  },
+  { name: 'deleted', match: { condition: ['deleted'] }, channels: ['support-heads-up', 'marketing-updates'] },
 ];
-
-const sourceSchema = z
-  .strictObject({
-    brokers: z
-      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port'))
-      .min(1)
-      .default(['127.0.0.1:9092'])
-      .describe(
-        'Kafka bootstrap brokers (host:port). Env KAFKA_BROKERS (comma-separated) overrides. Default: ["127.0.0.1:9092"].',
-      ),
-    topics: z
-      .array(z.string().min(1))
-      .min(1)
-      .default(['monolith.public.listings'])
-      .describe('Debezium topics to read. Default: ["monolith.public.listings"].'),
-    groupId: z
-      .string()
-      .min(1)
-      .default('listing-notifier')
-      .describe('Consumer group. Default: "listing-notifier".'),
-    clientId: z
-      .string()
-      .min(1)
-      .default('listing-notifier')
-      .describe('Kafka client id. Default: "listing-notifier".'),
-    deadLetterTopic: z
-      .string()
-      .min(1)
-      .nullable()
-      .default(null)
-      .describe('Where records that cannot be processed go. Default: null ("<topic>.dlq").'),
-    registryUrl: z
-      .url({ protocol: /^https?$/ })
-      .nullable()
-      .default(null)
-      .describe(
-        'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf. Default: null (JSON only).',
-      ),
-  })
-  .default({
-    brokers: ['127.0.0.1:9092'],
-    topics: ['monolith.public.listings'],
-    groupId: 'listing-notifier',
-    clientId: 'listing-notifier',
-    deadLetterTopic: null,
-    registryUrl: null,
-  })
-  .describe('Kafka.');
-
-const slackSchema = z
-  .strictObject({
-    apiUrl: z
-      .url({ protocol: /^https?$/ })
-      .default('https://slack.com/api/')
-      .describe('Slack Web API base URL. Env SLACK_API_URL overrides. Default: "https://slack.com/api/".'),
-    tokenEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
-      .default('SLACK_BOT_TOKEN')
-      .describe(
-        'Name of the env var holding the bot token; the token never sits in this file. Default: "SLACK_BOT_TOKEN".',
-      ),
-  })
-  .default({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' })
-  .describe('Slack.');
-
-const rate = (intervalMs: number, cap: number, what: string) =>
-  z
-    .strictObject({
-      intervalMs: z.int().min(1).default(intervalMs).describe(`Window length. Default: ${intervalMs}.`),
-      cap: z.int().min(1).default(cap).describe(`Messages per window. Default: ${cap}.`),
-    })
-    .default({ intervalMs, cap })
-    .describe(what);
-
-const deliverySchema = z
-  .strictObject({
-    perChannel: rate(1000, 1, 'Per-channel pace (Slack: about 1 message per second per channel).'),
-    burst: z
-      .int()
-      .min(1)
-      .default(3)
-      .describe('Short bursts allowed per channel (tokens refilling at perChannel pace). Default: 3.'),
-    workspace: rate(1000, 20, 'Workspace-wide cap.'),
-    maxQueuedPerChannel: z.int().min(1).default(200).describe('Messages waiting per channel. Default: 200.'),
-    maxInFlightRecords: z
-      .int()
-      .min(1)
-      .default(1000)
-      .describe('Backpressure: fetching pauses above this many records in flight. Default: 1000.'),
-    retry: z
-      .strictObject({
-        minDelayMs: z.int().min(0).default(500).describe('Default: 500.'),
-        maxDelayMs: z.int().min(0).default(30000).describe('Default: 30000.'),
-        factor: z.number().min(1).default(2).describe('Default: 2.'),
-        jitter: z
-          .number()
-          .min(0)
-          .max(1)
-          .default(0.2)
-          .describe('Fraction of the delay randomised. Default: 0.2.'),
-      })
-      .default({ minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 })
-      .describe('Backoff for transient failures.'),
-    shutdownDeadlineMs: z
-      .int()
-      .min(0)
-      .default(25000)
-      .describe('On SIGTERM, time to finish in-flight deliveries. Default: 25000.'),
-  })
-  .default({
-    perChannel: { intervalMs: 1000, cap: 1 },
-    burst: 3,
-    workspace: { intervalMs: 1000, cap: 20 },
-    maxQueuedPerChannel: 200,
-    maxInFlightRecords: 1000,
-    retry: { minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 },
-    shutdownDeadlineMs: 25000,
-  })
-  .describe('Delivery to Slack: rate limits, backpressure, retries.');
-
-const httpSchema = z
-  .strictObject({
-    host: z.string().min(1).default('0.0.0.0').describe('Default: "0.0.0.0".'),
-    port: z.int().min(0).max(65535).default(9464).describe('Default: 9464.'),
-  })
-  .default({ host: '0.0.0.0', port: 9464 })
-  .describe('/healthz, /readyz and /metrics.');
 
 export const configSchema = z
   .strictObject({

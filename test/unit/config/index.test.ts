@@ -26,7 +26,9 @@ describe('the example file', () => {
     expect(config.rules.map((r) => [r.match, r.channels.map((c) => config.channels[c])])).toEqual([
       [{ field: ['price'] }, ['#sales-alerts']],
       [{ field: ['stock'], condition: ['low', 'recovered'] }, ['#inventory-warnings']],
-      [{ field: ['status'], to: ['U'] }, ['#support-heads-up', '#marketing-updates']],
+      [{ field: ['status'], from: ['A', 'S'], to: ['U', 'D'] }, ['#support-heads-up', '#marketing-updates']],
+      [{ field: ['status'], from: ['A'], to: ['S'] }, ['#inventory-warnings']],
+      [{ condition: ['deleted'] }, ['#support-heads-up', '#marketing-updates']],
     ]);
     expect(config.fields.status).toMatchObject({ column: 'LST_STAT_CD', codes: { U: 'Unpublished' } });
     expect(config.unmatched).toEqual({ action: 'drop' });
@@ -65,6 +67,7 @@ describe('the example file', () => {
       column: 'amount',
       currencyColumn: null,
       currency: 'USD',
+      decimalScale: null,
       minPercent: null,
       minAmount: null,
     });

@@ -1,0 +1,217 @@
+/**
+ * Human terms: `LST_STAT_CD` -> "Status", "A" -> "Active", 17.99 + EUR -> "€17.99" with a signed
+ * percent change, instants in the configured time zone, long text as an excerpt or word diff.
+ * Output is spans of *unescaped* text; mrkdwn.ts escapes them for Slack.
+ */
+import type { Config, FieldConfig } from '../config/index.ts';
+import type { ChangeEvent, ColumnValue, Row } from '../domain/change.ts';
+import { type Amount, amountOf, formatAmount, percentChange } from './amount.ts';
+import { codeOf, isUnavailable, labelOf, textOf } from './columns.ts';
+import type { Signal } from './filter.ts';
+import { plain, type Rich } from './mrkdwn.ts';
+import { excerpt, wordDiff } from './words.ts';
+
+export const PREVIOUS_UNKNOWN = 'previous value unknown';
+export const NOT_SENT = 'unchanged (not sent)';
+export const NONE = 'none';
+
+export interface FactField {
+  title: string;
+  value: Rich;
+}
+
+/** One significant change in words. */
+export interface Fact {
+  summary: Rich;
+  fields: FactField[];
+}
+
+/** Formatters are costly to build; configs are few, so cache per locale/zone/currency. */
+const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+  let f = cache.get(key);
+  if (f === undefined) {
+    f = make();
+    cache.set(key, f);
+  }
+  return f as T;
+}
+
+/** "€17.99": the symbol from the row's currency via Intl, the amount exact (formatted from its string). */
+export function formatMoney(amount: Amount, currency: string | null, locale: string): string {
+  const text = formatAmount(amount);
+  if (currency === null || !/^[A-Z]{3}$/.test(currency))
+    return currency === null ? text : `${text} ${currency}`;
+  try {
+    const f = cached(
+      `money|${locale}|${currency}`,
+      () => new Intl.NumberFormat(locale, { style: 'currency', currency }),
+    );
+    const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+    if (amount.scale <= digits) return f.format(text as unknown as number);
+    // Never round money away: show every digit the database holds.
+    return new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      maximumFractionDigits: Math.min(amount.scale, 100),
+    }).format(text as unknown as number);
+  } catch {
+    return `${text} ${currency}`;
+  }
+}
+
+export function formatQuantity(amount: Amount, locale: string): string {
+  const f = cached(`qty|${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 100 }));
+  return f.format(formatAmount(amount) as unknown as number);
+}
+
+/** "2025-01-06 10:07:00 GMT+1" in the configured zone; 24-hour, unambiguous across locales. */
+export function formatInstant(epochMs: number, timeZone: string): string {
+  if (!Number.isFinite(epochMs)) return String(epochMs);
+  const f = cached(
+    `time|${timeZone}`,
+    () =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'short',
+      }),
+  );
+  const parts = Object.fromEntries(f.formatToParts(new Date(epochMs)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+}
+
+function currencyIn(field: Extract<FieldConfig, { kind: 'money' }>, row: Row | null): string {
+  if (field.currencyColumn === null) return field.currency;
+  return codeOf(row?.[field.currencyColumn]) ?? field.currency;
+}
+
+/** A money value that is not a number (e.g. Decimal bytes from a topic without schemas, no decimalScale). */
+function unreadable(value: ColumnValue): string {
+  const text = textOf(value);
+  return text === null ? NONE : `unreadable amount (${excerpt(text, 40)})`;
+}
+
+/** One value as people read it, for the given field kind. */
+export function formatValue(
+  field: FieldConfig,
+  value: ColumnValue | undefined,
+  config: Config,
+  row: Row | null = null,
+): string {
+  if (value === undefined) return PREVIOUS_UNKNOWN;
+  if (value === null) return NONE;
+  if (isUnavailable(value)) return NOT_SENT;
+  switch (field.kind) {
+    case 'money': {
+      const amount = amountOf(value);
+      return amount === null ? unreadable(value) : formatMoney(amount, currencyIn(field, row), config.locale);
+    }
+    case 'quantity': {
+      const amount = amountOf(value);
+      return amount === null ? (textOf(value) ?? NONE) : formatQuantity(amount, config.locale);
+    }
+    case 'code': {
+      const code = codeOf(value);
+      // Own keys only: a database value such as "__proto__" must not reach Object.prototype.
+      return code === null ? NONE : Object.hasOwn(field.codes, code) ? (field.codes[code] ?? code) : code;
+    }
+    case 'text':
+      return excerpt(textOf(value) ?? '', field.excerptLength) || '(empty)';
+    case 'timestamp': {
+      const iso = typeof value === 'object' && 'iso' in value ? value.iso : null;
+      const ms = iso === null ? (typeof value === 'number' ? value : Number.NaN) : Date.parse(iso);
+      return Number.isFinite(ms) ? formatInstant(ms, config.timeZone) : (textOf(value) ?? NONE);
+    }
+  }
+}
+
+/** The listing's name for headers: the title column, else null. */
+export function listingTitle(event: ChangeEvent, config: Config): string | null {
+  const column = config.listing.titleColumn;
+  if (column === null) return null;
+  const value = event.after?.[column] ?? event.before?.[column];
+  const text = isUnavailable(value) ? null : textOf(value);
+  return text === null || text.trim() === '' ? null : text.trim();
+}
+
+/** Words for one signal: a one-line summary plus before/after fields. */
+export function describe(signal: Signal, event: ChangeEvent, config: Config): Fact {
+  if (signal.field === null || signal.change === null) return describeListing(signal, event, config);
+  const field = config.fields[signal.field];
+  if (field === undefined) throw new Error(`signal for unknown field ${signal.field}`);
+  const label = labelOf(signal.field, field);
+  const c = signal.change;
+  const before = formatValue(field, c.before, config, event.before ?? event.after);
+  const after = formatValue(field, c.after, config, event.after);
+  const fields: FactField[] = [
+    { title: `${label} before`, value: [plain(before)] },
+    { title: `${label} after`, value: [plain(after)] },
+  ];
+  const fact = (...summary: Rich): Fact => ({ summary, fields });
+
+  if (c.beforeUnknown) {
+    const now = field.kind === 'text' ? `: ${after}` : ` ${after}`;
+    return fact(plain(`${label} is now${now} (${PREVIOUS_UNKNOWN})`));
+  }
+  switch (field.kind) {
+    case 'money': {
+      const a = amountOf(c.before);
+      const b = amountOf(c.after);
+      const pct =
+        a !== null && b !== null && currencyIn(field, event.before) === currencyIn(field, event.after)
+          ? percentChange(a, b)
+          : null;
+      return fact(plain(`${label} changed from ${before} to ${after}${pct === null ? '' : ` (${pct}%)`}`));
+    }
+    case 'quantity':
+      if (signal.condition === 'low')
+        return fact(
+          plain(
+            amountOf(c.after)?.units === 0n
+              ? `${label} ran out: ${after} left (was ${before})`
+              : `${label} is low: ${after} left (was ${before}; low below ${field.lowBelow})`,
+          ),
+        );
+      if (signal.condition === 'recovered')
+        return fact(
+          plain(
+            `${label} recovered: ${after} (was ${before}; back at ${(field.lowBelow ?? 0) + field.hysteresis} or more)`,
+          ),
+        );
+      return fact(plain(`${label} changed from ${before} to ${after}`));
+    case 'text': {
+      const a = textOf(c.before);
+      const b = textOf(c.after);
+      if (b === null) return fact(plain(`${label} removed`));
+      if (a === null || field.show === 'excerpt') return fact(plain(`${label} changed: ${after}`));
+      const length = field.excerptLength;
+      const diff = wordDiff(a, b, { maxRun: length, maxChanged: 2 * length });
+      if (diff === null) return fact(plain(`${label} rewritten: ${after}`));
+      const visible = diff.some((s) => s.style !== undefined);
+      return fact(plain(`${label} changed: `), ...(visible ? diff : [plain('only spacing changed')]));
+    }
+    case 'code':
+    case 'timestamp':
+      return fact(plain(`${label} changed from ${before} to ${after}`));
+  }
+}
+
+/** created / deleted: the listing's watched values as they are now (or were). */
+function describeListing(signal: Signal, event: ChangeEvent, config: Config): Fact {
+  const row = signal.condition === 'deleted' ? event.before : event.after;
+  const fields: FactField[] = [];
+  for (const [key, field] of Object.entries(config.fields)) {
+    const value = row?.[field.column];
+    if (value === undefined || field.kind === 'text') continue;
+    fields.push({ title: labelOf(key, field), value: [plain(formatValue(field, value, config, row))] });
+  }
+  const summary = signal.condition === 'deleted' ? 'Listing deleted' : 'New listing';
+  return { summary: [plain(summary)], fields };
+}

@@ -1,0 +1,128 @@
+/**
+ * The pure pipeline for one Kafka record:
+ *   decode -> normalize -> diff -> significance filter -> route -> render
+ * and the Outcome the service acts on (notify, dropped, dead-letter).
+ *
+ * It never throws for a record-level problem: a record that cannot be decoded, normalized or rendered
+ * becomes a dead-letter outcome carrying its NotifierError. Only errors whose disposition is 'retry'
+ * (the registry is down) or 'stop' propagate, because retrying or stopping is the service's call.
+ * Drops (tombstones, control records, insignificant or unrouted changes) are successes.
+ *
+ * `reason` reads `<class>: <detail>`; the class before the first ':' is a small fixed set fit for a
+ * metrics label (tombstone, control, snapshot, truncate, key-change, previous-unknown, insignificant,
+ * unmatched, notify, or an error code).
+ */
+import type { Config } from '../config/index.ts';
+import type { ChangeEvent } from '../domain/change.ts';
+import { type ErrorCode, isNotifierError, NotifierError } from '../domain/errors.ts';
+import type { OutboundMessage } from '../domain/message.ts';
+import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
+import type { SourceRecord } from '../domain/record.ts';
+import type { SchemaRegistryPort } from '../ports/index.ts';
+import { decodeRecord } from './decode/index.ts';
+import { diff } from './diff.ts';
+import { type Signal, significance } from './filter.ts';
+import { normalize } from './normalize.ts';
+import { render } from './render.ts';
+import { type Route, route } from './route.ts';
+
+export interface Pipeline {
+  process(record: SourceRecord): Promise<Outcome>;
+}
+
+export interface PipelineDeps {
+  /** Needed only for Confluent-framed records. */
+  registry?: SchemaRegistryPort;
+}
+
+/** A short name for a signal in reasons: "price decreased", "listing deleted". */
+const signalName = (s: Signal): string => `${s.field ?? 'listing'} ${s.condition}`;
+
+/** Record-level failures are dead letters; anything unexpected is wrapped in the stage's own code. */
+function asError(error: unknown, code: ErrorCode): NotifierError {
+  if (isNotifierError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new NotifierError(code, `${code.toLowerCase().replace('_', ' ')}: ${message}`, { cause: error });
+}
+
+/** Everything after decoding; synchronous and pure. Exported for the CLI and tests. */
+export function decide(event: ChangeEvent, config: Config): Outcome {
+  const context = contextOf(event);
+  const verdict = significance(event, diff(event), config);
+  if (!verdict.significant) return { kind: 'dropped', reason: verdict.reason, ...context };
+
+  const { routes, unmatched } = route(event, verdict.signals, config);
+  if (routes.length === 0) {
+    return {
+      kind: 'dropped',
+      reason: `unmatched: no rule matched ${unmatched.map(signalName).join(', ')}`,
+      ...context,
+    };
+  }
+  const messages: OutboundMessage[] = routes.map((r: Route) => ({
+    channel: r.channel,
+    payload: render({ event, signals: r.signals, config }),
+  }));
+  const sent = routes.map((r) => `${r.signals.map(signalName).join(' + ')} -> ${r.channelKey}`).join('; ');
+  const skipped = unmatched.length === 0 ? '' : ` (no rule for ${unmatched.map(signalName).join(', ')})`;
+  return { kind: 'notify', reason: `notify: ${sent}${skipped}`, messages, ...context };
+}
+
+function contextOf(event: ChangeEvent): OutcomeContext {
+  const context: OutcomeContext = {};
+  if (event.listingId !== null) context.listingId = event.listingId;
+  if (event.source.tsMs !== undefined) context.sourceTsMs = event.source.tsMs;
+  return context;
+}
+
+/**
+ * NUMERIC columns the records may not describe themselves (decimal.handling.mode string or double,
+ * or a topic without schemas): the money fields that give `decimalScale`.
+ */
+export function decimalColumnsOf(config: Config): Record<string, number> {
+  const columns: Record<string, number> = {};
+  for (const field of Object.values(config.fields))
+    if (field.kind === 'money' && field.decimalScale !== null) columns[field.column] = field.decimalScale;
+  return columns;
+}
+
+export function createPipeline(config: Config, deps: PipelineDeps = {}): Pipeline {
+  const decodeDeps = { ...deps, decimalColumns: decimalColumnsOf(config) };
+  const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
+    if (error.disposition !== 'dead-letter') throw error;
+    return { kind: 'dead-letter', reason: `${error.code}: ${error.message}`, error, ...context };
+  };
+  return {
+    async process(record: SourceRecord): Promise<Outcome> {
+      let decoded: Awaited<ReturnType<typeof decodeRecord>>;
+      try {
+        decoded = await decodeRecord(record, decodeDeps);
+      } catch (error) {
+        return deadLetter(asError(error, 'DECODE_FAILED'), {});
+      }
+      if (decoded.kind === 'tombstone')
+        return { kind: 'dropped', reason: 'tombstone: delete marker for log compaction' };
+      if (decoded.kind === 'control') return { kind: 'dropped', reason: `control: ${decoded.reason}` };
+
+      let event: ChangeEvent;
+      try {
+        event = normalize(decoded);
+      } catch (error) {
+        return deadLetter(asError(error, 'NORMALIZE_FAILED'), sourceContext(decoded.envelope.source));
+      }
+      try {
+        return decide(event, config);
+      } catch (error) {
+        return deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
+      }
+    },
+  };
+}
+
+/** What can still be said about a record whose envelope would not normalize. */
+function sourceContext(source: Record<string, unknown>): OutcomeContext {
+  const tsMs = Number(source.ts_ms);
+  return source.ts_ms !== undefined && source.ts_ms !== null && Number.isFinite(tsMs)
+    ? { sourceTsMs: tsMs }
+    : {};
+}

@@ -1,0 +1,89 @@
+/**
+ * Routing: declarative rules send each significant change to one or more channels. A change may match
+ * several rules (an unpublished listing goes to #support-heads-up and #marketing-updates); each channel
+ * gets one message with the changes routed to it. Changes no rule matches are handled explicitly by
+ * `unmatched`: dropped with a reason, or sent to one fallback channel.
+ */
+import type { Config, RuleConfig } from '../config/index.ts';
+import type { ChangeEvent, ChangeOp } from '../domain/change.ts';
+import { codeOf } from './columns.ts';
+import type { Signal } from './filter.ts';
+
+export interface Route {
+  /** The key in `channels`. */
+  channelKey: string;
+  /** What Slack's chat.postMessage receives as `channel` (an id or #name). */
+  channel: string;
+  /** The signals for this channel, in field order. */
+  signals: Signal[];
+  /** Names of the rules that sent them here ("unmatched" for the fallback). */
+  rules: string[];
+}
+
+export interface Routing {
+  routes: Route[];
+  /** Signals no rule matched and that were not sent to a fallback channel. */
+  unmatched: Signal[];
+}
+
+const opNames: Partial<Record<ChangeOp, 'create' | 'update' | 'delete'>> = {
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+};
+
+export const ruleName = (rule: RuleConfig, index: number): string => rule.name ?? `rule ${index + 1}`;
+
+/** Every criterion the rule gives must hold for the signal. */
+export function matches(rule: RuleConfig, signal: Signal, event: ChangeEvent, config: Config): boolean {
+  const m = rule.match;
+  if (m.field !== undefined && (signal.field === null || !m.field.includes(signal.field))) return false;
+  if (m.condition !== undefined && !m.condition.includes(signal.condition)) return false;
+  if (m.op !== undefined) {
+    const op = opNames[event.op];
+    if (op === undefined || !m.op.includes(op)) return false;
+  }
+  if (m.from !== undefined || m.to !== undefined) {
+    const field = signal.field === null ? undefined : config.fields[signal.field];
+    if (field?.kind !== 'code' || signal.change === null) return false;
+    // An unknown previous code matches no `from` list: it is not guessed.
+    const from = signal.change.beforeUnknown ? null : codeOf(signal.change.before);
+    const to = codeOf(signal.change.after);
+    if (m.from !== undefined && (from === null || !m.from.includes(from))) return false;
+    if (m.to !== undefined && (to === null || !m.to.includes(to))) return false;
+  }
+  return true;
+}
+
+export function route(event: ChangeEvent, signals: Signal[], config: Config): Routing {
+  const byChannel = new Map<string, Route>();
+  const add = (channelKey: string, signal: Signal, rule: string) => {
+    let r = byChannel.get(channelKey);
+    if (r === undefined) {
+      // Config validation guarantees every channel key used by a rule exists.
+      r = { channelKey, channel: config.channels[channelKey] ?? channelKey, signals: [], rules: [] };
+      byChannel.set(channelKey, r);
+    }
+    if (!r.signals.includes(signal)) r.signals.push(signal);
+    if (!r.rules.includes(rule)) r.rules.push(rule);
+  };
+
+  const unmatched: Signal[] = [];
+  for (const signal of signals) {
+    let matched = false;
+    config.rules.forEach((rule, i) => {
+      if (!matches(rule, signal, event, config)) return;
+      matched = true;
+      for (const channel of rule.channels) add(channel, signal, ruleName(rule, i));
+    });
+    if (matched) continue;
+    if (config.unmatched.action === 'send') add(config.unmatched.channel, signal, 'unmatched');
+    else unmatched.push(signal);
+  }
+  // Keep each channel's signals in the order the filter produced them (field order).
+  const routes = [...byChannel.values()].map((r) => ({
+    ...r,
+    signals: signals.filter((s) => r.signals.includes(s)),
+  }));
+  return { routes, unmatched };
+}

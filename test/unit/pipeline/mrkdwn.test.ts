@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hasUnescapedMarkup } from '../../../src/pipeline/block-limits.ts';
+import {
+  bold,
+  escapeMrkdwn,
+  plain,
+  type Rich,
+  sanitize,
+  strike,
+  toMrkdwn,
+  toPlain,
+  truncateEscaped,
+  truncatePlain,
+} from '../../../src/pipeline/mrkdwn.ts';
+
+describe('escapeMrkdwn', () => {
+  it.each([
+    ['<!channel>', '&lt;!channel&gt;'],
+    [
+      '<!here> <@U123ABC> <#C123> <!subteam^S1>',
+      '&lt;!here&gt; &lt;@U123ABC&gt; &lt;#C123&gt; &lt;!subteam^S1&gt;',
+    ],
+    ['<https://evil.example|click here>', '&lt;https://evil.example|click here&gt;'],
+    ['Fish & Chips', 'Fish &amp; Chips'],
+    ['&amp; already', '&amp;amp; already'],
+    ['plain *bold* _it_', 'plain *bold* _it_'],
+  ])('%s', (input, expected) => {
+    expect(escapeMrkdwn(input)).toBe(expected);
+  });
+});
+
+describe('sanitize', () => {
+  it('replaces control characters and lone surrogates, keeps tabs, newlines and pairs', () => {
+    expect(sanitize('a\u0000b\u001bc\u007f')).toBe('a\uFFFDb\uFFFDc\uFFFD');
+    expect(sanitize('x\ty\nz')).toBe('x\ty\nz');
+    expect(sanitize('a\r\nb\rc')).toBe('a\nb\nc');
+    expect(sanitize('\uD83D\uDE00 ok \uD83D lone \uDE00')).toBe('\uD83D\uDE00 ok \uFFFD lone \uFFFD');
+  });
+});
+
+describe('truncation', () => {
+  it('cuts plain text to the limit with an ellipsis', () => {
+    expect(truncatePlain('abcdef', 6)).toBe('abcdef');
+    expect(truncatePlain('abcdefg', 6)).toBe('abcde…');
+    expect(truncatePlain('abc', 0)).toBe('');
+  });
+
+  it('never splits a surrogate pair', () => {
+    const cut = truncatePlain('ab\uD83D\uDE00cd', 4);
+    expect(cut).toBe('ab…');
+  });
+
+  it('never cuts an entity in half', () => {
+    expect(truncateEscaped('ab&amp;cd', 5)).toBe('ab…');
+    expect(truncateEscaped('ab&amp;cd', 8)).toBe('ab&amp;…');
+  });
+});
+
+describe('toMrkdwn', () => {
+  it('escapes data and applies styles', () => {
+    expect(toMrkdwn([plain('Price of <b> '), bold('A & B'), plain(' '), strike('old')])).toBe(
+      'Price of &lt;b&gt; *A &amp; B* ~old~',
+    );
+  });
+
+  it('leaves text unstyled when a marker inside would garble it', () => {
+    expect(toMrkdwn([bold('*SALE*')])).toBe('*SALE*');
+    expect(toMrkdwn([strike('two\nlines')])).toBe('two\nlines');
+    expect(toMrkdwn([bold('  padded ')])).toBe('  *padded* ');
+  });
+
+  it('closes a style it cuts and ends with an ellipsis', () => {
+    const out = toMrkdwn([plain('Before: '), strike('a very long removed sentence')], 20);
+    expect(out).toBe('Before: ~a very lo~…');
+    expect(out.length).toBeLessThanOrEqual(20);
+  });
+
+  it('keeps any text within its limit and free of unescaped markup (property)', () => {
+    const span = fc.record({
+      text: fc.string({ unit: 'binary', maxLength: 60 }),
+      style: fc.constantFrom(undefined, 'bold', 'italic', 'strike'),
+    });
+    fc.assert(
+      fc.property(fc.array(span, { maxLength: 8 }), fc.integer({ min: 1, max: 200 }), (spans, max) => {
+        const rich: Rich = spans.map((s) =>
+          s.style === undefined ? { text: s.text } : { text: s.text, style: s.style },
+        );
+        const out = toMrkdwn(rich, max);
+        expect(out.length).toBeLessThanOrEqual(max);
+        expect(hasUnescapedMarkup(out)).toBe(false);
+        expect(toPlain(rich, max).length).toBeLessThanOrEqual(max);
+      }),
+    );
+  });
+});
