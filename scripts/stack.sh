@@ -7,6 +7,7 @@
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
 #   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
 #   scripts/stack.sh reset         down, then delete the state directory (downloads are kept)
+#   scripts/stack.sh restart kafka stop and start the broker only (end-to-end tests), wait for the connector
 #
 # One stack per machine: state lives outside the repository so every clone shares it.
 #   LISTING_NOTIFIER_STACK_DIR  state (data, pids, logs)  default ~/.local/state/listing-notifier
@@ -484,14 +485,40 @@ lock() {
   flock -w 600 9 || die "another scripts/stack.sh holds $STATE/stack.lock"
 }
 
+# ------------------------------------------------------------------ restart (for end-to-end tests)
+# Added by the service engineer for the broker-restart test (test/integration/service/broker-restart.test.ts).
+#   scripts/stack.sh restart kafka   stop the broker (TERM, as a crash-free restart would), start it again
+#                                    on the same data, then wait until the connector and its task run.
+cmd_restart() {
+  local name="${1:-}"
+  [[ "$name" == kafka ]] || die "restart: only 'kafka' can be restarted (got '${name}')"
+  require_tools
+  local t0
+  t0="$(now)"
+  stop_pid "$RUN/kafka.pid" kafka 60
+  local deadline=$((SECONDS + 30))
+  while { port_busy "$KAFKA_PORT" || port_busy "$KAFKA_CONTROLLER_PORT"; } && ((SECONDS < deadline)); do sleep 0.2; done
+  kafka_up
+  # Connect and the Debezium task reconnect on their own; a task that gave up meanwhile is restarted.
+  local state
+  state="$(connector_state || true)"
+  if [[ "$state" == *FAILED* ]]; then
+    say "connector: $state after the broker restart; restarting it"
+    curl -fsS -X POST "$CONNECT_URL/connectors/$CONNECTOR_NAME/restart?includeTasks=true&onlyFailed=true" >/dev/null
+  fi
+  register_connector
+  say "restart kafka: done in $(since "$t0")"
+}
+
 case "${1:-}" in
 up) lock && cmd_up ;;
 down) lock && cmd_down ;;
 status) cmd_status ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 reset) lock && cmd_reset ;;
+restart) lock && cmd_restart "${2:-}" ;;
 *)
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac
