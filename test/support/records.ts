@@ -440,13 +440,15 @@ const bigintLong = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
+/** An avsc typeHook that reads and writes Avro longs as bigint (ts_ns and NanoTimestamp pass 2^53). */
+export const bigintLongTypeHook = (schema: unknown): avro.Type | undefined =>
+  schema === 'long' ||
+  (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long')
+    ? bigintLong
+    : undefined;
+
 export const avroType = (schema: unknown): avro.Type =>
-  avro.Type.forSchema(schema as avro.Schema, {
-    typeHook: (s) =>
-      s === 'long' || (typeof s === 'object' && (s as { type?: unknown }).type === 'long')
-        ? bigintLong
-        : undefined,
-  });
+  avro.Type.forSchema(schema as avro.Schema, { typeHook: bigintLongTypeHook });
 
 export interface FakeRegistry extends SchemaRegistryPort {
   /** Registers an Avro schema and returns its id (ids start at 1, like a fresh registry). */
