@@ -58,8 +58,11 @@ export function deadLetterHeaders(
 
 export function createKafkaDeadLetter(opts: KafkaDeadLetterOptions): KafkaDeadLetter {
   const logger = opts.logger ?? noopLogger;
+  // Not idempotent: kafkajs's idempotent producer wants unlimited retries inside send(), which would
+  // hide a broker outage from the caller; the service retries instead, and a rare duplicate in the
+  // dead-letter topic is harmless (each carries its original offset).
   const producer: Producer = opts.kafka.producer({
-    idempotent: true,
+    idempotent: false,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
