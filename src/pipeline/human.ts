@@ -26,16 +26,18 @@ export interface Fact {
   fields: FactField[];
 }
 
-/** Formatters are costly to build; configs are few, so cache per locale/zone/currency. */
-const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
-function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
-  let f = cache.get(key);
-  if (f === undefined) {
-    f = make();
-    cache.set(key, f);
-  }
-  return f as T;
+/**
+ * Intl formatters are costly to build and format; configs are few, so keep them per key. Keys hold
+ * only config values and validated currency codes (three capital letters), so the map stays small.
+ */
+const memo = new Map<string, unknown>();
+function once<T>(key: string, make: () => T): T {
+  if (!memo.has(key)) memo.set(key, make());
+  return memo.get(key) as T;
 }
+
+/** Intl.NumberFormat formats a decimal string exactly (Intl.NumberFormat v3); its typings say number. */
+const formatExact = (f: Intl.NumberFormat, text: string): string => f.format(text as unknown as number);
 
 /** "€17.99": the symbol from the row's currency via Intl, the amount exact (formatted from its string). */
 export function formatMoney(amount: Amount, currency: string | null, locale: string): string {
@@ -43,32 +45,38 @@ export function formatMoney(amount: Amount, currency: string | null, locale: str
   if (currency === null || !/^[A-Z]{3}$/.test(currency))
     return currency === null ? text : `${text} ${currency}`;
   try {
-    const f = cached(
-      `money|${locale}|${currency}`,
-      () => new Intl.NumberFormat(locale, { style: 'currency', currency }),
+    const digits = once(
+      `digits|${locale}|${currency}`,
+      () =>
+        new Intl.NumberFormat(locale, { style: 'currency', currency }).resolvedOptions()
+          .maximumFractionDigits ?? 2,
     );
-    const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
-    if (amount.scale <= digits) return f.format(text as unknown as number);
     // Never round money away: show every digit the database holds.
-    return new Intl.NumberFormat(locale, {
-      style: 'currency',
-      currency,
-      maximumFractionDigits: Math.min(amount.scale, 100),
-    }).format(text as unknown as number);
+    const shown = Math.min(Math.max(digits, amount.scale), 100);
+    const f = once(
+      `money|${locale}|${currency}|${shown}`,
+      () => new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: shown }),
+    );
+    return formatExact(f, text);
   } catch {
     return `${text} ${currency}`;
   }
 }
 
 export function formatQuantity(amount: Amount, locale: string): string {
-  const f = cached(`qty|${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 100 }));
-  return f.format(formatAmount(amount) as unknown as number);
+  const f = once(`qty|${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 100 }));
+  return formatExact(f, formatAmount(amount));
 }
+
+let lastInstant = { key: '', text: '' };
 
 /** "2025-01-06 10:07:00 GMT+1" in the configured zone; 24-hour, unambiguous across locales. */
 export function formatInstant(epochMs: number, timeZone: string): string {
   if (!Number.isFinite(epochMs)) return String(epochMs);
-  const f = cached(
+  // One change is rendered once per channel: remember the last instant.
+  const key = `${timeZone}|${epochMs}`;
+  if (lastInstant.key === key) return lastInstant.text;
+  const f = once(
     `time|${timeZone}`,
     () =>
       new Intl.DateTimeFormat('en-US', {
@@ -84,7 +92,9 @@ export function formatInstant(epochMs: number, timeZone: string): string {
       }),
   );
   const parts = Object.fromEntries(f.formatToParts(new Date(epochMs)).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+  const text = `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+  lastInstant = { key, text };
+  return text;
 }
 
 function currencyIn(field: Extract<FieldConfig, { kind: 'money' }>, row: Row | null): string {
