@@ -66,7 +66,13 @@ function stream(): Step[] {
     update('noise: search vector rebuilt', "srch_vec = to_tsvector('english', lst_ttl)", phone, [], 0),
     update('stock drains 12 -> 8 (no alert yet)', 'prod_stk_qty = $2', lamp, [8], 0),
     update('stock drains 8 -> 3 (below 5: warn)', 'prod_stk_qty = $2', lamp, [3], 1),
-    update('noise: sync flag flipped by the ETL', 'sync_flg = NOT sync_flg, etl_batch_id = $2', boots, [77], 0),
+    update(
+      'noise: sync flag flipped by the ETL',
+      'sync_flg = NOT sync_flg, etl_batch_id = $2',
+      boots,
+      [77],
+      0,
+    ),
     update('tiny price change (-0.5%): dropped', 'prc_amt = $2', boots, ['119.40'], 0),
     update('boots unpublished', '"LST_STAT_CD" = $2', boots, ['U'], 2),
     update('noise: a no-op update', 'prc_amt = prc_amt', lamp, [], 0),
@@ -115,7 +121,10 @@ async function main(): Promise<number> {
     SLACK_API_URL: standin.apiUrl,
   });
   // A group of its own per run, starting at the topic's end: the demo shows only its own stream.
-  const demoConfig = { ...config, source: { ...config.source, groupId: `listing-notifier-demo-${Date.now()}` } };
+  const demoConfig = {
+    ...config,
+    source: { ...config.source, groupId: `listing-notifier-demo-${Date.now()}` },
+  };
   const service = await start({
     config: demoConfig,
     token: standin.token,
@@ -139,7 +148,11 @@ async function main(): Promise<number> {
       await db.query(step.sql, step.params);
       await new Promise((resolve) => setTimeout(resolve, 700)); // pacing for the audience, not a wait
     }
-    await waitFor(() => standin.messages().length - before >= expected, deadline, `${expected} notifications`);
+    await waitFor(
+      () => standin.messages().length - before >= expected,
+      deadline,
+      `${expected} notifications`,
+    );
     const stats = standin.stats();
     say(
       `${standin.messages().length - before} notifications delivered (expected ${expected}); ` +
