@@ -9,12 +9,20 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectPg } from '../../support/stack.ts';
+import {
+  connectPg,
+  keyListingId,
+  LISTINGS_TOPIC,
+  openTopicReader,
+  type TopicReader,
+} from '../../support/stack.ts';
 import {
   type ChildService,
+  committedOffsets,
   deleteListings,
   insertListings,
   listingIdOf,
+  opOf,
   type SlackStandin,
   seedGroupAtEnd,
   startChild,
@@ -34,6 +42,7 @@ describe('service: kill -9 mid-burst, then restart', () => {
   let db: pg.Client;
   let standin: SlackStandin;
   const children: ChildService[] = [];
+  let reader: TopicReader | undefined;
 
   beforeAll(async () => {
     db = await connectPg(stack.databaseUrl);
@@ -47,6 +56,7 @@ describe('service: kill -9 mid-burst, then restart', () => {
 
   afterAll(async () => {
     for (const child of children) await child.cleanup();
+    await reader?.close();
     await standin?.close();
     await deleteListings(db, IDS);
     await db?.end();
@@ -76,6 +86,7 @@ describe('service: kill -9 mid-burst, then restart', () => {
       return response?.status === 200 ? true : undefined;
     });
 
+    reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
     await db.query('UPDATE public.listings SET prc_amt = 70.00 WHERE lst_id = ANY($1::bigint[])', [IDS]);
     await waitUntil(
       'a third of the burst delivered',
@@ -114,6 +125,17 @@ describe('service: kill -9 mid-burst, then restart', () => {
       `[kill -9] ${IDS.length} expected, ${atKill} delivered before the kill, ${delivered().length} in all: ` +
         `${duplicates} duplicate(s)`,
     );
+    // A graceful stop of the second process: SIGTERM, exit 0, everything finished is committed.
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    const updates = await reader.take(
+      (r) => ours.has(Number(keyListingId(r))) && opOf(r) === 'u',
+      IDS.length,
+    );
+    const lastUpdate = updates.map((r) => BigInt(r.offset)).reduce((a, b) => (a > b ? a : b));
+    const [committed] = await committedOffsets(stack, groupId);
+    expect(BigInt(committed?.offset ?? -1)).toBeGreaterThan(lastUpdate);
+    expect(second.output.join('\n')).toContain('"msg":"stopped"');
     expect(second.output.join('\n')).not.toContain(standin.token);
     expect(first.output.join('\n')).not.toContain(standin.token);
   });
