@@ -115,7 +115,9 @@ export async function startService(parts: ServiceParts): Promise<Service> {
   try {
     await source.start(loop);
   } catch (error) {
-    await http.close();
+    // Half-open Kafka connections would keep the process alive after the failed start.
+    loop.abortAll(error);
+    await closeAll();
     throw error;
   }
   logger.info({ http: http.url }, 'listing-notifier running');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toSourceRecord } from '../../../src/adapters/kafka-source.ts';
+import { createKafkaSource, toSourceRecord } from '../../../src/adapters/kafka-source.ts';
 
 describe('kafka source record mapping', () => {
   it('keeps key and value bytes untouched, offsets and timestamps as strings, and single header values', () => {
@@ -35,5 +35,159 @@ describe('kafka source record mapping', () => {
     });
     expect(record.value).toBeNull();
     expect(record.key).toBeNull();
+  });
+});
+
+type RunOptions = { eachBatch: (payload: unknown) => Promise<void> } & Record<string, unknown>;
+
+/** A scripted stand-in for kafkajs's Consumer: events fire on demand, commits emit COMMIT_OFFSETS or not. */
+function createConsumerStub() {
+  const listeners = new Map<string, Array<(event: { payload: unknown }) => void>>();
+  const stub = {
+    events: {
+      GROUP_JOIN: 'consumer.group_join',
+      REBALANCING: 'consumer.rebalancing',
+      STOP: 'consumer.stop',
+      CRASH: 'consumer.crash',
+      COMMIT_OFFSETS: 'consumer.commit_offsets',
+    },
+    running: true,
+    paused: [] as unknown[],
+    resumed: [] as unknown[],
+    committed: [] as unknown[],
+    runOptions: undefined as
+      | undefined
+      | ({ eachBatch: (payload: unknown) => Promise<void> } & Record<string, unknown>),
+    on(name: string, listener: (event: { payload: unknown }) => void) {
+      listeners.set(name, [...(listeners.get(name) ?? []), listener]);
+    },
+    emit(name: string, payload: unknown) {
+      for (const l of listeners.get(name) ?? []) l({ payload });
+    },
+    connect: async () => {},
+    subscribe: async () => {},
+    run: async (options: RunOptions) => {
+      stub.runOptions = options;
+    },
+    pause: (tps: unknown) => stub.paused.push(tps),
+    resume: (tps: unknown) => stub.resumed.push(tps),
+    // Like kafkajs: when the runner is not running, commitOffsets resolves having done nothing.
+    commitOffsets: async (offsets: unknown) => {
+      if (!stub.running) return;
+      stub.committed.push(offsets);
+      stub.emit('consumer.commit_offsets', {});
+    },
+    disconnect: async () => {},
+  };
+  return stub;
+}
+
+const handlersSpy = () => {
+  const calls: Array<[string, unknown]> = [];
+  return {
+    calls,
+    handlers: {
+      onBatch: async (batch: unknown) => {
+        calls.push(['batch', batch]);
+      },
+      onAssigned: (partitions: unknown) => calls.push(['assigned', partitions]),
+      onUnassigned: (reason: unknown) => calls.push(['unassigned', reason]),
+      onCrash: (error: unknown, restarting: boolean) => calls.push(['crash', { error, restarting }]),
+    },
+  };
+};
+
+describe('kafka source on a scripted consumer', () => {
+  const setup = async () => {
+    const stub = createConsumerStub();
+    const kafka = { consumer: () => stub } as unknown as import('kafkajs').Kafka;
+    const source = createKafkaSource({ kafka, groupId: 'g', topics: ['t'] });
+    const spy = handlersSpy();
+    await source.start(spy.handlers);
+    return { stub, source, spy };
+  };
+
+  it('runs with auto-commit and auto-resolve off', async () => {
+    const { stub } = await setup();
+    expect(stub.runOptions).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
+  });
+
+  it('reports assignments, and commits only partitions it is assigned', async () => {
+    const { stub, source, spy } = await setup();
+    stub.emit('consumer.group_join', { memberAssignment: { t: [0, 2] } });
+    expect(spy.calls).toContainEqual([
+      'assigned',
+      [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 2 },
+      ],
+    ]);
+    await source.commit([{ topic: 't', partition: 0, offset: '5' }]);
+    expect(stub.committed).toEqual([[{ topic: 't', partition: 0, offset: '5' }]]);
+    await expect(source.commit([{ topic: 't', partition: 1, offset: '9' }])).rejects.toThrow(/not assigned/);
+    expect(stub.committed).toHaveLength(1);
+  });
+
+  it('rejects a commit kafkajs silently skipped (consumer not running)', async () => {
+    const { stub, source } = await setup();
+    stub.emit('consumer.group_join', { memberAssignment: { t: [0] } });
+    stub.running = false;
+    await expect(source.commit([{ topic: 't', partition: 0, offset: '5' }])).rejects.toThrow(
+      /skipped the commit/,
+    );
+  });
+
+  it('forgets the assignment when a rebalance starts or the consumer crashes', async () => {
+    const { stub, source, spy } = await setup();
+    stub.emit('consumer.group_join', { memberAssignment: { t: [0] } });
+    stub.emit('consumer.rebalancing', {});
+    await expect(source.commit([{ topic: 't', partition: 0, offset: '5' }])).rejects.toThrow(/not assigned/);
+    const error = new Error('boom');
+    stub.emit('consumer.crash', { error, restart: true });
+    expect(spy.calls).toContainEqual(['unassigned', 'rebalancing']);
+    expect(spy.calls).toContainEqual(['crash', { error, restarting: true }]);
+  });
+
+  it('hands batches over with take = resolveOffset, and never lets a handler error reach kafkajs', async () => {
+    const { stub, spy } = await setup();
+    const resolved: string[] = [];
+    const payload = {
+      batch: {
+        topic: 't',
+        partition: 0,
+        highWatermark: '10',
+        messages: [
+          { key: null, value: Buffer.from('{}'), offset: '8', timestamp: '1', attributes: 0, headers: {} },
+        ],
+      },
+      resolveOffset: (o: string) => resolved.push(o),
+      heartbeat: async () => {},
+      isRunning: () => true,
+      isStale: () => false,
+    };
+    await stub.runOptions?.eachBatch(payload);
+    const [, batch] = spy.calls.find(([kind]) => kind === 'batch') as [
+      string,
+      import('../../../src/app/record-source.ts').SourceBatch,
+    ];
+    expect(batch.records.map((r) => r.offset)).toEqual(['8']);
+    expect(batch.isActive()).toBe(true);
+    batch.take('8');
+    expect(resolved).toEqual(['8']);
+
+    spy.handlers.onBatch = async () => {
+      throw new Error('bug');
+    };
+    await expect(stub.runOptions?.eachBatch(payload)).resolves.toBeUndefined();
+    expect(spy.calls.at(-1)?.[0]).toBe('crash');
+    expect((spy.calls.at(-1)?.[1] as { restarting: boolean }).restarting).toBe(false);
+  });
+
+  it('pauses and resumes one partition', async () => {
+    const { stub, source } = await setup();
+    source.pause({ topic: 't', partition: 3 });
+    source.resume({ topic: 't', partition: 3 });
+    expect(stub.paused).toEqual([[{ topic: 't', partitions: [3] }]]);
+    expect(stub.resumed).toEqual([[{ topic: 't', partitions: [3] }]]);
   });
 });
