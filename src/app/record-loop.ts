@@ -370,9 +370,11 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       assigned = partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition }));
       joined = true;
       logger.info({ assigned }, 'joined the consumer group');
-      // Pauses survive a rebalance in kafkajs but not a crash-restart: apply ours again.
+      // kafkajs keeps pauses across rebalances (also of partitions that went away and came back) but
+      // forgets them on a crash-restart: make its state match ours for every partition we now own.
       for (const tp of assigned) {
         if (stopping || paused.has(keyOf(tp))) source.pause(tp);
+        else source.resume(tp);
       }
       void scheduleCommit();
     },

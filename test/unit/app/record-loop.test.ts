@@ -294,6 +294,20 @@ describe('record loop', () => {
     expect(t.fatals).toEqual([]);
   });
 
+  it('does not leave a partition paused when it is revoked while paused and assigned again', async () => {
+    const t = await setup({ maxInFlightRecords: 1 });
+    t.source.produce(0, notify('#deals'));
+    t.source.produce(0, notify('#deals'));
+    await t.pollAndSettle();
+    expect(t.source.isPaused(0)).toBe(true);
+    t.source.rebalance([]);
+    t.source.rebalance([0]);
+    await flush();
+    expect(t.source.isPaused(0)).toBe(false);
+    await t.pollAndSettle();
+    expect(t.deliverer.pending('#deals')).toBe(1);
+  });
+
   it('retries a failed commit after a backoff', async () => {
     const t = await setup();
     t.source.failCommits(1);
