@@ -179,8 +179,7 @@ describe('kafka source on a scripted consumer', () => {
       throw new Error('bug');
     };
     await expect(stub.runOptions?.eachBatch(payload)).resolves.toBeUndefined();
-    expect(spy.calls.at(-1)?.[0]).toBe('crash');
-    expect((spy.calls.at(-1)?.[1] as { restarting: boolean }).restarting).toBe(false);
+    expect(spy.calls.at(-1)).toEqual(['crash', { error: new Error('bug'), restarting: false }]);
   });
 
   it('pauses and resumes one partition', async () => {
