@@ -381,7 +381,8 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
 
     onUnassigned(reason) {
       joined = false;
-      logger.warn({ reason }, 'consumer group membership lost; waiting to rejoin');
+      if (stopping) logger.info({ reason }, 'left the consumer group');
+      else logger.warn({ reason }, 'consumer group membership lost; waiting to rejoin');
     },
 
     onCrash(error, restarting) {
