@@ -9,13 +9,14 @@
  * partition would otherwise hold up the others, and a handler stuck past sessionTimeout costs a
  * rebalance). The only waits inside the handler are the pipeline's own retries, which heartbeat.
  */
-import { type CommitOffset, createCommitTracker, type TopicPartition } from '../delivery/commit-tracker.ts';
+import { createCommitTracker, type TopicPartition } from '../delivery/commit-tracker.ts';
 import { backoffDelay, type RetryPolicy } from '../delivery/retry-policy.ts';
 import type { NotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, DeadLetterSink, Logger, Metrics } from '../ports/index.ts';
 import { noopLogger, noopMetrics } from '../ports/index.ts';
+import { createCommitter } from './committer.ts';
 import { type Completion, completeRecord, type Deliverer } from './complete-record.ts';
 import { describeError, dispositionOf } from './disposition.ts';
 import type { RecordSource, SourceBatch, SourceHandlers } from './record-source.ts';
@@ -130,55 +131,20 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     metrics.setConsumerLag(tp.topic, tp.partition, Math.max(0, Number(BigInt(hw) - BigInt(position))));
   };
 
-  // --- commits: coalesced, one at a time, retried after a failure ---------------------------------
-  let committing: Promise<void> | undefined;
-  let commitAgain = false;
-  let commitRetryScheduled = false;
-  let commitFailures = 0;
-
-  const runCommits = async (): Promise<void> => {
-    do {
-      commitAgain = false;
-      if (!joined) return; // onAssigned commits once the membership is settled again
-      const offsets: CommitOffset[] = tracker.committable();
-      if (offsets.length === 0) return;
-      try {
-        await source.commit(offsets);
-        commitFailures = 0;
-        tracker.markCommitted(offsets);
-        for (const o of offsets) updateLag(o);
-        logger.debug({ offsets }, 'committed');
-      } catch (error) {
-        commitFailures += 1;
-        logger.warn({ offsets, error: describeError(error) }, 'commit failed; will retry');
-        if (!stopping && !commitRetryScheduled) {
-          commitRetryScheduled = true;
-          const delayMs = backoffDelay(retry, commitFailures - 1, random);
-          clock.sleep(delayMs, everything.signal).then(
-            () => {
-              commitRetryScheduled = false;
-              scheduleCommit();
-            },
-            () => {
-              commitRetryScheduled = false;
-            },
-          );
-        }
-        return;
-      }
-    } while (commitAgain);
-  };
-
-  const scheduleCommit = (): Promise<void> => {
-    if (committing !== undefined) {
-      commitAgain = true;
-      return committing;
-    }
-    committing = runCommits().finally(() => {
-      committing = undefined;
-    });
-    return committing;
-  };
+  const committer = createCommitter({
+    tracker,
+    source,
+    clock,
+    logger,
+    retry,
+    random,
+    canCommit: () => joined, // onAssigned commits once the membership is settled again
+    signal: everything.signal,
+    onCommitted: (offsets) => {
+      for (const o of offsets) updateLag(o);
+    },
+  });
+  const scheduleCommit = committer.schedule;
 
   // --- backpressure -----------------------------------------------------------------------------
   const pauseFor = (tp: TopicPartition, reason: PauseReason): void => {
@@ -413,7 +379,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         await Promise.race([idle(), clock.sleep(2000, grace.signal).catch(() => {})]);
         grace.abort();
       }
-      await this.commitNow();
+      await committer.flush();
       return { unfinished };
     },
 
@@ -422,10 +388,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       everything.abort(reason);
     },
 
-    async commitNow() {
-      if (committing !== undefined) await committing.catch(() => {});
-      await scheduleCommit();
-    },
+    commitNow: () => committer.flush(),
 
     status() {
       return {
