@@ -15,13 +15,12 @@ import { diff } from '../../src/pipeline/diff.ts';
 import { normalize } from '../../src/pipeline/normalize.ts';
 import {
   bigintLongTypeHook,
-  decimalBase64,
   listingsAvroSchema,
   listingsKeyAvroSchema,
   makeAvroEnvelope,
   makeAvroRow,
-  makeRecord,
-} from '../support/records.ts';
+} from '../support/avro.ts';
+import { decimalBase64, makeRecord } from '../support/records.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const registryScript = (command: 'up' | 'down') =>

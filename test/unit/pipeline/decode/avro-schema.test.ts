@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AvroSchemaError, connectSchemaFromAvro } from '../../../../src/pipeline/decode/avro-schema.ts';
 import { fieldOf } from '../../../../src/pipeline/decode/connect-schema.ts';
-import { listingsAvroSchema } from '../../../support/records.ts';
+import { listingsAvroSchema } from '../../../support/avro.ts';
 
 describe('connectSchemaFromAvro', () => {
   const envelope = connectSchemaFromAvro(listingsAvroSchema);

@@ -2,16 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { NotifierError } from '../../../../src/domain/errors.ts';
 import { type Decoded, decodeRecord } from '../../../../src/pipeline/decode/index.ts';
 import {
-  decimalBase64,
-  jsonText,
   listingsAvroSchema,
   listingsKeyAvroSchema,
   makeAvroEnvelope,
   makeFakeRegistry,
-  makePayload,
-  makeRecord,
-  makeRow,
-} from '../../../support/records.ts';
+} from '../../../support/avro.ts';
+import { decimalBase64, jsonText, makePayload, makeRecord, makeRow } from '../../../support/records.ts';
 
 const envelopeOf = (decoded: Decoded) => {
   if (decoded.kind !== 'envelope') throw new Error(`expected an envelope, got ${decoded.kind}`);
