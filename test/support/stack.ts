@@ -226,16 +226,18 @@ export async function openTopicReader(options: {
 
   const take: TopicReader['take'] = (predicate, count, { timeoutMs = 60_000 } = {}) =>
     new Promise((resolve, reject) => {
-      const found: SourceRecord[] = [];
+      let found: SourceRecord[] = [];
+      // Each wake-up scans only what arrived since the last one (a rescan per record is quadratic:
+      // thousands of rows took minutes).
+      let scanned = 0;
       const check = () => {
-        for (const record of buffer) {
-          if (found.length === count) break;
+        // A concurrent take may have claimed some of ours meanwhile.
+        found = found.filter((record) => !taken.has(record));
+        for (; scanned < buffer.length && found.length < count; scanned += 1) {
+          const record = buffer[scanned] as SourceRecord;
           if (!taken.has(record) && predicate(record)) found.push(record);
         }
-        if (found.length < count) {
-          found.length = 0;
-          return;
-        }
+        if (found.length < count) return;
         for (const record of found) taken.add(record);
         clearTimeout(timer);
         waiters.delete(check);
