@@ -147,7 +147,10 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const scheduleCommit = committer.schedule;
 
   // --- backpressure -----------------------------------------------------------------------------
-  const pauseFor = (tp: TopicPartition, reason: PauseReason): void => {
+  const pauseFor = (from: TopicPartition, reason: PauseReason): void => {
+    // Keep only the coordinates: callers pass the batch itself, and holding it here would keep its
+    // records alive (and put them on /readyz) for as long as the partition stays paused.
+    const tp: TopicPartition = { topic: from.topic, partition: from.partition };
     const key = keyOf(tp);
     if (!paused.has(key)) source.pause(tp);
     paused.set(key, { tp, reason });

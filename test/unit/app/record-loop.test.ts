@@ -294,6 +294,14 @@ describe('record loop', () => {
     expect(t.fatals).toEqual([]);
   });
 
+  it('keeps only topic and partition of a paused batch (regression: /readyz served the held records)', async () => {
+    const t = await setup({ maxInFlightRecords: 2 });
+    for (let i = 0; i < 5; i += 1) t.source.produce(0, notify('#deals'));
+    await t.pollAndSettle();
+    expect(t.source.isPaused(0)).toBe(true);
+    expect(t.loop.status().paused).toEqual([{ topic: expect.any(String), partition: 0 }]);
+  });
+
   it('does not leave a partition paused when it is revoked while paused and assigned again', async () => {
     const t = await setup({ maxInFlightRecords: 1 });
     t.source.produce(0, notify('#deals'));
