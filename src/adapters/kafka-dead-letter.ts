@@ -87,17 +87,24 @@ export function createKafkaDeadLetter(opts: KafkaDeadLetterOptions): KafkaDeadLe
   const ensureTopic = (topic: string): Promise<void> => {
     let promise = ensured.get(topic);
     if (promise === undefined) {
+      // Look before creating: kafkajs logs a create of an existing topic at error level
+      // ("Topic creation errors") even though createTopics then resolves false.
       promise = admin
-        .createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic,
-              numPartitions: opts.numPartitions ?? 1,
-              replicationFactor: opts.replicationFactor ?? -1,
-            },
-          ],
-        })
+        .listTopics()
+        .then(
+          (existing): Promise<boolean> | boolean =>
+            !existing.includes(topic) &&
+            admin.createTopics({
+              waitForLeaders: true,
+              topics: [
+                {
+                  topic,
+                  numPartitions: opts.numPartitions ?? 1,
+                  replicationFactor: opts.replicationFactor ?? -1,
+                },
+              ],
+            }),
+        )
         .then((created) => {
           if (created) logger.info({ topic }, 'created the dead-letter topic');
         })
