@@ -16,6 +16,7 @@ import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, DeadLetterSink, Logger, Metrics } from '../ports/index.ts';
 import { noopLogger, noopMetrics } from '../ports/index.ts';
+import { createBackpressure, keyOf } from './backpressure.ts';
 import { createCommitter } from './committer.ts';
 import { type Completion, completeRecord, type Deliverer } from './complete-record.ts';
 import { describeError, dispositionOf } from './disposition.ts';
@@ -68,8 +69,6 @@ export interface RecordLoop extends SourceHandlers {
   status(): LoopStatus;
 }
 
-type PauseReason = { kind: 'in-flight' } | { kind: 'channel'; channel: string };
-
 /**
  * The metric label of a reason: the pipeline writes reasons as `<class>: <detail>` with a small fixed
  * set of classes; the detail (field names, channels, error text) would make the label unbounded.
@@ -79,8 +78,6 @@ export const reasonClass = (reason: string): string => {
   return (colon < 0 ? reason : reason.slice(0, colon)).trim() || 'unknown';
 };
 
-const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
-
 export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const { pipeline, deliverer, deadLetter, source, clock, retry, maxInFlightRecords, maxQueuedPerChannel } =
     options;
@@ -88,15 +85,10 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const logger = options.logger ?? noopLogger;
   const random = options.random ?? Math.random;
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 3000;
-  // Resume below a low watermark, so that a resumed partition takes a useful run of records instead of
-  // one record per fetch.
-  const resumeInFlightBelow = Math.max(1, Math.floor((maxInFlightRecords * 3) / 4));
-  const resumeQueuedBelow = Math.max(1, Math.floor((maxQueuedPerChannel * 3) / 4));
 
   const tracker = createCommitTracker();
   const everything = new AbortController();
   const partitionAborts = new Map<string, AbortController>();
-  const paused = new Map<string, { tp: TopicPartition; reason: PauseReason }>();
   const highWatermarks = new Map<string, string>();
   let assigned: TopicPartition[] = [];
   let joined = false;
@@ -147,30 +139,15 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const scheduleCommit = committer.schedule;
 
   // --- backpressure -----------------------------------------------------------------------------
-  const pauseFor = (from: TopicPartition, reason: PauseReason): void => {
-    // Keep only the coordinates: callers pass the batch itself, and holding it here would keep its
-    // records alive (and put them on /readyz) for as long as the partition stays paused.
-    const tp: TopicPartition = { topic: from.topic, partition: from.partition };
-    const key = keyOf(tp);
-    if (!paused.has(key)) source.pause(tp);
-    paused.set(key, { tp, reason });
-    logger.debug({ topic: tp.topic, partition: tp.partition, reason }, 'paused fetching');
-    if (reason.kind === 'channel') {
-      deliverer.waitForRoom(reason.channel).then(resumeWhatFits, () => {});
-    }
-  };
-
-  const resumeWhatFits = (): void => {
-    if (stopping || paused.size === 0 || inFlight >= resumeInFlightBelow) return;
-    const queued = deliverer.pendingByChannel();
-    for (const [key, entry] of paused) {
-      const { reason } = entry;
-      if (reason.kind === 'channel' && (queued[reason.channel] ?? 0) >= resumeQueuedBelow) continue;
-      paused.delete(key);
-      source.resume(entry.tp);
-      logger.debug({ topic: entry.tp.topic, partition: entry.tp.partition }, 'resumed fetching');
-    }
-  };
+  const backpressure = createBackpressure({
+    source,
+    deliverer,
+    logger,
+    maxInFlightRecords,
+    maxQueuedPerChannel,
+    inFlight: () => inFlight,
+    stopping: () => stopping,
+  });
 
   // --- one record -------------------------------------------------------------------------------
   const settle = (record: SourceRecord, outcome: Outcome, ticket: ReturnType<typeof tracker.take>) => {
@@ -205,7 +182,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         logger.error({ ...fields, error: describeError(completion.error) }, 'record hit a stop error');
         fatal(completion.error);
       }
-      resumeWhatFits();
+      backpressure.resumeWhatFits();
       if (inFlight === 0) {
         const waiters = idleWaiters;
         idleWaiters = [];
@@ -283,7 +260,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         continue;
       }
       if (inFlight >= maxInFlightRecords) {
-        pauseFor(batch, { kind: 'in-flight' });
+        backpressure.pause(batch, { kind: 'in-flight' });
         return;
       }
       const outcome = await process(batch, record);
@@ -292,7 +269,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         const queued = deliverer.pendingByChannel();
         const full = outcome.messages.find((m) => (queued[m.channel] ?? 0) >= maxQueuedPerChannel);
         if (full !== undefined) {
-          pauseFor(batch, { kind: 'channel', channel: full.channel });
+          backpressure.pause(batch, { kind: 'channel', channel: full.channel });
           return;
         }
       }
@@ -305,7 +282,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     tracker.revoke(tp);
     partitionAborts.get(key)?.abort(new Error(`partition ${tp.topic}[${tp.partition}] revoked`));
     partitionAborts.delete(key);
-    paused.delete(key);
+    backpressure.forget(tp);
     highWatermarks.delete(key);
     logger.info(
       { topic: tp.topic, partition: tp.partition },
@@ -332,7 +309,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     onAssigned(partitions) {
       const now = new Set(partitions.map(keyOf));
       const known = new Map<string, TopicPartition>();
-      for (const tp of [...tracker.partitions(), ...assigned, ...[...paused.values()].map((p) => p.tp)]) {
+      for (const tp of [...tracker.partitions(), ...assigned, ...backpressure.paused()]) {
         known.set(keyOf(tp), tp);
       }
       for (const [key, tp] of known) if (!now.has(key)) revoke(tp);
@@ -342,7 +319,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       // kafkajs keeps pauses across rebalances (also of partitions that went away and came back) but
       // forgets them on a crash-restart: make its state match ours for every partition we now own.
       for (const tp of assigned) {
-        if (stopping || paused.has(keyOf(tp))) source.pause(tp);
+        if (stopping || backpressure.isPaused(tp)) source.pause(tp);
         else source.resume(tp);
       }
       void scheduleCommit();
@@ -399,7 +376,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         stopping,
         inFlight,
         assigned: [...assigned],
-        paused: [...paused.values()].map((p) => p.tp),
+        paused: backpressure.paused(),
         stalledForMs: inFlight > 0 ? Math.max(0, clock.now() - lastProgressAt) : 0,
       };
     },
