@@ -23,6 +23,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run --config FILE                 consume, render and deliver (the service)',
     load: async () => (await import('./run.ts')).run,
   },
+  replay: {
+    summary: "replay --config FILE --to-…       reset the consumer group's offsets (service stopped)",
+    load: async () => (await import('./replay.ts')).run,
+  },
 };
 
 const defaultIo: CliIo = {
