@@ -4,6 +4,7 @@
  */
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { type Logger, noopLogger } from '../ports/index.ts';
+import { fixKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -19,6 +20,8 @@ const levels = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO
 
 export function createKafkaClient(opts: KafkaClientOptions): Kafka {
   const logger = (opts.logger ?? noopLogger).child({ component: 'kafkajs' });
+  if (!fixKafkajsIdleLoop())
+    logger.warn({}, 'kafkajs internals changed: its idle 1 ms timer loop is not fixed');
   const logCreator =
     () =>
     ({ namespace, level, log }: LogEntry): void => {

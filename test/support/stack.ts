@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { fixKafkajsIdleLoop } from '../../src/adapters/kafkajs-idle-loop.ts';
 import type { SourceRecord } from '../../src/domain/record.ts';
 
 export interface StackEndpoints {
@@ -161,6 +162,7 @@ export async function openTopicReader(options: {
   joinTimeoutMs?: number;
 }): Promise<TopicReader> {
   const { brokers, topics, clientId = 'listing-notifier-test-reader', joinTimeoutMs = 30_000 } = options;
+  fixKafkajsIdleLoop(); // as the service's own client does (src/adapters/kafka-client.ts)
   const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
