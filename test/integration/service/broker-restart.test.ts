@@ -8,19 +8,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectPg, keyListingId, type TopicReader } from '../../support/stack.ts';
+import { keyListingId, type TopicReader } from '../../support/stack.ts';
 import {
-  deleteListings,
   type InProcessService,
-  insertListings,
   listingIdOf,
-  openDeadLetterReader,
+  type Scenario,
   type SlackStandin,
-  seedGroupAtEnd,
-  startInProcess,
-  startSlackStandin,
-  testConfig,
-  uniqueGroupId,
+  startScenario,
   waitUntil,
 } from './harness.ts';
 
@@ -46,35 +40,23 @@ function restartBroker(): Promise<{ code: number | null; output: string }> {
 
 describe('service: a broker restart mid-stream', () => {
   const stack = inject('stack');
+  let scenario: Scenario | undefined;
   let db: pg.Client;
   let standin: SlackStandin;
   let running: InProcessService;
   let dlq: TopicReader;
 
   beforeAll(async () => {
-    db = await connectPg(stack.databaseUrl);
-    standin = await startSlackStandin({ pace: standinPace });
-    await insertListings(
-      db,
-      stack,
-      IDS.map((id) => ({ id, price: '100.00' })),
-    );
-    dlq = await openDeadLetterReader(stack);
-    const groupId = uniqueGroupId('broker');
-    await seedGroupAtEnd(stack, groupId);
-    running = await startInProcess(testConfig(stack, standin, { groupId, pace: servicePace }), standin);
-    await waitUntil('the service to join', async () =>
-      running.service.readiness().ready ? true : undefined,
-    );
+    scenario = await startScenario(stack, {
+      name: 'broker',
+      listings: IDS.map((id) => ({ id, price: '100.00' })),
+      standin: { pace: standinPace },
+      config: { pace: servicePace },
+    });
+    ({ db, standin, running, dlq } = scenario);
   });
 
-  afterAll(async () => {
-    await running?.stop();
-    await dlq?.close();
-    await standin?.close();
-    await deleteListings(db, IDS);
-    await db?.end();
-  });
+  afterAll(() => scenario?.close());
 
   it('loses nothing', { timeout: 240_000 }, async () => {
     let restart: Promise<{ code: number | null; output: string }> | undefined;

@@ -8,19 +8,13 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectPg, keyListingId, type TopicReader } from '../../support/stack.ts';
+import { keyListingId, type TopicReader } from '../../support/stack.ts';
 import {
-  deleteListings,
   type InProcessService,
-  insertListings,
   listingIdOf,
-  openDeadLetterReader,
+  type Scenario,
   type SlackStandin,
-  seedGroupAtEnd,
-  startInProcess,
-  startSlackStandin,
-  testConfig,
-  uniqueGroupId,
+  startScenario,
   waitUntil,
 } from './harness.ts';
 
@@ -38,40 +32,26 @@ const maxInFlightRecords = 100;
 
 describe('service: a burst of 1,000 updates in one transaction', () => {
   const stack = inject('stack');
+  let scenario: Scenario | undefined;
   let db: pg.Client;
   let standin: SlackStandin;
   let running: InProcessService;
   let dlq: TopicReader;
 
   beforeAll(async () => {
-    db = await connectPg(stack.databaseUrl);
-    standin = await startSlackStandin({ pace });
-    await insertListings(db, stack, [
-      ...PRICE_IDS.map((id) => ({ id, price: '100.00' })),
-      ...STOCK_IDS.map((id) => ({ id, stock: 50 })),
-    ]);
-    dlq = await openDeadLetterReader(stack);
-    const groupId = uniqueGroupId('burst');
-    await seedGroupAtEnd(stack, groupId);
-    const config = testConfig(stack, standin, {
-      groupId,
-      pace: servicePace,
-      maxInFlightRecords,
-      maxQueuedPerChannel: 50,
+    scenario = await startScenario(stack, {
+      name: 'burst',
+      listings: [
+        ...PRICE_IDS.map((id) => ({ id, price: '100.00' })),
+        ...STOCK_IDS.map((id) => ({ id, stock: 50 })),
+      ],
+      standin: { pace },
+      config: { pace: servicePace, maxInFlightRecords, maxQueuedPerChannel: 50 },
     });
-    running = await startInProcess(config, standin);
-    await waitUntil('the service to join', async () =>
-      running.service.readiness().ready ? true : undefined,
-    );
+    ({ db, standin, running, dlq } = scenario);
   });
 
-  afterAll(async () => {
-    await running?.stop();
-    await dlq?.close();
-    await standin?.close();
-    await deleteListings(db, [...PRICE_IDS, ...STOCK_IDS]);
-    await db?.end();
-  });
+  afterAll(() => scenario?.close());
 
   it('delivers every message once, within the pace, with nothing dead-lettered and bounded memory', async () => {
     await db.query('BEGIN');

@@ -19,11 +19,13 @@ import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { type Service, start } from '../../../src/main.ts';
 import {
   type SlackStandin,
+  type SlackStandinOptions,
   type StandinMessage,
   startSlackStandin,
 } from '../../../tools/slack-standin/server.ts';
 import {
   connectJson,
+  connectPg,
   keyListingId,
   LISTINGS_TOPIC,
   openTopicReader,
@@ -284,3 +286,57 @@ export function openDeadLetterReader(stack: StackEndpoints): Promise<TopicReader
 
 export type { SlackStandin, StandinMessage };
 export { startSlackStandin };
+
+export interface Scenario {
+  db: pg.Client;
+  standin: SlackStandin;
+  running: InProcessService;
+  /** Reads the dead-letter topic from where it ended before the service started. */
+  dlq: TopicReader;
+  groupId: string;
+  /** Stops and removes everything started, in reverse order; safe after a failed start. */
+  close(): Promise<void>;
+}
+
+export interface ScenarioOptions {
+  /** Names the consumer group (ln-e2e-<name>-<random>). */
+  name: string;
+  /** Listing rows the test owns: inserted (and their create events awaited) first, deleted at close. */
+  listings: ListingRow[];
+  standin?: SlackStandinOptions;
+  config: Omit<TestConfigOptions, 'groupId'>;
+}
+
+/**
+ * What most service tests start with: Postgres, the stand-in, the test's own listings, a dead-letter
+ * reader, a fresh group at the topic's end, and the service in-process, joined.
+ */
+export async function startScenario(stack: StackEndpoints, o: ScenarioOptions): Promise<Scenario> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  };
+  try {
+    const db = await connectPg(stack.databaseUrl);
+    cleanups.push(() => db.end());
+    const standin = await startSlackStandin(o.standin);
+    cleanups.push(() => standin.close());
+    const ids = o.listings.map((row) => row.id);
+    cleanups.push(() => deleteListings(db, ids));
+    await insertListings(db, stack, o.listings);
+    const dlq = await openDeadLetterReader(stack);
+    cleanups.push(() => dlq.close());
+    const groupId = uniqueGroupId(o.name);
+    await seedGroupAtEnd(stack, groupId);
+    const running = await startInProcess(testConfig(stack, standin, { ...o.config, groupId }), standin);
+    cleanups.push(() => running.stop());
+    await waitUntil('the service to join its group', async () =>
+      running.service.readiness().ready ? true : undefined,
+    );
+    return { db, standin, running, dlq, groupId, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -5,19 +5,13 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectPg, keyListingId, type TopicReader } from '../../support/stack.ts';
+import { keyListingId, type TopicReader } from '../../support/stack.ts';
 import {
-  deleteListings,
   type InProcessService,
-  insertListings,
   messagesFor,
-  openDeadLetterReader,
+  type Scenario,
   type SlackStandin,
-  seedGroupAtEnd,
-  startInProcess,
-  startSlackStandin,
-  testConfig,
-  uniqueGroupId,
+  startScenario,
   waitUntil,
 } from './harness.ts';
 
@@ -28,40 +22,26 @@ const OUTAGE_MS = 30_000;
 
 describe('service: Slack answering 503 for 30 s', () => {
   const stack = inject('stack');
+  let scenario: Scenario | undefined;
   let db: pg.Client;
   let standin: SlackStandin;
   let running: InProcessService;
   let dlq: TopicReader;
 
   beforeAll(async () => {
-    db = await connectPg(stack.databaseUrl);
-    standin = await startSlackStandin({ pace: { perSecond: 1, burst: 3 } });
-    await insertListings(
-      db,
-      stack,
-      ALL.map((id) => ({ id, price: '100.00', status: 'A' as const })),
-    );
-    dlq = await openDeadLetterReader(stack);
-    const groupId = uniqueGroupId('outage');
-    await seedGroupAtEnd(stack, groupId);
-    const config = testConfig(stack, standin, {
-      groupId,
-      pace: { perSecond: 1, burst: 3 },
-      retry: { minDelayMs: 250, maxDelayMs: 4000, factor: 2, jitter: 0.2 },
+    scenario = await startScenario(stack, {
+      name: 'outage',
+      listings: ALL.map((id) => ({ id, price: '100.00', status: 'A' as const })),
+      standin: { pace: { perSecond: 1, burst: 3 } },
+      config: {
+        pace: { perSecond: 1, burst: 3 },
+        retry: { minDelayMs: 250, maxDelayMs: 4000, factor: 2, jitter: 0.2 },
+      },
     });
-    running = await startInProcess(config, standin);
-    await waitUntil('the service to join', async () =>
-      running.service.readiness().ready ? true : undefined,
-    );
+    ({ db, standin, running, dlq } = scenario);
   });
 
-  afterAll(async () => {
-    await running?.stop();
-    await dlq?.close();
-    await standin?.close();
-    await deleteListings(db, ALL);
-    await db?.end();
-  });
+  afterAll(() => scenario?.close());
 
   it('loses nothing, dead-letters nothing and sends nothing twice', { timeout: 150_000 }, async () => {
     standin.fail({ mode: 'status', status: 503, forMs: OUTAGE_MS });

@@ -6,22 +6,16 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectPg, type TopicReader } from '../../support/stack.ts';
+import type { TopicReader } from '../../support/stack.ts';
 import {
   committedOffsets,
   DLQ_TOPIC,
-  deleteListings,
   type InProcessService,
-  insertListings,
   LISTINGS_TOPIC,
   messagesFor,
-  openDeadLetterReader,
+  type Scenario,
   type SlackStandin,
-  seedGroupAtEnd,
-  startInProcess,
-  startSlackStandin,
-  testConfig,
-  uniqueGroupId,
+  startScenario,
   waitUntil,
 } from './harness.ts';
 
@@ -30,6 +24,7 @@ const LATER_ID = 814_002;
 
 describe('service: a poison record', () => {
   const stack = inject('stack');
+  let scenario: Scenario | undefined;
   let db: pg.Client;
   let standin: SlackStandin;
   let running: InProcessService;
@@ -37,28 +32,15 @@ describe('service: a poison record', () => {
   let groupId: string;
 
   beforeAll(async () => {
-    db = await connectPg(stack.databaseUrl);
-    standin = await startSlackStandin();
-    await insertListings(db, stack, [{ id: LATER_ID, price: '100.00' }]);
-    dlq = await openDeadLetterReader(stack);
-    groupId = uniqueGroupId('poison');
-    await seedGroupAtEnd(stack, groupId);
-    running = await startInProcess(
-      testConfig(stack, standin, { groupId, pace: { perSecond: 1, burst: 3 } }),
-      standin,
-    );
-    await waitUntil('the service to join', async () =>
-      running.service.readiness().ready ? true : undefined,
-    );
+    scenario = await startScenario(stack, {
+      name: 'poison',
+      listings: [{ id: LATER_ID, price: '100.00' }],
+      config: { pace: { perSecond: 1, burst: 3 } },
+    });
+    ({ db, standin, running, dlq, groupId } = scenario);
   });
 
-  afterAll(async () => {
-    await running?.stop();
-    await dlq?.close();
-    await standin?.close();
-    await deleteListings(db, [LATER_ID]);
-    await db?.end();
-  });
+  afterAll(() => scenario?.close());
 
   it('goes to the dead-letter topic with its headers, and later records are still delivered', async () => {
     // A key like Debezium's (so other readers of the topic can tell it is not theirs), a value that

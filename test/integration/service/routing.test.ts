@@ -4,18 +4,12 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectPg } from '../../support/stack.ts';
 import {
-  deleteListings,
   type InProcessService,
-  insertListings,
   messagesFor,
+  type Scenario,
   type SlackStandin,
-  seedGroupAtEnd,
-  startInProcess,
-  startSlackStandin,
-  testConfig,
-  uniqueGroupId,
+  startScenario,
   waitUntil,
 } from './harness.ts';
 
@@ -27,17 +21,15 @@ const ids = [PRICE, UNPUBLISH, NOISE, SENTINEL];
 
 describe('service: an UPDATE becomes the right message in the right channels', () => {
   const stack = inject('stack');
+  let scenario: Scenario | undefined;
   let db: pg.Client;
   let standin: SlackStandin;
   let running: InProcessService;
 
   beforeAll(async () => {
-    db = await connectPg(stack.databaseUrl);
-    standin = await startSlackStandin({ pace: { perSecond: 1, burst: 3 } });
-    await insertListings(
-      db,
-      stack,
-      ids.map((id) => ({
+    scenario = await startScenario(stack, {
+      name: 'routing',
+      listings: ids.map((id) => ({
         id,
         price: '100.00',
         status: 'A' as const,
@@ -45,28 +37,13 @@ describe('service: an UPDATE becomes the right message in the right channels', (
         // Listing data is untrusted: this title tries to ping the whole channel and forge a link.
         ...(id === PRICE ? { title: '<!channel> Oak desk <https://evil.example|click> & co' } : {}),
       })),
-    );
-    const groupId = uniqueGroupId('routing');
-    await seedGroupAtEnd(stack, groupId);
-    running = await startInProcess(
-      testConfig(stack, standin, { groupId, pace: { perSecond: 1, burst: 3 } }),
-      standin,
-    );
-    await waitUntil(
-      'the service to join its group',
-      async () => (running.service.readiness().ready ? true : undefined),
-      {
-        timeoutMs: 60_000,
-      },
-    );
+      standin: { pace: { perSecond: 1, burst: 3 } },
+      config: { pace: { perSecond: 1, burst: 3 } },
+    });
+    ({ db, standin, running } = scenario);
   });
 
-  afterAll(async () => {
-    await running?.stop();
-    await standin?.close();
-    await deleteListings(db, ids);
-    await db?.end();
-  });
+  afterAll(() => scenario?.close());
 
   it('routes a price cut, an unpublish and noise, with Slack-safe text, and never logs the token', async () => {
     await db.query('UPDATE public.listings SET prc_amt = 79.90 WHERE lst_id = $1', [PRICE]);
