@@ -42,14 +42,7 @@ export const sourceSchema = z
         'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf. Default: null (JSON only).',
       ),
   })
-  .default({
-    brokers: ['127.0.0.1:9092'],
-    topics: ['monolith.public.listings'],
-    groupId: 'listing-notifier',
-    clientId: 'listing-notifier',
-    deadLetterTopic: null,
-    registryUrl: null,
-  })
+  .prefault({})
   .describe('Kafka.');
 
 export const slackSchema = z
@@ -66,7 +59,7 @@ export const slackSchema = z
         'Name of the env var holding the bot token; the token never sits in this file. Default: "SLACK_BOT_TOKEN".',
       ),
   })
-  .default({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' })
+  .prefault({})
   .describe('Slack.');
 
 const rate = (intervalMs: number, cap: number, what: string) =>
@@ -75,7 +68,7 @@ const rate = (intervalMs: number, cap: number, what: string) =>
       intervalMs: z.int().min(1).default(intervalMs).describe(`Window length. Default: ${intervalMs}.`),
       cap: z.int().min(1).default(cap).describe(`Messages per window. Default: ${cap}.`),
     })
-    .default({ intervalMs, cap })
+    .prefault({})
     .describe(what);
 
 export const deliverySchema = z
@@ -105,7 +98,7 @@ export const deliverySchema = z
           .default(0.2)
           .describe('Fraction of the delay randomised. Default: 0.2.'),
       })
-      .default({ minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 })
+      .prefault({})
       .describe('Backoff for transient failures.'),
     shutdownDeadlineMs: z
       .int()
@@ -113,15 +106,7 @@ export const deliverySchema = z
       .default(25000)
       .describe('On SIGTERM, time to finish in-flight deliveries. Default: 25000.'),
   })
-  .default({
-    perChannel: { intervalMs: 1000, cap: 1 },
-    burst: 3,
-    workspace: { intervalMs: 1000, cap: 20 },
-    maxQueuedPerChannel: 200,
-    maxInFlightRecords: 1000,
-    retry: { minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 },
-    shutdownDeadlineMs: 25000,
-  })
+  .prefault({})
   .describe('Delivery to Slack: rate limits, backpressure, retries.');
 
 export const httpSchema = z
@@ -129,5 +114,5 @@ export const httpSchema = z
     host: z.string().min(1).default('0.0.0.0').describe('Default: "0.0.0.0".'),
     port: z.int().min(0).max(65535).default(9464).describe('Default: 9464.'),
   })
-  .default({ host: '0.0.0.0', port: 9464 })
+  .prefault({})
   .describe('/healthz, /readyz and /metrics.');
