@@ -19,7 +19,13 @@ import {
 } from '@slack/web-api';
 import { isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { SlackPayload } from '../domain/message.ts';
-import { type ChatDestination, type Logger, noopLogger } from '../ports/index.ts';
+import {
+  type ChatDestination,
+  type ChatFile,
+  type Logger,
+  noopLogger,
+  type PostOptions,
+} from '../ports/index.ts';
 
 /** Errors that mean the token itself is unusable: stop the service rather than dead-letter everything. */
 export const slackAuthErrors: ReadonlySet<string> = new Set([
@@ -171,27 +177,66 @@ function clientLogger(logger: Logger): SlackClientLogger {
   };
 }
 
+/** Retry-After in seconds (Slack's unit) -> ms, with the default when absent or unreadable. */
+const retryAfterOf = (header: string | null): number => {
+  const seconds = Number(header);
+  return header !== null && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : defaultRetryAfterMs;
+};
+
 export function createSlackChat(opts: SlackChatOptions): SlackChat {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   const clientOptions: WebClientOptions = {
     slackApiUrl: opts.apiUrl ?? 'https://slack.com/api/',
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
-    timeout: opts.timeoutMs ?? 10_000,
+    timeout: timeoutMs,
     logger: clientLogger(opts.logger ?? noopLogger),
   };
   const client = new WebClient(opts.token, clientOptions);
   return {
-    async post(channel: string, payload: SlackPayload) {
+    async post(channel: string, payload: SlackPayload, options: PostOptions = {}) {
       try {
         const result = await client.chat.postMessage({
           channel,
           text: payload.text,
           blocks: payload.blocks,
+          ...(options.threadTs === undefined ? {} : { thread_ts: options.threadTs }),
           // Notifications are complete on their own; link previews would only add noise.
           unfurl_links: false,
           unfurl_media: false,
         });
         return { ts: String(result.ts ?? '') };
+      } catch (error) {
+        throw classifySlackError(error);
+      }
+    },
+    async upload(channel: string, file: ChatFile, options: PostOptions = {}) {
+      try {
+        // Step 1: where to send the bytes (https://docs.slack.dev/reference/methods/files.getUploadURLExternal).
+        const ticket = await client.files.getUploadURLExternal({
+          filename: file.filename,
+          length: file.content.byteLength,
+        });
+        const uploadUrl = String(ticket.upload_url ?? '');
+        const fileId = String(ticket.file_id ?? '');
+        // Step 2: the bytes themselves, to the upload URL (not a Web API method: no token, 200 on success).
+        const sent = await fetch(uploadUrl, {
+          method: 'POST',
+          body: new Uint8Array(file.content),
+          signal: AbortSignal.timeout(timeoutMs),
+        }).catch((cause: unknown) => {
+          throw slackTransient('network', `Could not upload the file: ${String(cause)}`, cause);
+        });
+        if (sent.status === 429) throw slackRateLimited(retryAfterOf(sent.headers.get('retry-after')));
+        if (!sent.ok) throw slackTransient(`http_${sent.status}`, `File upload answered HTTP ${sent.status}`);
+        // Step 3: share it (https://docs.slack.dev/reference/methods/files.completeUploadExternal).
+        await client.files.completeUploadExternal({
+          files: [{ id: fileId, title: file.title }],
+          channel_id: channel,
+          ...(options.threadTs === undefined ? {} : { thread_ts: options.threadTs }),
+          ...(file.initialComment === undefined ? {} : { initial_comment: file.initialComment }),
+        });
+        return { fileId };
       } catch (error) {
         throw classifySlackError(error);
       }

@@ -14,11 +14,33 @@ export interface Clock {
 }
 
 /**
- * A chat destination (Slack's chat.postMessage). Throws NotifierError with a SLACK_* code:
+ * A chat destination (Slack's Web API). Throws NotifierError with a SLACK_* code:
  * SLACK_RATE_LIMITED carries details.retryAfterMs; SLACK_PERMANENT / SLACK_AUTH carry details.slackError.
  */
 export interface ChatDestination {
-  post(channel: string, payload: SlackPayload): Promise<{ ts: string }>;
+  /** chat.postMessage; with `threadTs`, a reply in the thread of that message. */
+  post(channel: string, payload: SlackPayload, options?: PostOptions): Promise<{ ts: string }>;
+  /**
+   * A file shared into the channel through Slack's external upload flow
+   * (https://docs.slack.dev/messaging/working-with-files#upload): files.getUploadURLExternal, the bytes
+   * POSTed to the upload URL, then files.completeUploadExternal with the channel (and thread).
+   */
+  upload(channel: string, file: ChatFile, options?: PostOptions): Promise<{ fileId: string }>;
+}
+
+export interface PostOptions {
+  /** Post as a reply in the thread of this message (its `ts`). */
+  threadTs?: string;
+}
+
+export interface ChatFile {
+  /** e.g. "price-changes-2026-11-26T10-00-00Z.csv". */
+  filename: string;
+  /** Shown in Slack above the file. */
+  title: string;
+  content: Buffer;
+  /** Shown with the file as a comment (plain text, no mrkdwn is parsed). Optional. */
+  initialComment?: string;
 }
 
 /** Where records (or single messages) that can never succeed go, with the reason. */

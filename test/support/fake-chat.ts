@@ -12,7 +12,7 @@ import {
 } from '../../src/adapters/slack-chat.ts';
 import type { NotifierError } from '../../src/domain/errors.ts';
 import type { SlackPayload } from '../../src/domain/message.ts';
-import type { ChatDestination, Clock } from '../../src/ports/index.ts';
+import type { ChatDestination, ChatFile, Clock } from '../../src/ports/index.ts';
 
 /** The errors createSlackChat throws, for scripting. */
 export const slackErrors = {
@@ -34,6 +34,10 @@ export interface FakeChatCall {
   /** 'ok' or the error code thrown. */
   result: 'ok' | NotifierError['code'];
   ts?: string;
+  /** The thread it replied in (post or upload with threadTs). */
+  threadTs?: string;
+  /** Set for upload calls: the file shared. */
+  file?: ChatFile;
 }
 
 export interface FakeChat extends ChatDestination {
@@ -74,19 +78,42 @@ export function createFakeChat(opts: FakeChatOptions = {}): FakeChat {
     },
     delivered: (channel) =>
       calls.filter((c) => c.result === 'ok' && (channel === undefined || c.channel === channel)),
-    async post(channel, payload) {
-      const n = calls.length + 1;
-      const call: FakeChatCall = { n, channel, payload, at: opts.clock?.now() ?? 0, result: 'ok' };
-      calls.push(call);
-      if (opts.clock !== undefined && (opts.latencyMs ?? 0) > 0) await opts.clock.sleep(opts.latencyMs ?? 0);
-      const error = failures.get(n) ?? channelFailures.get(channel);
-      if (error !== undefined) {
-        call.result = error.code;
-        throw error;
-      }
-      call.ts = `${Math.floor(call.at / 1000)}.${String(n).padStart(6, '0')}`;
-      return { ts: call.ts };
+    async post(channel, payload, options = {}) {
+      const call = await record(channel, payload, options.threadTs);
+      return { ts: call.ts ?? '' };
     },
+    async upload(channel, file, options = {}) {
+      const call = await record(channel, { text: file.title, blocks: [] }, options.threadTs, file);
+      return { fileId: `F${String(call.n).padStart(8, '0')}` };
+    },
+  };
+
+  /** One call of either kind: numbered, stamped, failed as scripted. */
+  const record = async (
+    channel: string,
+    payload: SlackPayload,
+    threadTs: string | undefined,
+    file?: ChatFile,
+  ): Promise<FakeChatCall> => {
+    const n = calls.length + 1;
+    const call: FakeChatCall = {
+      n,
+      channel,
+      payload,
+      at: opts.clock?.now() ?? 0,
+      result: 'ok',
+      ...(threadTs === undefined ? {} : { threadTs }),
+      ...(file === undefined ? {} : { file }),
+    };
+    calls.push(call);
+    if (opts.clock !== undefined && (opts.latencyMs ?? 0) > 0) await opts.clock.sleep(opts.latencyMs ?? 0);
+    const error = failures.get(n) ?? channelFailures.get(channel);
+    if (error !== undefined) {
+      call.result = error.code;
+      throw error;
+    }
+    call.ts = `${Math.floor(call.at / 1000)}.${String(n).padStart(6, '0')}`;
+    return call;
   };
   return fake;
 }

@@ -252,6 +252,7 @@ describe('DeliveryScheduler failures', () => {
           if (calls === 1) throw new TypeError('boom');
           return { ts: '1.000001' };
         },
+        upload: async () => ({ fileId: 'F1' }),
       },
     });
     const state = track(scheduler.deliver(makeMessage()));
