@@ -16,10 +16,33 @@ import type { CliIo } from './index.ts';
 
 const usage = 'usage: listing-notifier run --config FILE';
 
-export function parseRunArgs(argv: string[]): { config: string } | { error: string } {
+export const help = `${usage}
+
+The service: consumes source.topics as consumer group source.groupId, renders and routes each change,
+delivers to Slack at Slack's pace, dead-letters what can never succeed, commits offsets. Serves
+/healthz, /readyz and /metrics on http.host:http.port. SIGTERM or Ctrl-C stops gracefully (a second
+signal exits at once).
+
+Options:
+  -c, --config FILE   the rules file (required; check it with check-config)
+  -h, --help          this text
+
+Environment:
+  the variable named by slack.tokenEnv (default SLACK_BOT_TOKEN)   the Slack bot token (required)
+  KAFKA_BROKERS   host:port[,host:port...], replaces source.brokers
+  SLACK_API_URL   replaces slack.apiUrl
+  LOG_LEVEL       trace..fatal, default info
+
+Exit codes:
+  0  stopped gracefully
+  2  usage or configuration error (including a missing token variable)
+  1  could not start (Kafka, Slack refused the token) or stopped on an error`;
+
+export function parseRunArgs(argv: string[]): { config: string } | { help: true } | { error: string } {
   let config: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return { help: true };
     if (arg === '--config' || arg === '-c') {
       config = argv[i + 1];
       i += 1;
@@ -35,6 +58,10 @@ export function parseRunArgs(argv: string[]): { config: string } | { error: stri
 
 export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const args = parseRunArgs(argv);
+  if ('help' in args) {
+    io.stdout(help);
+    return 0;
+  }
   if ('error' in args) {
     io.stderr(`${args.error}\n${usage}`);
     return 2;
