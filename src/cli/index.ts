@@ -37,6 +37,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "replay --config FILE --to-…       reset the consumer group's offsets (service stopped)",
     load: () => import('./replay.ts'),
   },
+  dlq: {
+    summary: "dlq list|show|redrive --config …  look at dead letters; redrive them through today's rules",
+    load: () => import('./dlq.ts'),
+  },
+  explain: {
+    summary: "explain --config FILE …           why a record did (not) notify: every stage's decision",
+    load: () => import('./explain.ts'),
+  },
 };
 
 const defaultIo: CliIo = {
