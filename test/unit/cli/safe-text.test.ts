@@ -1,0 +1,30 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bytesView, safeJson, safeText } from '../../../src/cli/safe-text.ts';
+
+const dangerous =
+  /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2028\u2029\u2066-\u2069]/;
+
+describe('safeText and safeJson', () => {
+  it('show terminal escapes, C1 controls, bidi overrides and newlines as \\u escapes', () => {
+    expect(safeText('a\u001b[31mb\u009b\u202Ec\nd\te')).toBe('a\\u001b[31mb\\u009b\\u202ec\\u000ad\te');
+    expect(safeText('abcdef', 4)).toBe('abc…');
+  });
+
+  it('leave no dangerous character in any string, and safeJson stays the same JSON', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(safeText(s)).not.toMatch(dangerous);
+        const json = safeJson({ s, n: [s] }, 2);
+        expect(json.replace(/\n/g, '')).not.toMatch(dangerous);
+        expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify({ s, n: [s] })));
+      }),
+    );
+  });
+
+  it('bytesView: UTF-8 as text, anything else as base64, null as null', () => {
+    expect(bytesView(Buffer.from('héllo'))).toEqual({ utf8: 'héllo' });
+    expect(bytesView(Buffer.from([0xc3]))).toEqual({ base64: 'ww==' });
+    expect(bytesView(null)).toBeNull();
+  });
+});
