@@ -141,6 +141,7 @@ describe('output', () => {
     const letter = parseDeadLetter(letterRecord(record, hostile));
     const text = [listLine(letter), ...showLines(letter)].join('\n');
     expect(text).toContain('bad \\u001b[2J\\u202eevil\\u009b');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: checking that none is left
     expect(text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E]/);
   });
 

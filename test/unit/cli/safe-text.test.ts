@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesView, safeJson, safeText } from '../../../src/cli/safe-text.ts';
 
 const dangerous =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: checking that none is left
   /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2028\u2029\u2066-\u2069]/;
 
 describe('safeText and safeJson', () => {
