@@ -82,14 +82,21 @@ export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger
     const ends = new Map(pending.map((r) => [r.partition, BigInt(r.to)]));
     const open = new Set(pending.map((r) => r.partition));
     const { topic } = options;
+    let done = false;
     let finish: (error?: unknown) => void = () => {};
     const finished = new Promise<void>((resolve, reject) => {
-      finish = (error) => (error === undefined ? resolve() : reject(error));
+      finish = (error) => {
+        done = true;
+        clearTimeout(idle);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
     });
     const idleMs = options.idleTimeoutMs ?? 30_000;
     let idle: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
       clearTimeout(idle);
+      if (done) return;
       idle = setTimeout(
         () =>
           finish(
@@ -112,27 +119,32 @@ export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
         autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          if (!open.has(partition) || options.signal?.aborted) return;
+        eachMessage: async ({ partition, message, heartbeat }) => {
+          if (done || !open.has(partition) || options.signal?.aborted) return;
           const end = ends.get(partition) ?? 0n;
           if (BigInt(message.offset) >= end) {
             close(partition);
             return;
           }
-          armIdle();
+          // The caller may take long (a redrive waits for Slack's pace and Retry-After): no idle
+          // timeout meanwhile, and heartbeats so the group does not expel this member after
+          // sessionTimeout (kafkajs heartbeats only between messages on its own).
+          clearTimeout(idle);
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
           const record = toSourceRecord(topic, partition, message);
           let stopped = false;
-          await options.onRecord(record, {
-            commit: async () => {
-              if (options.groupId === undefined) return;
-              await consumer.commitOffsets([
-                { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-              ]);
-            },
-            stopPartition: () => {
+          try {
+            await handle(record, partition, message.offset, () => {
               stopped = true;
-            },
-          });
+            });
+          } catch (error) {
+            // The caller's failure ends the read (kafkajs would otherwise retry the message).
+            finish(error);
+            return;
+          } finally {
+            clearInterval(beat);
+            armIdle();
+          }
           if (stopped || BigInt(message.offset) + 1n >= end) close(partition);
         },
       });
@@ -147,6 +159,21 @@ export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger
       options.signal?.removeEventListener('abort', onAbort);
       await consumer.disconnect().catch((error: unknown) => {
         logger.warn({ error: String(error) }, 'leaving the reading group failed');
+      });
+    }
+
+    function handle(
+      record: SourceRecord,
+      partition: number,
+      offset: string,
+      stop: () => void,
+    ): Promise<void> {
+      return options.onRecord(record, {
+        commit: async () => {
+          if (options.groupId === undefined) return;
+          await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+        },
+        stopPartition: stop,
       });
     }
   };

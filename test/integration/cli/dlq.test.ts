@@ -20,6 +20,7 @@ import { run } from '../../../src/cli/dlq.ts';
 import { NotifierError } from '../../../src/domain/errors.ts';
 import { type SlackStandin, startSlackStandin } from '../../../tools/slack-standin/server.ts';
 import { decimalBase64, makePayload, makeRecord, makeRow } from '../../support/records.ts';
+import { waitUntil } from '../../support/stack.ts';
 import { captureIo } from '../../unit/cli/support.ts';
 
 describe('listing-notifier dlq', () => {
@@ -47,7 +48,7 @@ describe('listing-notifier dlq', () => {
   });
   const dlq = async (...args: string[]) => {
     const io = captureIo();
-    const code = await run(args, io, { env: env() });
+    const code = await run(args, io, { env: env(), signal: new AbortController().signal });
     return { code, ...io };
   };
   const group = () => {
@@ -238,6 +239,43 @@ describe('listing-notifier dlq', () => {
 
     const done = await dlq('redrive', '-c', config, '--group', g);
     expect([done.code, done.out, done.err]).toEqual([0, [], [`group ${g}: nothing to redrive`]]);
+  });
+
+  it('leaves a letter Slack refuses again, and one interrupted mid-delivery, uncommitted', async () => {
+    const g = group();
+    standin.reset();
+    standin.fail({ mode: 'error', error: 'channel_not_found', channel: 'sales-alerts', count: 1 });
+    const refused = await dlq('redrive', '-c', config, '--group', g, '--code', 'SLACK_PERMANENT');
+    expect(refused.out).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^left-failing +${dlqTopic}:0:0 -> #sales-alerts: delivery failed again: #sales-alerts: SLACK_PERMANENT: `,
+        ),
+      ),
+    ]);
+    expect([refused.code, await committed(g)]).toEqual([1, '-1']);
+
+    // chat.postMessage answers service_unavailable for a minute (auth.test still works): the
+    // scheduler retries until Ctrl-C (here an AbortSignal).
+    standin.fail({ mode: 'error', error: 'service_unavailable', forMs: 60_000 });
+    const controller = new AbortController();
+    const io = captureIo();
+    const running = run(['redrive', '-c', config, '--group', g], io, {
+      env: env(),
+      signal: controller.signal,
+    });
+    await waitUntil('a first postMessage answered service_unavailable', async () =>
+      standin.stats().calls > 1 ? true : undefined,
+    );
+    controller.abort(new Error('interrupted (SIGINT)'));
+    expect(await running).toBe(1);
+    expect(io.out).toEqual([]);
+    expect(io.err.at(-1)).toBe(
+      `group ${g}: nothing to redrive (interrupted: the rest is left for the next redrive)`,
+    );
+    expect(await committed(g)).toBe('-1');
+    standin.clearFailures();
+    expect(standin.messages()).toEqual([]);
   });
 
   it('exits 2 on a bad flag or config, and names a missing dead-letter topic', async () => {
