@@ -55,6 +55,8 @@ dlq.channel, dlq.failed.at, dlq.original.{topic,partition,offset,timestamp}) and
            a record is never redriven twice. The walk goes in offset order per partition and stops
            on a partition at a letter that does not match the filters (unless --skip-unmatched) or
            that fails again (unless --skip-failing): such a letter is left for a later redrive.
+           Deliveries keep config.delivery's pace; 429s and transient failures are retried until
+           Ctrl-C, which stops the walk and leaves the letter in flight uncommitted.
 
 Filters (list, redrive):
   --code CODE        dlq.error.code (repeatable), e.g. SLACK_PERMANENT, DECODE_FAILED
