@@ -46,9 +46,12 @@ export function explanationLines(record: SourceRecord, ex: Explanation, position
   );
   if (ex.event !== undefined) {
     const e = ex.event;
-    const before = e.beforeComplete
-      ? 'before image complete'
-      : 'no full before image (REPLICA IDENTITY DEFAULT?)';
+    const before =
+      e.op === 'create' || e.op === 'read'
+        ? 'a new row (no before image)'
+        : e.beforeComplete
+          ? 'before image complete'
+          : 'no full before image (REPLICA IDENTITY DEFAULT?)';
     out.push(`  decode: op ${e.op}, committed in the database ${iso(e.sourceTsMs)}, ${before}`);
     if (e.keyChange !== undefined) out.push(`  key change: ${e.keyChange.role}`);
     out.push('  fields:');
