@@ -45,6 +45,8 @@ export type RedriveAction =
   | 'skipped-failing'
   | 'left-unmatched'
   | 'left-failing'
+  /** Ctrl-C while it was being delivered: not committed, the next redrive takes it. */
+  | 'interrupted'
   | 'would-redrive';
 
 export interface RedriveLine {
@@ -187,15 +189,12 @@ export async function redrive(input: RedriveInput): Promise<number> {
       ...(args.dryRun ? {} : { groupId: group }),
       ...(signal === undefined ? {} : { signal }),
       onRecord: async (record, control) => {
-        const line = await handle(parseDeadLetter(record)).catch((error: unknown) => {
+        const letter = parseDeadLetter(record);
+        const line = await handle(letter).catch((error: unknown): RedriveLine => {
           // Interrupted while delivering: the letter is not committed; the next redrive takes it.
-          if (signal?.aborted) return null;
+          if (signal?.aborted) return { id: letter.id, action: 'interrupted', reason: 'not committed' };
           throw error;
         });
-        if (line === null) {
-          control.stopPartition();
-          return;
-        }
         emit(line);
         if (dealtWith.has(line.action)) {
           if (!args.dryRun) await control.commit();

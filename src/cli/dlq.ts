@@ -239,16 +239,20 @@ export async function readLetters(
 }
 
 async function list(args: DlqArgs, config: Config, reader: TopicReader, io: CliIo): Promise<number> {
-  const matching: DeadLetter[] = [];
+  const shown: DeadLetter[] = [];
   let total = 0;
+  let matched = 0;
   await readLetters(reader, deadLetterTopics(config, args.topics), io, (letter) => {
     total += 1;
-    if (matchesFilter(letter, args.filter)) matching.push(letter);
+    if (!matchesFilter(letter, args.filter)) return;
+    matched += 1;
+    // Only the last `limit` are kept: a large dead-letter topic is read, not held.
+    shown.push(letter);
+    if (shown.length > args.limit) shown.shift();
   });
-  const shown = matching.slice(-args.limit);
   for (const letter of shown) io.stdout(args.json ? safeJson(letterJson(letter, false)) : listLine(letter));
-  const filtered = hasFilter(args.filter) ? `, ${matching.length} matching the filters` : '';
-  const cut = shown.length < matching.length ? ` (the last ${shown.length}; see --limit)` : '';
+  const filtered = hasFilter(args.filter) ? `, ${matched} matching the filters` : '';
+  const cut = shown.length < matched ? ` (the last ${shown.length}; see --limit)` : '';
   io.stderr(`${total} dead letter(s)${filtered}; shown ${shown.length}${cut}`);
   return 0;
 }
