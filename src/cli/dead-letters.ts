@@ -119,18 +119,47 @@ export type RedrivePlan =
   /** It still cannot be processed today. */
   | { kind: 'still-failing'; reason: string };
 
-export function planRedrive(letter: DeadLetter, outcome: Outcome): RedrivePlan {
+/**
+ * `--reroute FROM=TO`: a letter whose dlq.channel is FROM is owed the message today's rules send to
+ * TO. The usual failure behind a channel letter is a wrong channel in the config (channel_not_found):
+ * once the config is fixed, today's message goes to the new target, which the letter cannot know.
+ */
+export type Reroutes = ReadonlyMap<string, readonly string[]>;
+
+export function planRedrive(
+  letter: DeadLetter,
+  outcome: Outcome,
+  reroutes: Reroutes = new Map(),
+): RedrivePlan {
   if (outcome.kind === 'dead-letter') return { kind: 'still-failing', reason: outcome.reason };
   if (outcome.kind === 'dropped') return { kind: 'drop', reason: outcome.reason };
+  if (letter.channel === null) return { kind: 'deliver', messages: outcome.messages };
   // A channel's message failed alone: the other channels had theirs; only that one is owed.
-  const messages =
-    letter.channel === null ? outcome.messages : outcome.messages.filter((m) => m.channel === letter.channel);
-  if (messages.length === 0)
-    return {
-      kind: 'drop',
-      reason: `today's rules no longer send it to ${letter.channel} (they send it to ${outcome.messages.map((m) => m.channel).join(', ')})`,
-    };
-  return { kind: 'deliver', messages };
+  const owed = reroutes.get(letter.channel) ?? [letter.channel];
+  const messages = outcome.messages.filter((m) => owed.includes(m.channel));
+  if (messages.length > 0) return { kind: 'deliver', messages };
+  // Not a drop: most often the failed channel was renamed in the config, and the letter is still owed.
+  const today = outcome.messages.map((m) => m.channel).join(', ');
+  return {
+    kind: 'still-failing',
+    reason: `today's rules send it to ${today}, not to ${letter.channel} (the channel that failed); if that channel was replaced in the config, add --reroute '${letter.channel}=<channel>'`,
+  };
+}
+
+/** Parses `FROM=TO` pairs; TO may be a channel key. Returns the map or the bad pair. */
+export function parseReroutes(pairs: readonly string[], config: Config): Reroutes | { error: string } {
+  const map = new Map<string, string[]>();
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const from = pair.slice(0, at).trim();
+    const to = pair.slice(at + 1).trim();
+    if (at < 1 || from === '' || to === '')
+      return {
+        error: `--reroute: expected FROM=TO (e.g. '#sales-alert=sales-alerts'), got ${JSON.stringify(pair)}`,
+      };
+    for (const name of resolveChannels([from], config)) map.set(name, resolveChannels([to], config));
+  }
+  return map;
 }
 
 /** The change's own time for the late mark: Debezium's source.ts_ms, else the original Kafka time. */

@@ -24,6 +24,7 @@ import {
   originalRecord,
   originalTimeMs,
   parseDeadLetter,
+  parseReroutes,
   planRedrive,
 } from './dead-letters.ts';
 import type { DlqArgs } from './dlq.ts';
@@ -99,6 +100,11 @@ async function slackDeliverer(config: Config, token: string, clock: Clock, logge
 export async function redrive(input: RedriveInput): Promise<number> {
   const { args, config, reader, io, clock, logger, signal } = input;
   const group = args.group ?? `${config.source.groupId}-dlq-redrive`;
+  const reroutes = parseReroutes(args.reroute, config);
+  if ('error' in reroutes) {
+    io.stderr(reroutes.error);
+    return 2;
+  }
   let deliverer = input.deliverer;
   if (!args.dryRun && deliverer === undefined) {
     let token: string;
@@ -144,7 +150,7 @@ export async function redrive(input: RedriveInput): Promise<number> {
         ? { id, action: 'skipped-unmatched', reason: 'does not match the filters' }
         : { id, action: 'left-unmatched', reason: 'does not match the filters; this partition stops here' };
     const outcome = await pipeline.process(originalRecord(letter));
-    const plan = planRedrive(letter, outcome);
+    const plan = planRedrive(letter, outcome, reroutes);
     if (plan.kind === 'drop') return { id, action: 'dropped', reason: plan.reason };
     const failing = (reason: string): RedriveLine =>
       args.skipFailing

@@ -38,7 +38,7 @@ import { safeJson } from './safe-text.ts';
 const usage = `usage: listing-notifier dlq list    --config FILE [FILTERS] [--topic T]... [--limit N] [--json]
        listing-notifier dlq show    --config FILE ID... [--json]
        listing-notifier dlq redrive --config FILE [FILTERS] [--topic T]... [--group G] [--dry-run]
-                                    [--skip-unmatched] [--skip-failing] [--json]`;
+                                    [--reroute FROM=TO]... [--skip-unmatched] [--skip-failing] [--json]`;
 
 export const help = `${usage}
 
@@ -50,7 +50,8 @@ dlq.channel, dlq.failed.at, dlq.original.{topic,partition,offset,timestamp}) and
   show     every header, the key and the value of the dead letters named by ID (topic:partition:offset)
   redrive  runs each dead letter through TODAY's rules and delivers it to Slack, marked as late
            ("Late delivery (redriven <when>): changed at <original time>"). A letter for one channel
-           (dlq.channel) goes to that channel only. Records today's rules drop are dealt with too.
+           (dlq.channel) goes to that channel only (see --reroute). Records today's rules drop are
+           dealt with too.
            Progress is the consumer group --group on the dead-letter topic (committed per record), so
            a record is never redriven twice. The walk goes in offset order per partition and stops
            on a partition at a letter that does not match the filters (unless --skip-unmatched) or
@@ -69,6 +70,8 @@ Options:
       --topic T          a dead-letter topic instead of the configured one(s) (repeatable)
       --limit N          list: show the last N matching letters; default 100
       --group G          redrive: the progress group; default "<source.groupId>-dlq-redrive"
+      --reroute FROM=TO  redrive: a letter for channel FROM gets today's message for channel TO
+                         (repeatable; for a channel replaced in the config since it failed)
       --dry-run          redrive: say what would happen; deliver and commit nothing
       --skip-unmatched   redrive: pass over letters that do not match the filters, for good
       --skip-failing     redrive: pass over letters that fail again, for good
@@ -93,6 +96,8 @@ export interface DlqArgs {
   /** show */
   ids: string[];
   group: string | undefined;
+  /** --reroute FROM=TO pairs, resolved against the config when it is loaded. */
+  reroute: string[];
   dryRun: boolean;
   skipUnmatched: boolean;
   skipFailing: boolean;
@@ -101,33 +106,36 @@ export interface DlqArgs {
 
 const actions = ['list', 'show', 'redrive'] as const;
 
+const dlqOptions = {
+  config: { type: 'string', short: 'c' },
+  topic: { type: 'string', multiple: true },
+  code: { type: 'string', multiple: true },
+  channel: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  group: { type: 'string' },
+  reroute: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'skip-unmatched': { type: 'boolean' },
+  'skip-failing': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
 export function parseDlqArgs(argv: string[], nowMs: number): DlqArgs | { error: string } {
   const [action, ...rest] = argv;
   if (!actions.includes(action as DlqArgs['action']))
     return { error: `expected list, show or redrive, got ${JSON.stringify(action ?? '')}` };
-  let parsed: ReturnType<typeof parse>;
-  const parse = () =>
-    parseArgs({
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof dlqOptions; strict: true; allowPositionals: true }>
+  >;
+  try {
+    parsed = parseArgs({
       args: rest,
       strict: true,
       allowPositionals: action === 'show',
-      options: {
-        config: { type: 'string', short: 'c' },
-        topic: { type: 'string', multiple: true },
-        code: { type: 'string', multiple: true },
-        channel: { type: 'string', multiple: true },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        limit: { type: 'string' },
-        group: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        'skip-unmatched': { type: 'boolean' },
-        'skip-failing': { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
+      options: dlqOptions,
     });
-  try {
-    parsed = parse();
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -140,7 +148,7 @@ export function parseDlqArgs(argv: string[], nowMs: number): DlqArgs | { error: 
   const misplaced =
     onlyFor(['code', 'channel', 'since', 'until'], ['list', 'redrive']) ??
     onlyFor(['limit'], ['list']) ??
-    onlyFor(['group', 'dry-run', 'skip-unmatched', 'skip-failing'], ['redrive']);
+    onlyFor(['group', 'reroute', 'dry-run', 'skip-unmatched', 'skip-failing'], ['redrive']);
   if (misplaced !== undefined) return { error: `--${misplaced}: not an option of dlq ${action}` };
 
   const filter: DeadLetterFilter = {};
@@ -170,6 +178,7 @@ export function parseDlqArgs(argv: string[], nowMs: number): DlqArgs | { error: 
     limit,
     ids: positionals,
     group: values.group,
+    reroute: values.reroute ?? [],
     dryRun: values['dry-run'] ?? false,
     skipUnmatched: values['skip-unmatched'] ?? false,
     skipFailing: values['skip-failing'] ?? false,

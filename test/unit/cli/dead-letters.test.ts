@@ -8,6 +8,7 @@ import {
   originalTimeMs,
   parseDeadLetter,
   parseId,
+  parseReroutes,
   planRedrive,
   resolveChannels,
   showLines,
@@ -121,8 +122,9 @@ describe('planRedrive', () => {
     });
     const gone = parseDeadLetter(letterRecord(original, slackFailed, '#c'));
     expect(planRedrive(gone, notify)).toEqual({
-      kind: 'drop',
-      reason: "today's rules no longer send it to #c (they send it to #a, #b)",
+      kind: 'still-failing',
+      reason:
+        "today's rules send it to #a, #b, not to #c (the channel that failed); if that channel was replaced in the config, add --reroute '#c=<channel>'",
     });
     const error = new NotifierError('DECODE_FAILED', 'bad');
     expect(planRedrive(whole, { kind: 'dead-letter', reason: 'DECODE_FAILED: bad', error })).toEqual({
@@ -131,6 +133,29 @@ describe('planRedrive', () => {
     });
     // Without Debezium's time, the original Kafka timestamp.
     expect(originalTimeMs(whole, { kind: 'dropped', reason: 'r' })).toBe(1795873507500);
+  });
+});
+
+describe('--reroute', () => {
+  it("sends a letter for a replaced channel to today's message for the new one (key or name)", () => {
+    const config = parseConfig('channels: { sales: "#sales-alerts", other: "#other" }\nrules: []', 'r.yaml');
+    const reroutes = parseReroutes(['#sales-alert=sales'], config);
+    if ('error' in reroutes) throw new Error(reroutes.error);
+    const letter = parseDeadLetter(letterRecord(original, slackFailed, '#sales-alert'));
+    const message = (channel: string) => ({ channel, payload: { text: 't', blocks: [] } });
+    const outcome = {
+      kind: 'notify' as const,
+      reason: 'n',
+      messages: [message('#sales-alerts'), message('#other')],
+    };
+    expect(planRedrive(letter, outcome, reroutes)).toEqual({
+      kind: 'deliver',
+      messages: [message('#sales-alerts')],
+    });
+    expect(parseReroutes(['nope'], config)).toEqual({
+      error: `--reroute: expected FROM=TO (e.g. '#sales-alert=sales-alerts'), got "nope"`,
+    });
+    expect('error' in parseReroutes(['=x'], config)).toBe(true);
   });
 });
 

@@ -26,6 +26,8 @@ describe('dlq arguments', () => {
         '--skip-failing',
         '--group',
         'g',
+        '--reroute',
+        '#a=b',
         '--json',
       ],
       NOW,
@@ -38,6 +40,7 @@ describe('dlq arguments', () => {
       skipFailing: true,
       skipUnmatched: false,
       group: 'g',
+      reroute: ['#a=b'],
       json: true,
     });
     expect(parseDlqArgs(['show', '-c', 'a.yaml', 't.dlq:0:1', 't.dlq:0:2'], NOW)).toMatchObject({
@@ -53,6 +56,7 @@ describe('dlq arguments', () => {
     [['list', '-c', 'a', '--since', 'yesterday'], '--since: expected an ISO 8601 date-time with a zone'],
     [['list', '-c', 'a', '--limit', '0'], '--limit: expected a positive whole number, got "0"'],
     [['list', '-c', 'a', '--dry-run'], '--dry-run: not an option of dlq list'],
+    [['list', '-c', 'a', '--reroute', 'a=b'], '--reroute: not an option of dlq list'],
     [['show', '-c', 'a', '--code', 'X', 't:0:1'], '--code: not an option of dlq show'],
     [['show', '-c', 'a'], 'missing ID'],
     [['show', '-c', 'a', 'nope'], 'expected an ID like my.topic.dlq:0:17, got "nope"'],
