@@ -35,6 +35,7 @@ describe('listing-notifier dlq', () => {
   const sourceTopic = `dlq-cli-test-${id}`;
   const dlqTopic = `${sourceTopic}.dlq`;
   const groups: string[] = [];
+  const extraTopics: string[] = [];
   let admin: Admin;
   let standin: SlackStandin;
   let dir: string;
@@ -102,7 +103,7 @@ describe('listing-notifier dlq', () => {
 
   afterAll(async () => {
     await admin?.deleteGroups(groups).catch(() => undefined);
-    await admin?.deleteTopics({ topics: [dlqTopic] }).catch(() => undefined);
+    await admin?.deleteTopics({ topics: [dlqTopic, ...extraTopics] }).catch(() => undefined);
     await admin?.disconnect();
     await standin?.close();
     await rm(dir, { recursive: true, force: true });
@@ -278,6 +279,42 @@ describe('listing-notifier dlq', () => {
     expect(await committed(g)).toBe('-1');
     standin.clearFailures();
     expect(standin.messages()).toEqual([]);
+  });
+
+  it('reroutes a letter for a channel replaced in the config (the channel_not_found fix)', async () => {
+    // A letter for #sales-alert, a typo since fixed in the config to #sales-alerts.
+    const topic = `${sourceTopic}.rerouted.dlq`;
+    extraTopics.push(topic);
+    const sink = createKafkaDeadLetter({ kafka, topic, clock: systemClock });
+    await sink.send(
+      makeRecord({ topic: sourceTopic, offset: '20', payload: makePayload() }),
+      new NotifierError('SLACK_PERMANENT', 'channel_not_found'),
+      { channel: '#sales-alert' },
+    );
+    await sink.disconnect();
+    const g = group();
+    standin.reset();
+    const plain = await dlq('redrive', '-c', config, '--topic', topic, '--group', g);
+    expect(plain.code).toBe(1);
+    expect(plain.out[0]).toContain(
+      "still fails: today's rules send it to #sales-alerts, not to #sales-alert (the channel that failed)",
+    );
+    const rerouted = await dlq(
+      'redrive',
+      '-c',
+      config,
+      '--topic',
+      topic,
+      '--group',
+      g,
+      '--reroute',
+      '#sales-alert=sales-alerts',
+    );
+    expect(rerouted.out).toEqual([`redriven          ${topic}:0:0 -> #sales-alerts`]);
+    expect(standin.messages('sales-alerts')).toHaveLength(1);
+    expect(await admin.fetchOffsets({ groupId: g, topics: [topic] })).toEqual([
+      { topic, partitions: [{ partition: 0, offset: '1', metadata: null }] },
+    ]);
   });
 
   it('exits 2 on a bad flag or config, and names a missing dead-letter topic', async () => {
