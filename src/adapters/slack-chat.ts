@@ -17,7 +17,7 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
-import { isNotifierError, NotifierError } from '../domain/errors.ts';
+import { failureLabel, isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { SlackPayload } from '../domain/message.ts';
 import {
   type ChatDestination,
@@ -78,12 +78,7 @@ export const slackAuth = (slackError: string, cause?: unknown): NotifierError =>
   );
 
 /** A short label for the Metrics port's slackCall(result): 'ratelimited', 'http_503', 'channel_not_found'... */
-export function slackFailureLabel(error: NotifierError): string {
-  const { slackError, failure } = error.details;
-  if (typeof slackError === 'string') return slackError;
-  if (typeof failure === 'string') return failure;
-  return error.code.toLowerCase();
-}
+export const slackFailureLabel = failureLabel;
 
 const hasCode = (error: unknown, code: string): error is Record<string, unknown> =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;

@@ -11,7 +11,7 @@ import type {
   SourceBatch,
   SourceHandlers,
   TopicPartition,
-} from '../../src/app/record-source.ts';
+} from '../../src/ports/index.ts';
 import type { SourceRecord } from '../../src/domain/record.ts';
 
 export interface FakeSourceOptions {

@@ -2,13 +2,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/adapters/system-clock.ts';
 import { maxInAnyWindow, paceViolation } from '../../../src/delivery/pace.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
+import { parseConfig } from '../../../src/config/index.ts';
 import {
   createDeliveryScheduler,
-  type DeliveryResult,
   type DeliverySchedulerOptions,
+  floodOff,
 } from '../../../src/delivery/scheduler.ts';
 import type { OutboundMessage } from '../../../src/domain/message.ts';
-import { noopMetrics } from '../../../src/ports/index.ts';
+import { createComposer } from '../../../src/pipeline/compose.ts';
+import { type DeliveryResult, noopMetrics } from '../../../src/ports/index.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 
 const makeMessage = (overrides: Partial<OutboundMessage> & { n?: number } = {}): OutboundMessage => ({
@@ -22,6 +24,8 @@ const makeMessage = (overrides: Partial<OutboundMessage> & { n?: number } = {}):
 function makeScheduler(chat: FakeChat, overrides: Partial<DeliverySchedulerOptions> = {}) {
   return createDeliveryScheduler({
     destination: chat,
+    composer: createComposer(() => parseConfig('', 'test')),
+    flood: floodOff,
     clock: systemClock,
     perChannel: { intervalMs: 1000, cap: 1 },
     burst: 3,
