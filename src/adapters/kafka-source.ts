@@ -12,8 +12,8 @@
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { NotifierError } from '../domain/errors.ts';
-import type { CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../ports/index.ts';
 import type { SourceRecord } from '../domain/record.ts';
+import type { CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../ports/index.ts';
 import { type Logger, noopLogger } from '../ports/index.ts';
 
 export interface KafkaSourceOptions {

@@ -63,7 +63,9 @@ export function admitRecord(state: AdmissionState, limits: AdmissionLimits): Adm
 export function admitOutcome(outcome: Outcome, accepts: (message: OutboundMessage) => boolean): Admission {
   if (outcome.kind !== 'notify') return { kind: 'take' };
   const full = outcome.messages.find((m) => !accepts(m));
-  return full === undefined ? { kind: 'take' } : { kind: 'pause', reason: { kind: 'channel', channel: full.channel } };
+  return full === undefined
+    ? { kind: 'take' }
+    : { kind: 'pause', reason: { kind: 'channel', channel: full.channel } };
 }
 
 /** Whether a partition paused for `reason` may fetch again. */

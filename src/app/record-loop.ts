@@ -292,7 +292,9 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       }
       const outcome = await process(batch, record);
       if (outcome === undefined || stopping || !batch.isActive()) return;
-      const room = admitOutcome(outcome, (m) => deliverer.accepts(m, outcome.kind === 'notify' ? outcome.event : undefined));
+      const room = admitOutcome(outcome, (m) =>
+        deliverer.accepts(m, outcome.kind === 'notify' ? outcome.event : undefined),
+      );
       if (room.kind === 'pause') {
         backpressure.pause(batch, room.reason);
         return;

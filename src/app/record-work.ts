@@ -8,11 +8,12 @@
  * If such a digest is refused for good, each record is dead-lettered with its coordinates and no value:
  * dlq.original.{topic,partition,offset} find the bytes in the source topic.
  */
+
+import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
 import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, DeadLetterSink, Deliverer, Fate, Logger, Metrics } from '../ports/index.ts';
-import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
 
 export type Completion =
   | {
@@ -72,7 +73,10 @@ export function startRecordWork(
   signal: AbortSignal,
 ): RecordWork {
   if (outcome.kind === 'dropped') {
-    return { folded: false, done: Promise.resolve({ kind: 'finished', delivered: [], deadLettered: [], dropped: [] }) };
+    return {
+      folded: false,
+      done: Promise.resolve({ kind: 'finished', delivered: [], deadLettered: [], dropped: [] }),
+    };
   }
   if (outcome.kind === 'dead-letter') {
     const done = deadLetterWithRetry(record, outcome.error, undefined, deps, signal).then(
@@ -100,7 +104,12 @@ export function startRecordWork(
   return { folded, done: Promise.all(results).then((all) => settleChannels(kept, all, deps, signal)) };
 }
 
-function fromFate(fate: Fate, channel: string, sourceTsMs: number | undefined, deps: RecordWorkDeps): ChannelResult {
+function fromFate(
+  fate: Fate,
+  channel: string,
+  sourceTsMs: number | undefined,
+  deps: RecordWorkDeps,
+): ChannelResult {
   switch (fate.kind) {
     case 'delivered':
       if (sourceTsMs !== undefined) {

@@ -129,9 +129,18 @@ export const floodSchema = z
       ),
     completeList: completeList.default('file').describe(`${completeList.description} Default: "file".`),
     channels: z
-      .record(z.string().min(1), z.strictObject({ completeList: completeList.optional() }))
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          completeList: completeList
+            .optional()
+            .describe(`${completeList.description} Default: flood.completeList.`),
+        }),
+      )
       .default({})
-      .describe('Per channel key: overrides of completeList, e.g. { marketing-updates: { completeList: thread } }. Default: {}.'),
+      .describe(
+        'Per channel key: overrides of completeList, e.g. { marketing-updates: { completeList: thread } }. Default: {}.',
+      ),
   })
   .prefault({})
   .describe('Flood control: bulk changes never bury urgent ones and never flood a channel.');
@@ -158,7 +167,9 @@ export const deliverySchema = z
       .int()
       .min(1)
       .default(32 * 1024 * 1024)
-      .describe('Backpressure: fetching pauses above this many record bytes in flight. Default: 33554432 (32 MiB).'),
+      .describe(
+        'Backpressure: fetching pauses above this many record bytes in flight. Default: 33554432 (32 MiB).',
+      ),
     flood: floodSchema,
     retry: z
       .strictObject({

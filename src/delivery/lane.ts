@@ -97,7 +97,11 @@ export class Lane {
 
   /** Would this message be queued as a message of its own (room matters) rather than folded? */
   wouldQueue(message: OutboundMessage, listingKey: string | null): boolean {
-    const decision = decideFold(this.view(), { listingKey, priority: message.priority ?? 'normal' }, this.o.policy);
+    const decision = decideFold(
+      this.view(),
+      { listingKey, priority: message.priority ?? 'normal' },
+      this.o.policy,
+    );
     return decision.kind === 'queue';
   }
 
@@ -107,7 +111,9 @@ export class Lane {
     const listingKey = event?.listingId ?? null;
     const slim = event === undefined ? undefined : this.o.composer.slim(event);
     const decision: FoldDecision =
-      slim === undefined ? { kind: 'queue' } : decideFold(this.view(), { listingKey, priority }, this.o.policy);
+      slim === undefined
+        ? { kind: 'queue' }
+        : decideFold(this.view(), { listingKey, priority }, this.o.policy);
     switch (decision.kind) {
       case 'queue':
         if (decision.promote !== undefined) this.promote(decision.promote);
@@ -226,7 +232,10 @@ export class Lane {
       // Back where it started: nothing left to say in this channel.
       this.o.onFold('cancelled');
       this.queuedByListing.delete(listingKey);
-      this.settle(item, { kind: 'dropped', reason: 'net-zero: the listing changed back before its message was sent' });
+      this.settle(item, {
+        kind: 'dropped',
+        reason: 'net-zero: the listing changed back before its message was sent',
+      });
       return;
     }
     this.o.onFold('coalesced');
@@ -307,7 +316,8 @@ export class Lane {
     const net = this.o.composer.net(entry.first, entry.last) ?? entry.last;
     const composed = this.o.composer.single(net, this.o.channelKey);
     if (composed === null) {
-      for (const s of entry.shares) s.settle({ kind: 'dropped', reason: 'net-zero: changed back in the digest' });
+      for (const s of entry.shares)
+        s.settle({ kind: 'dropped', reason: 'net-zero: changed back in the digest' });
       return;
     }
     this.enqueueSingle(listingKey, 'urgent', entry.first, composed.payload, entry.shares);
@@ -327,7 +337,8 @@ export class Lane {
       this.queuedByListing.delete(item.listingKey);
     }
     if (item.kind === 'digest') for (const key of item.entries.keys()) this.forgetDigestKey(key, item);
-    if (item.shares.size === 0) {
+    if (item.shares.size === 0 || this.o.lifetime.aborted) {
+      // Nobody waits for it any more, or delivery stopped (the shares learn that from the scheduler).
       item.status = 'settled';
       return;
     }
@@ -336,10 +347,15 @@ export class Lane {
       const fate = item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item);
       this.settle(item, fate);
     } catch (error) {
-      // Aborted (no share left to deliver for) or a 'stop' error: the shares learn it from their signals
-      // or from the scheduler's stop.
-      if (!item.abort.signal.aborted) this.o.onStop(error as NotifierError);
+      // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
+      // it from their own signals or from the scheduler's stop.
+      if (!this.signalOf(item).aborted) this.o.onStop(error as NotifierError);
     }
+  }
+
+  /** An item's calls end when no share is left to deliver for, or when delivery stops. */
+  private signalOf(item: Item): AbortSignal {
+    return AbortSignal.any([item.abort.signal, this.o.lifetime]);
   }
 
   private forgetDigestKey(key: string, digest: Item): void {
@@ -355,7 +371,7 @@ export class Lane {
       this.o.gates,
       () => this.o.destination.post(this.o.channel, payload),
       this.o,
-      item.abort.signal,
+      this.signalOf(item),
     );
     return result.ok
       ? { kind: 'delivered', folded, ts: result.value.ts }
@@ -372,19 +388,38 @@ export class Lane {
       toMs: Number.isFinite(item.toMs) ? item.toMs : this.o.clock.now(),
       upload: this.o.completeList === 'file',
     });
-    if (digest === null) return { kind: 'dropped', reason: 'net-zero: every change in the digest changed back' };
+    if (digest === null)
+      return { kind: 'dropped', reason: 'net-zero: every change in the digest changed back' };
     const { channel, destination, gates } = this.o;
-    const signal = item.abort.signal;
-    const top = await sendGated(channel, gates, () => destination.post(channel, digest.payload), this.o, signal);
+    const signal = this.signalOf(item);
+    const top = await sendGated(
+      channel,
+      gates,
+      () => destination.post(channel, digest.payload),
+      this.o,
+      signal,
+    );
     if (!top.ok) return { kind: 'failed', error: top.error };
     const threadTs = top.value.ts;
     const file = digest.file;
     if (file !== undefined) {
-      const up = await sendGated(channel, gates, () => destination.upload(channel, file, { threadTs }), this.o, signal);
+      const up = await sendGated(
+        channel,
+        gates,
+        () => destination.upload(channel, file, { threadTs }),
+        this.o,
+        signal,
+      );
       if (!up.ok) return { kind: 'failed', error: up.error };
     }
     for (const reply of digest.replies) {
-      const r = await sendGated(channel, gates, () => destination.post(channel, reply, { threadTs }), this.o, signal);
+      const r = await sendGated(
+        channel,
+        gates,
+        () => destination.post(channel, reply, { threadTs }),
+        this.o,
+        signal,
+      );
       if (!r.ok) return { kind: 'failed', error: r.error };
     }
     return { kind: 'delivered', folded: 'digest', ts: threadTs };

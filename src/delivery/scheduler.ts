@@ -212,7 +212,9 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     pendingByChannel: () =>
       Object.fromEntries([...lanes].filter(([, l]) => l.pending > 0).map(([ch, l]) => [ch, l.pending])),
     digestSizes: () =>
-      Object.fromEntries([...lanes].filter(([, l]) => l.digestSize() > 0).map(([ch, l]) => [ch, l.digestSize()])),
+      Object.fromEntries(
+        [...lanes].filter(([, l]) => l.digestSize() > 0).map(([ch, l]) => [ch, l.digestSize()]),
+      ),
     async deliver(message, signal = new AbortController().signal): Promise<DeliveryResult> {
       const fate = await submit(message, undefined, signal).fate;
       if (fate.kind === 'failed') return { ok: false, error: fate.error };

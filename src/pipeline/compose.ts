@@ -7,8 +7,8 @@
 import type { Config } from '../config/index.ts';
 import type { ChangeEvent, Row } from '../domain/change.ts';
 import type { MessageComposer } from '../ports/index.ts';
-import { buildDigest, type DigestItem } from './digest/index.ts';
 import { diff } from './diff.ts';
+import { buildDigest, type DigestItem } from './digest/index.ts';
 import { significance } from './filter.ts';
 import { render } from './render.ts';
 import { type Route, route } from './route.ts';

@@ -5,6 +5,8 @@
  * offset (kafkajs drops resolved-but-uncommitted offsets on a rebalance). Tests drive it round by round
  * with poll(), like kafkajs's fetch loop: one batch per active partition, all handlers awaited.
  */
+
+import type { SourceRecord } from '../../src/domain/record.ts';
 import type {
   CommitOffset,
   RecordSource,
@@ -12,7 +14,6 @@ import type {
   SourceHandlers,
   TopicPartition,
 } from '../../src/ports/index.ts';
-import type { SourceRecord } from '../../src/domain/record.ts';
 
 export interface FakeSourceOptions {
   topic?: string;

@@ -40,7 +40,11 @@ async function setup(options: SetupOptions = {}) {
     clock,
     logger,
     metrics,
-    limits: { maxInFlightRecords: maxInFlightRecords ?? 100, maxInFlightBytes: 1 << 30, maxFoldedRecords: 1000 },
+    limits: {
+      maxInFlightRecords: maxInFlightRecords ?? 100,
+      maxInFlightBytes: 1 << 30,
+      maxFoldedRecords: 1000,
+    },
     maxQueuedPerChannel: 50,
     retry: testRetryPolicy,
     random: () => 0.5,

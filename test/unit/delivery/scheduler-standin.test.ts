@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackChat } from '../../../src/adapters/slack-chat.ts';
 import { systemClock } from '../../../src/adapters/system-clock.ts';
-import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { parseConfig } from '../../../src/config/index.ts';
+import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { createDeliveryScheduler, floodOff } from '../../../src/delivery/scheduler.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
