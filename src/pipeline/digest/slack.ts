@@ -63,11 +63,7 @@ function summary(input: SummaryInput, budget: Budget): SlackPayload {
     { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
     context(
       toMrkdwn(
-        [
-          plain(
-            `${input.channelKey} · committed ${input.window}: more than this channel can take one by one`,
-          ),
-        ],
+        [plain(`${input.channelKey}: changes committed ${input.window}, too many to post one by one`)],
         budget.line * 2,
       ),
     ),
