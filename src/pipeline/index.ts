@@ -61,11 +61,13 @@ export function decide(event: ChangeEvent, config: Config): Outcome {
   }
   const messages: OutboundMessage[] = routes.map((r: Route) => ({
     channel: r.channel,
+    channelKey: r.channelKey,
+    priority: r.priority,
     payload: render({ event, signals: r.signals, config }),
   }));
   const sent = routes.map((r) => `${r.signals.map(signalName).join(' + ')} -> ${r.channelKey}`).join('; ');
   const skipped = unmatched.length === 0 ? '' : ` (no rule for ${unmatched.map(signalName).join(', ')})`;
-  return { kind: 'notify', reason: `notify: ${sent}${skipped}`, messages, ...context };
+  return { kind: 'notify', reason: `notify: ${sent}${skipped}`, messages, event, ...context };
 }
 
 function contextOf(event: ChangeEvent): OutcomeContext {
