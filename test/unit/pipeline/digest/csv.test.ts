@@ -1,3 +1,5 @@
+import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../../src/config/index.ts';
 import {
@@ -11,6 +13,7 @@ import {
 } from '../../../../src/pipeline/digest/csv.ts';
 import { entriesOf } from '../../../../src/pipeline/digest/entries.ts';
 import { buildDigest } from '../../../../src/pipeline/digest/index.ts';
+import { listingTitle } from '../../../../src/pipeline/human.ts';
 import { SOURCE_TS_MS } from '../../../support/events.ts';
 import { itemFor, priceItem, update } from './items.ts';
 import { parseCsv } from './strict-csv.ts';
@@ -191,5 +194,56 @@ describe('the CSV file', () => {
       "'-24.96; -83.33",
       '2026-11-28T13:45:07.130Z',
     ]);
+  });
+});
+
+describe('round trip through csv-parse (a real parser, strict settings)', () => {
+  const fragment = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.constantFrom(
+      '"',
+      '""',
+      ',',
+      '\r\n',
+      '\n',
+      '\r',
+      ' ',
+      '=',
+      '+',
+      '-',
+      '@',
+      '\t',
+      '\u202E',
+      '\u0000',
+      '\uD800',
+    ),
+  );
+  const title = fc.array(fragment, { maxLength: 8 }).map((parts) => parts.join(''));
+
+  it('reads back every title as cleaned and neutralised, and agrees with the strict reader', () => {
+    fc.assert(
+      fc.property(fc.array(title, { minLength: 1, maxLength: 20 }), (titles) => {
+        const items = titles.map((t, i) => priceItem(config, i + 1, '10', '8', t));
+        const d = buildDigest({
+          channelKey: 'sales-alerts',
+          items,
+          fromMs: SOURCE_TS_MS,
+          toMs: SOURCE_TS_MS,
+          config,
+          upload: true,
+        });
+        const text = d.file?.content.toString('utf8') ?? '';
+        const rows: string[][] = parse(text, { bom: true, relax_quotes: false, relax_column_count: false });
+        expect(rows).toEqual(rowsOf(d.file?.content));
+        expect(rows[0]).toEqual([...CSV_HEADER]);
+        rows.slice(1).forEach((row, i) => {
+          expect(row[0]).toBe(String(i + 1));
+          const shown = listingTitle(items[i]?.event ?? update(0, {}), config) ?? '';
+          expect(row[1]).toBe(neutralise(cleanCell(shown)));
+          expect(row[1]).not.toMatch(/^[=+\-@\t\r]/);
+        });
+      }),
+      { numRuns: 150 },
+    );
   });
 });
