@@ -9,9 +9,9 @@
  * same id keep their input order (Array.prototype.sort is stable).
  */
 import type { Config, FieldConfig } from '../../config/index.ts';
-import type { ChangeEvent, Row } from '../../domain/change.ts';
+import type { ChangeEvent, ColumnValue, Row } from '../../domain/change.ts';
 import { type Amount, amountOf, isZero, percentChange, subtract } from '../amount.ts';
-import { codeOf, labelOf } from '../columns.ts';
+import { codeOf, labelOf, textOf } from '../columns.ts';
 import type { Signal } from '../filter.ts';
 import { formatValue, listingTitle } from '../human.ts';
 import type { DigestItem } from './types.ts';
@@ -62,7 +62,33 @@ export function hundredthsOf(before: Amount, after: Amount): bigint | null {
   return negative ? -q : q;
 }
 
-function changeOf(signal: Signal, event: ChangeEvent, config: Config): EntryChange {
+type Format = (key: string, field: FieldConfig, value: ColumnValue | undefined, row: Row | null) => string;
+
+/**
+ * formatValue with a memo for one digest: a bulk change formats the same few prices, quantities and
+ * codes thousands of times, and Intl formatting is most of the digest's cost. Only values whose
+ * output depends on nothing but their text, the field and (money) the currency are remembered.
+ */
+function formatWithMemo(config: Config): Format {
+  const memo = new Map<string, string>();
+  return (key, field, value, row) => {
+    const kind = typeof value === 'object' && value !== null ? value.type : typeof value;
+    const text =
+      kind === 'decimal' || kind === 'string' || kind === 'number' ? textOf(value as ColumnValue) : null;
+    if (text === null || (field.kind !== 'money' && field.kind !== 'quantity' && field.kind !== 'code'))
+      return formatValue(field, value, config, row);
+    const currency = field.kind === 'money' ? currencyIn(field, row) : '';
+    const memoKey = `${key}\u0000${currency}\u0000${kind}\u0000${text}`;
+    let out = memo.get(memoKey);
+    if (out === undefined) {
+      out = formatValue(field, value, config, row);
+      memo.set(memoKey, out);
+    }
+    return out;
+  };
+}
+
+function changeOf(signal: Signal, event: ChangeEvent, config: Config, format: Format): EntryChange {
   if (signal.field === null || signal.change === null) {
     const after = signal.condition === 'deleted' ? 'Listing deleted' : 'New listing';
     return {
@@ -91,8 +117,8 @@ function changeOf(signal: Signal, event: ChangeEvent, config: Config): EntryChan
     };
   }
   const c = signal.change;
-  const before = formatValue(field, c.before, config, event.before ?? event.after);
-  const after = formatValue(field, c.after, config, event.after);
+  const before = format(signal.field, field, c.before, event.before ?? event.after);
+  const after = format(signal.field, field, c.after, event.after);
   let hundredths: bigint | null = null;
   let percentText: string | null = null;
   const numeric =
@@ -141,13 +167,14 @@ export function compareKeys(a: SortKey, b: SortKey): number {
 
 /** The items in display terms, sorted (see the module comment). Linear apart from the one sort. */
 export function entriesOf(items: readonly DigestItem[], config: Config): Entry[] {
+  const format = formatWithMemo(config);
   const keyed = items.map((item) => {
     const { event } = item;
     const entry: Entry = {
       item,
       id: event.listingId,
       title: listingTitle(event, config),
-      changes: item.signals.map((s) => changeOf(s, event, config)),
+      changes: item.signals.map((s) => changeOf(s, event, config, format)),
     };
     return { entry, key: sortKey(event.listingId) };
   });

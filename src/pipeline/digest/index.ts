@@ -63,9 +63,20 @@ export function buildDigest(input: DigestInput): Digest {
   let lines: string[] = [];
   if (!upload) {
     const withRules = new Set(input.items.flatMap((i) => i.rules)).size > 1;
+    // Instants are shown to the second: one formatting per second, not per item.
+    const instants = new Map<number, string>();
+    const instant = (ms: number): string => {
+      const second = Math.floor(ms / 1000);
+      let text = instants.get(second);
+      if (text === undefined) {
+        text = formatInstant(ms, timeZone);
+        instants.set(second, text);
+      }
+      return text;
+    };
     lines = entries.map((entry) => {
       const ms = entry.item.event.source.tsMs;
-      const when = ms === undefined ? 'time unknown' : formatInstant(ms, timeZone);
+      const when = ms === undefined ? 'time unknown' : instant(ms);
       return toMrkdwn(entryLine(entry, when, withRules), LINE_MAX);
     });
   }

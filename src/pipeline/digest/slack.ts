@@ -19,7 +19,7 @@ export interface SummaryInput {
   /** "2026-11-28 13:45:07 UTC to 2026-11-28 13:50:07 UTC" (or "at …" for one instant). */
   window: string;
   rules: RuleCount[];
-  /** Entry and change index of the biggest moves, biggest first (empty: none with a percent). */
+  /** The biggest moves (entry and which of its changes), biggest first; empty when none has a percent. */
   moves: { entry: Entry; change: EntryChange }[];
   /** The first entries in sort order, shown when there are no moves to rank. */
   firstEntries: readonly Entry[];
@@ -63,11 +63,7 @@ function summary(input: SummaryInput, budget: Budget): SlackPayload {
     { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
     context(
       toMrkdwn(
-        [
-          plain(
-            `${input.channelKey} · committed ${input.window}: more than this channel can take one by one`,
-          ),
-        ],
+        [plain(`${input.channelKey}: changes committed ${input.window}, too many to post one by one`)],
         budget.line * 2,
       ),
     ),

@@ -23,7 +23,10 @@ const DIRECTIONS_SHOWN = 6;
 const BIDI = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
 export const clean = (text: string): string => text.replace(BIDI, '');
 
-const short = (text: string, max: number): string => truncatePlain(clean(text), max);
+/** One line per listing: a value's own line breaks and tabs become spaces, so no title can forge a line. */
+const oneLine = (text: string): string => text.replace(/\r\n|[\t\n\v\f\r\u0085\u2028\u2029]/g, ' ');
+
+const short = (text: string, max: number): string => truncatePlain(oneLine(clean(text)), max);
 
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const percentFormats = new Map<string, Intl.NumberFormat>();
