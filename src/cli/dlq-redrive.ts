@@ -81,12 +81,16 @@ export interface RedriveInput {
 
 async function slackDeliverer(config: Config, token: string, clock: Clock, logger: Logger): Promise<Deliver> {
   const { createSlackChat } = await import('../adapters/slack-chat.ts');
-  const { createDeliveryScheduler } = await import('../delivery/scheduler.ts');
+  const { createDeliveryScheduler, floodOff } = await import('../delivery/scheduler.ts');
+  const { createComposer } = await import('../pipeline/compose.ts');
   const chat = createSlackChat({ token, apiUrl: config.slack.apiUrl, logger });
   await chat.authTest();
   const { delivery } = config;
   return createDeliveryScheduler({
     destination: chat,
+    composer: createComposer(() => config),
+    // One late message per letter, never folded into a digest (which would lose the late mark).
+    flood: floodOff,
     clock,
     logger,
     perChannel: delivery.perChannel,
