@@ -25,8 +25,40 @@ export async function loadCommandConfig(
   }
 }
 
-export function commandLogger(env: NodeJS.ProcessEnv): Logger {
-  return createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+/**
+ * With LOG_LEVEL set, pino JSON lines on stderr. Without it, a person at a terminal: kafkajs's retry
+ * lines (one JSON line with a stack per attempt while a broker is unreachable) become one plain line,
+ * "waiting for Kafka: <why>", the command's own warnings (a Slack retry during a redrive) plain lines
+ * without repeats, and the command's one-line failure says the rest.
+ */
+export function commandLogger(env: NodeJS.ProcessEnv, io: CliIo): Logger {
+  if (env.LOG_LEVEL !== undefined) return createLogger({ level: env.LOG_LEVEL, destination: process.stderr });
+  let toldKafka = false;
+  let last = '';
+  const say = (msg: string | undefined): void => {
+    const line = `listing-notifier: ${msg ?? 'warning'}`;
+    if (line !== last) io.stderr(line);
+    last = line;
+  };
+  const kafka: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: () => {},
+    error: (_fields, msg) => {
+      if (toldKafka) return;
+      toldKafka = true;
+      say(`waiting for Kafka (retrying): ${msg ?? 'connection error'}`);
+    },
+    child: () => kafka,
+  };
+  const plain: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (_fields, msg) => say(msg),
+    error: (_fields, msg) => say(msg),
+    child: (bindings) => (bindings.component === 'kafkajs' ? kafka : plain),
+  };
+  return plain;
 }
 
 /** A reader on the config's brokers; kafkajs is imported only when a command gets this far. */

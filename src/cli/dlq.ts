@@ -79,7 +79,8 @@ Options:
   -h, --help             this text
 
 Environment: the Slack token variable (slack.tokenEnv; redrive only), KAFKA_BROKERS, SLACK_API_URL,
-LOG_LEVEL (default warn; log lines go to stderr).
+LOG_LEVEL (unset: one "waiting for Kafka" line while a broker is unreachable; set: JSON log lines on
+stderr at that level).
 
 Exit codes:
   0  done (redrive: every letter reached was redriven, dropped by today's rules or skipped)
@@ -209,7 +210,7 @@ export async function run(argv: string[], io: CliIo, deps: DlqDeps = {}): Promis
   const { config } = loaded;
   if (args.filter.channels !== undefined)
     args.filter.channels = resolveChannels(args.filter.channels, config);
-  const logger = commandLogger(env);
+  const logger = commandLogger(env, io);
   let reader: TopicReader | undefined;
   const interrupt = deps.signal === undefined ? interruptSignal() : undefined;
   const signal = deps.signal ?? interrupt?.signal;

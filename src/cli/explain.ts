@@ -47,7 +47,8 @@ Options:
       --json          one JSON object per record
   -h, --help          this text
 
-Environment: KAFKA_BROKERS, LOG_LEVEL (default warn; log lines go to stderr).
+Environment: KAFKA_BROKERS, LOG_LEVEL (unset: one "waiting for Kafka" line while a broker is
+unreachable; set: JSON log lines on stderr at that level).
 
 Exit codes:
   0  explained (whatever the outcome)
@@ -153,7 +154,7 @@ export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Pr
     registry = createSchemaRegistry({ host: config.source.registryUrl });
   }
   const deps2 = registry === undefined ? {} : { registry };
-  const logger = commandLogger(env);
+  const logger = commandLogger(env, io);
   let reader: TopicReader | undefined;
   try {
     reader = await openReader(config, logger, 'explain');
@@ -242,6 +243,7 @@ async function ofListing(
       ranges,
       onRecord: async (record) => {
         scanned += 1;
+        if (!mightHoldListing(record.key, args.listing)) return;
         if ((await listingOf(record, decodeDeps)) === args.listing) found.push(record);
       },
     });
@@ -249,6 +251,16 @@ async function ofListing(
   if (found.length === 0)
     return `no record of listing ${JSON.stringify(args.listing)} among ${scanned} record(s) between ${new Date(args.sinceMs).toISOString()} and ${args.untilMs === null ? 'now' : new Date(args.untilMs).toISOString()}`;
   return found.slice(-args.limit);
+}
+
+/**
+ * A cheap look at the key's bytes before decoding the record (a day of a busy topic is many records):
+ * a JSON key holding listing 42 holds the text "42". Keys that may not show the id as text (Confluent-
+ * framed binary, ids with characters JSON may escape, no key) are decoded to be sure.
+ */
+export function mightHoldListing(key: Buffer | null, listing: string): boolean {
+  if (key === null || key[0] === 0 || !/^[A-Za-z0-9._:-]+$/.test(listing)) return true;
+  return key.includes(listing);
 }
 
 /** The record's listing id, or null when it does not decode (explain still shows those by offset). */

@@ -107,3 +107,21 @@ describe('explain arguments', () => {
     expect('error' in result && result.error).toContain(message);
   });
 });
+
+describe('commandLogger without LOG_LEVEL', () => {
+  it('turns kafkajs retry errors into one "waiting for Kafka" line and keeps other warnings plain', async () => {
+    const { commandLogger } = await import('../../../src/cli/command-context.ts');
+    const io = captureIo();
+    const logger = commandLogger({}, io);
+    const kafkajs = logger.child({ component: 'kafkajs' });
+    kafkajs.error({ stack: 'Error: ...' }, 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    kafkajs.error({ stack: 'Error: ...' }, 'Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    logger.child({ component: 'delivery' }).warn({ channel: '#a' }, 'Slack call failed; retrying');
+    logger.warn({}, 'Slack call failed; retrying');
+    logger.info({}, 'not shown');
+    expect(io.err).toEqual([
+      'listing-notifier: waiting for Kafka (retrying): Connection error: connect ECONNREFUSED 127.0.0.1:9092',
+      'listing-notifier: Slack call failed; retrying',
+    ]);
+  });
+});

@@ -46,3 +46,15 @@ describe('explain output', () => {
     );
   });
 });
+
+describe('mightHoldListing', () => {
+  it('skips JSON keys without the id, decodes framed, absent and unusual ones', async () => {
+    const { mightHoldListing } = await import('../../../src/cli/explain.ts');
+    const key = makeRecord().key;
+    expect(mightHoldListing(key, '1')).toBe(true);
+    expect(mightHoldListing(key, '42')).toBe(false);
+    expect(mightHoldListing(Buffer.from([0, 0, 0, 0, 1, 2]), '42')).toBe(true);
+    expect(mightHoldListing(null, '42')).toBe(true);
+    expect(mightHoldListing(key, 'é')).toBe(true);
+  });
+});
