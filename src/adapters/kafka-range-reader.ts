@@ -58,6 +58,19 @@ export interface TopicReader {
   close(): Promise<void>;
 }
 
+/**
+ * kafkajs hands out slices of the fetched batch (up to maxBytesPerPartition): a record a caller keeps
+ * would keep its whole batch alive (measured: explain keeping a few thousand records of one listing
+ * out of 245,000 held 2.2 GB). Copies of the few bytes instead.
+ */
+function detach(record: SourceRecord): SourceRecord {
+  const copy = (b: Buffer | null): Buffer | null => (b === null ? null : Buffer.from(b));
+  const headers: SourceRecord['headers'] = {};
+  for (const [name, value] of Object.entries(record.headers))
+    headers[name] = Buffer.isBuffer(value) ? Buffer.from(value) : value;
+  return { ...record, key: copy(record.key), value: copy(record.value), headers };
+}
+
 export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger?: Logger }): TopicReader {
   const logger = opts.logger ?? noopLogger;
   const admin: Admin = opts.kafka.admin();
@@ -131,7 +144,7 @@ export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger
           // sessionTimeout (kafkajs heartbeats only between messages on its own).
           clearTimeout(idle);
           const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
-          const record = toSourceRecord(topic, partition, message);
+          const record = detach(toSourceRecord(topic, partition, message));
           let stopped = false;
           try {
             await handle(record, partition, message.offset, () => {

@@ -244,13 +244,16 @@ async function ofListing(
       onRecord: async (record) => {
         scanned += 1;
         if (!mightHoldListing(record.key, args.listing)) return;
-        if ((await listingOf(record, decodeDeps)) === args.listing) found.push(record);
+        if ((await listingOf(record, decodeDeps)) !== args.listing) return;
+        found.push(record);
+        // Only the last --limit are explained: keep no more.
+        if (found.length > args.limit) found.shift();
       },
     });
   }
   if (found.length === 0)
     return `no record of listing ${JSON.stringify(args.listing)} among ${scanned} record(s) between ${new Date(args.sinceMs).toISOString()} and ${args.untilMs === null ? 'now' : new Date(args.untilMs).toISOString()}`;
-  return found.slice(-args.limit);
+  return found;
 }
 
 /**
