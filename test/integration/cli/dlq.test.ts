@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafkaClient } from '../../../src/adapters/kafka-client.ts';
-import { createKafkaDeadLetter } from '../../../src/adapters/kafka-dead-letter.ts';
+import { createKafkaDeadLetter, deadLetterHeaders } from '../../../src/adapters/kafka-dead-letter.ts';
 import { systemClock } from '../../../src/adapters/system-clock.ts';
 import { run } from '../../../src/cli/dlq.ts';
 import { NotifierError } from '../../../src/domain/errors.ts';
@@ -315,6 +315,48 @@ describe('listing-notifier dlq', () => {
     expect(await admin.fetchOffsets({ groupId: g, topics: [topic] })).toEqual([
       { topic, partitions: [{ partition: 0, offset: '1', metadata: null }] },
     ]);
+  });
+
+  it('reads and redrives every partition of a dead-letter topic, empty ones too', async () => {
+    const topic = `${sourceTopic}.parts.dlq`;
+    extraTopics.push(topic);
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    const failed = new NotifierError('RENDER_FAILED', 'message exceeds Slack limits');
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [0, 2, 2].map((partition, i) => {
+        const record = makeRecord({ topic: sourceTopic, offset: String(30 + i), payload: makePayload() });
+        return {
+          partition,
+          key: record.key,
+          value: record.value,
+          headers: deadLetterHeaders(record, failed, Date.now()),
+        };
+      }),
+    });
+    await producer.disconnect();
+    const listed = await dlq('list', '-c', config, '--topic', topic);
+    expect(listed.out.map((l) => l.split('  ')[0]).sort()).toEqual([
+      `${topic}:0:0`,
+      `${topic}:2:0`,
+      `${topic}:2:1`,
+    ]);
+
+    const g = group();
+    standin.reset();
+    const redriven = await dlq('redrive', '-c', config, '--topic', topic, '--group', g);
+    expect(redriven.code).toBe(0);
+    expect(redriven.out.filter((l) => l.startsWith('redriven '))).toHaveLength(3);
+    expect(standin.messages('sales-alerts')).toHaveLength(3);
+    const [entry] = await admin.fetchOffsets({ groupId: g, topics: [topic] });
+    expect(Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]))).toEqual({
+      0: '1',
+      1: '-1',
+      2: '2',
+    });
   });
 
   it('exits 2 on a bad flag or config, and names a missing dead-letter topic', async () => {
