@@ -9,7 +9,7 @@ import type { Outcome } from '../../../src/domain/outcome.ts';
 import { checkPayload } from '../../../src/pipeline/block-limits.ts';
 import { createPipeline, decimalColumnsOf } from '../../../src/pipeline/index.ts';
 import type { SchemaRegistryPort } from '../../../src/ports/index.ts';
-import { fixtureCases, loadFixture, makePayload, makeRecord } from '../../support/records.ts';
+import { fixtureCases, loadFixture, makePayload, makeRecord, makeRow } from '../../support/records.ts';
 
 const defaults = parseConfig('', 'defaults');
 
@@ -171,6 +171,18 @@ describe('failures', () => {
       error: { code: 'DECODE_FAILED', disposition: 'dead-letter' },
     });
     expect(outcome.reason).toMatch(/^DECODE_FAILED: /);
+  });
+
+  it('finding 1 (issue 9): dead-letters a price of 1e308 under its Decimal(12, 2) schema, naming the path', async () => {
+    const payload = makePayload({ after: makeRow({ prc_amt: 1e308 }) });
+    const outcome = await pipeline.process(makeRecord({ payload }));
+    expect(outcome).toMatchObject({
+      kind: 'dead-letter',
+      error: { code: 'DECODE_FAILED', details: { path: 'after.prc_amt' } },
+    });
+    expect(outcome.reason).toBe(
+      'DECODE_FAILED: after.prc_amt: expected a Decimal of precision 12, scale 2, got number 1e+308',
+    );
   });
 
   it('dead-letters an envelope no row change can look like (NORMALIZE_FAILED), keeping the source time', async () => {
