@@ -39,6 +39,30 @@ describe('sanitize', () => {
   });
 });
 
+describe('finding 2 (issue 9): bidirectional control characters', () => {
+  const codes = [
+    0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c,
+  ];
+
+  it.each(codes.map((code) => [code.toString(16).toUpperCase().padStart(4, '0'), String.fromCharCode(code)]))(
+    'U+%s is removed from every value shown',
+    (_name, c) => {
+      expect(sanitize(`a${c}b`)).toBe('ab');
+      expect(toMrkdwn([plain(`x${c}`), bold(`${c}y${c}`)])).toBe('x*y*');
+      expect(toPlain([plain(`${c}fdp.exe`)])).toBe('fdp.exe');
+    },
+  );
+
+  it('keeps right-to-left letters themselves, and the C1 controls become U+FFFD like C0', () => {
+    expect(sanitize('\u05E9\u05DC\u05D5\u05DD\u200F 12')).toBe('\u05E9\u05DC\u05D5\u05DD 12');
+    expect(sanitize('a\u0085b\u009Bc')).toBe('a\uFFFDb\uFFFDc');
+  });
+
+  it('a cut never counts a removed character against the limit', () => {
+    expect(toPlain([plain(`${'\u202E'.repeat(10)}abc`)], 3)).toBe('abc');
+  });
+});
+
 describe('truncation', () => {
   it('cuts plain text to the limit with an ellipsis', () => {
     expect(truncatePlain('abcdef', 6)).toBe('abcdef');
