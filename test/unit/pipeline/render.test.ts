@@ -189,6 +189,12 @@ describe('finding 2 (issue 9): bidirectional control characters never reach Slac
     expect(JSON.stringify(payload)).toContain('/listings/12%E2%80%AE34');
   });
 
+  it('a title of nothing but bidi marks is no title: the header names the listing instead', () => {
+    const title = '\u200F\u202E \u2066';
+    const payload = renderOne(makeUpdate({ prc_amt: dec('9.99'), lst_ttl: title }, { lst_ttl: title }));
+    expect(payload.blocks[0]).toMatchObject({ text: { text: 'Listing #1' } });
+  });
+
   it('an amount spoof ("\u200F100 - 200\u200F" displays as "200 - 100") reaches Slack without its marks', () => {
     const payload = renderOne(makeUpdate({ LST_STAT_CD: '\u200F100 - 200\u200F' }));
     expect(payload.blocks[1]).toEqual({
