@@ -168,6 +168,15 @@ export function describe(signal: Signal, event: ChangeEvent, config: Config): Fa
   ];
   const fact = (...summary: Rich): Fact => ({ summary, fields });
 
+  if (c.beforeUnknown && field.kind === 'quantity' && signal.condition === 'low') {
+    return fact(
+      plain(
+        amountOf(c.after)?.units === 0n
+          ? `${label} ran out: ${after} left (${PREVIOUS_UNKNOWN})`
+          : `${label} is low: ${after} left (${PREVIOUS_UNKNOWN}; low below ${field.lowBelow})`,
+      ),
+    );
+  }
   if (c.beforeUnknown) {
     const now = field.kind === 'text' ? `: ${after}` : ` ${after}`;
     return fact(plain(`${label} is now${now} (${PREVIOUS_UNKNOWN})`));

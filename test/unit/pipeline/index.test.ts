@@ -50,12 +50,16 @@ const expectations: Record<string, Expected[]> = {
   'decimal-string': [PRICE_UP],
   'decimal-double': [PRICE_UP],
   'schemas-disabled': [PRICE_UP],
-  // No before image: the new price, said plainly; the stock (already 0) is not re-announced.
+  // No before image (previousUnknown: notify): each field judged by its new value alone. The new price,
+  // said plainly, and the stock of 0 below its low mark warns (issue 9, finding 3).
   'replica-identity-default': [
     [
       'notify',
-      'notify: price changed -> sales-alerts (no rule for status changed)',
-      [['#sales-alerts', 'Price is now €1,099.00 (previous value unknown)']],
+      'notify: price changed -> sales-alerts; stock low -> inventory-warnings (no rule for status changed)',
+      [
+        ['#sales-alerts', 'Price is now €1,099.00 (previous value unknown)'],
+        ['#inventory-warnings', 'Stock ran out: 0 left (previous value unknown)'],
+      ],
     ],
   ],
   delete: [
