@@ -99,11 +99,15 @@ export function toMrkdwn(rich: Rich, max: number = Number.POSITIVE_INFINITY): st
       out += piece;
       continue;
     }
-    // Doesn't fit: cut this span's own text (room for two markers and the ellipsis), then stop.
-    const room = max - out.length - (piece.length === escaped.length ? 0 : 2);
+    // Doesn't fit: cut this span's own text (room for two markers and the ellipsis), then stop. A span
+    // left unstyled whole stays unstyled when cut: the cut may have dropped the marker that kept it so
+    // ("<!channel>~" struck), and markers it had no room for would break the limit.
+    const styledWhole = piece !== escaped;
+    const room = max - out.length - (styledWhole ? 2 : 0);
     if (room < 2) return truncateEscaped(`${out}${escaped}`, max);
     const cut = truncateEscaped(escaped, room);
-    return out + (cut === ELLIPSIS ? cut : styled(cut.slice(0, -1), span.style) + ELLIPSIS);
+    if (cut === ELLIPSIS || !styledWhole) return out + cut;
+    return out + styled(cut.slice(0, -1), span.style) + ELLIPSIS;
   }
   return out;
 }
