@@ -93,21 +93,24 @@ describe('service: a broker restart mid-stream', () => {
       },
       { timeoutMs: 150_000, intervalMs: 500 },
     );
-    // Redelivered copies come before the last update on the partition: once the group has committed
-    // past every record of ours, no more can come (short of another rebalance). Offsets here are far
-    // below 2^53, so Number is exact.
-    const lastOffset = Math.max(
-      -1,
-      ...running
-        .logs()
-        .filter((l) => l.msg === 'record finished' && ours.has(Number(l.listingId)))
-        .map((l) => Number(l.offset)),
-    );
+    // Redelivered copies come before the last update on their partition: once the group has
+    // committed past every record of ours, no more can come (short of another rebalance). Offsets
+    // here are far below 2^53, so Number is exact.
+    const lastOfOurs = new Map<number, number>();
+    for (const l of running.logs()) {
+      if (l.msg !== 'record finished' || !ours.has(Number(l.listingId))) continue;
+      const partition = Number(l.partition);
+      lastOfOurs.set(partition, Math.max(lastOfOurs.get(partition) ?? -1, Number(l.offset)));
+    }
     await waitUntil(
       'the commit past every record of ours',
       async () => {
-        const [p] = await committedOffsets(stack, groupId);
-        return p !== undefined && Number(p.offset) > lastOffset ? true : undefined;
+        const committed = new Map(
+          (await committedOffsets(stack, groupId)).map((p) => [p.partition, Number(p.offset)]),
+        );
+        return [...lastOfOurs].every(([partition, last]) => (committed.get(partition) ?? -1) > last)
+          ? true
+          : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
