@@ -102,10 +102,21 @@ async function run(
       return response?.status === 200 ? true : undefined;
     });
 
+    const sum = (offsets: Array<{ offset: string }>): bigint =>
+      offsets.reduce((n, o) => n + BigInt(o.offset), 0n);
+    const before = sum(await endOffsets(stack, LISTINGS_TOPIC));
     await db.query('UPDATE public.listings SET prc_amt = $2 WHERE lst_id = ANY($1::bigint[])', [BULK, price]);
     await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'U' WHERE lst_id = $1`, [UNPUBLISHED]);
     const committedAt = Date.now();
-    const ends = await endOffsets(stack, LISTINGS_TOPIC);
+    // The burst's end: once Debezium has written all of it (the bulk and the unpublish) to the topic.
+    const ends = await waitUntil(
+      'the burst on the topic',
+      async () => {
+        const now = await endOffsets(stack, LISTINGS_TOPIC);
+        return sum(now) - before >= BigInt(BULK.length + 1) ? now : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 250 },
+    );
 
     let unpublishSeconds: number | null = null;
     let conveyedSeconds: number | null = null;
