@@ -20,7 +20,9 @@ export const help = `${usage}
 The service: consumes source.topics as consumer group source.groupId, renders and routes each change,
 delivers to Slack at Slack's pace, dead-letters what can never succeed, commits offsets. Serves
 /healthz, /readyz and /metrics on http.host:http.port. SIGTERM or Ctrl-C stops gracefully (a second
-signal exits at once).
+signal exits at once). The rules file is watched (a ConfigMap update included) and SIGHUP reloads it:
+valid new rules apply to records not yet routed; an invalid file is refused (logged, counted) and the
+old rules stay; changes to source, slack, delivery or http are logged as needing a restart.
 
 Options:
   -c, --config FILE   the rules file (required; check it with check-config)
@@ -66,9 +68,11 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
     return 2;
   }
   let config: Awaited<ReturnType<typeof loadConfig>>;
+  let fileConfig: Awaited<ReturnType<typeof loadConfig>>;
   let token: string;
   try {
-    config = applyEnvOverrides(await loadConfig(args.config), env);
+    fileConfig = await loadConfig(args.config);
+    config = applyEnvOverrides(fileConfig, env);
     token = tokenFromEnv(config, env);
   } catch (error) {
     io.stderr(isNotifierError(error) ? error.message : String(error));
@@ -80,7 +84,12 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
   const { installSignalHandlers, start } = await import('../main.ts');
   let service: Awaited<ReturnType<typeof start>>;
   try {
-    service = await start({ config, token, logger });
+    service = await start({
+      config,
+      token,
+      logger,
+      rules: { path: args.config, initial: fileConfig, overrides: (c) => applyEnvOverrides(c, env) },
+    });
   } catch (error) {
     const described = describeError(error);
     logger.error({ error: described }, 'could not start');
