@@ -153,7 +153,8 @@ async function run(
         if (conveyed === BULK.length) conveyedSeconds = (Date.now() - committedAt) / 1000;
       }
       if (committedSeconds === null) {
-        const committed = await committedOffsets(stack, groupId);
+        // A broker restart by someone else on the shared stack: ask again on the next turn.
+        const committed = await committedOffsets(stack, groupId).catch(() => []);
         const passed = ends.every((e) => {
           const c = committed.find((p) => p.partition === e.partition);
           return c !== undefined && BigInt(c.offset) >= BigInt(e.offset);
