@@ -2,7 +2,7 @@
 # build stage: the image holds the sources, production dependencies and nothing else.
 #
 # It runs as the base image's unprivileged `node` user (uid/gid 1000, numeric so that Kubernetes'
-# runAsNonRoot can check it) and writes nothing: a read-only root filesystem is fine (k8s/deployment.yaml
+# runAsNonRoot can check it) and writes nothing: a read-only root filesystem is fine (k8s/app/deployment.yaml
 # mounts an emptyDir on /tmp all the same). test/integration/image.test.ts plays these steps in a
 # temporary folder and runs the result as uid 1000 on a read-only root; test/unit/image/dockerfile.test.ts
 # lints this file.
