@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkConfig, parseConfig } from '../../../src/config/index.ts';
-import { find, readText } from './render.ts';
+import { find, readText } from '../../support/k8s.ts';
 
 interface Container {
   args: string[];

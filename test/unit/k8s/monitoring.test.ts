@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPromMetrics } from '../../../src/adapters/prom-metrics.ts';
-import { find, repoRoot } from './render.ts';
+import { find, repoRoot } from '../../support/k8s.ts';
 
 /** Names a scrape shows: histograms as _bucket, _sum and _count. */
 async function exportedNames(): Promise<Set<string>> {

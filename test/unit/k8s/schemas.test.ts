@@ -18,7 +18,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
-import { type K8sObject, renderK8s, strimziKinds } from './render.ts';
+import { type K8sObject, renderK8s, strimziKinds } from '../../support/k8s.ts';
 
 interface ModelClass {
   apiVersion: string;

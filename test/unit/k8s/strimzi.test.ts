@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
+import { find, type K8sObject, readText, readYaml, renderK8s } from '../../support/k8s.ts';
 import { readVersionsEnv } from '../../support/stack.ts';
-import { find, type K8sObject, readText, readYaml, renderK8s } from './render.ts';
 
 interface Connector {
   name: string;

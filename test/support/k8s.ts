@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 
-export const repoRoot = new URL('../../../', import.meta.url);
+export const repoRoot = new URL('../../', import.meta.url);
 
 export interface K8sObject {
   apiVersion: string;
