@@ -17,6 +17,7 @@ import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
 import type { Config } from './config/index.ts';
 import { createDeliveryScheduler } from './delivery/scheduler.ts';
+import { createComposer } from './pipeline/compose.ts';
 import { createPipeline } from './pipeline/index.ts';
 import type { ChatDestination, Clock, Logger, SchemaRegistryPort } from './ports/index.ts';
 
@@ -78,6 +79,8 @@ export async function start(options: StartOptions): Promise<Service> {
   const { delivery } = config;
   const scheduler = createDeliveryScheduler({
     destination: chat,
+    composer: createComposer(() => config),
+    flood: delivery.flood,
     clock,
     metrics,
     logger: logger.child({ component: 'delivery' }),
@@ -127,8 +130,10 @@ export async function start(options: StartOptions): Promise<Service> {
     metricsText: registry,
     limits: {
       maxInFlightRecords: delivery.maxInFlightRecords,
-      maxQueuedPerChannel: delivery.maxQueuedPerChannel,
+      maxInFlightBytes: delivery.maxInFlightBytes,
+      maxFoldedRecords: delivery.flood.maxFoldedRecords,
     },
+    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
     retry: delivery.retry,
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },

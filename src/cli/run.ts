@@ -8,10 +8,9 @@
  * LOG_LEVEL (trace..fatal, default info) sets the log level.
  */
 import { createLogger } from '../adapters/logger.ts';
-import { describeError } from '../app/disposition.ts';
 import { applyEnvOverrides, tokenFromEnv } from '../app/env.ts';
 import { loadConfig } from '../config/index.ts';
-import { isNotifierError } from '../domain/errors.ts';
+import { describeError, isNotifierError } from '../domain/errors.ts';
 import type { CliIo } from './index.ts';
 
 const usage = 'usage: listing-notifier run --config FILE';

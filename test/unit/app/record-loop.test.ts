@@ -10,18 +10,20 @@ import {
   createRecordingMetrics,
   createScriptedPipeline,
   flush,
+  loopTestRetryPolicy,
   script,
-  testRetryPolicy,
-} from './fakes.ts';
+} from '../../support/fakes.ts';
 
 interface SetupOptions extends Partial<RecordLoopOptions> {
   partitions?: number;
+  /** The in-flight bound (delivery.maxInFlightRecords); default 100. */
+  maxInFlightRecords?: number;
   /** The fake deliverer's own queue bound, for waitForRoom. */
   deliverQueueBound?: number;
 }
 
 async function setup(options: SetupOptions = {}) {
-  const { partitions, deliverQueueBound, ...overrides } = options;
+  const { partitions, deliverQueueBound, maxInFlightRecords, ...overrides } = options;
   const source = createFakeSource({ partitions: partitions ?? 1 });
   const clock = createManualClock();
   const pipeline = createScriptedPipeline();
@@ -38,9 +40,13 @@ async function setup(options: SetupOptions = {}) {
     clock,
     logger,
     metrics,
-    maxInFlightRecords: 100,
+    limits: {
+      maxInFlightRecords: maxInFlightRecords ?? 100,
+      maxInFlightBytes: 1 << 30,
+      maxFoldedRecords: 1000,
+    },
     maxQueuedPerChannel: 50,
-    retry: testRetryPolicy,
+    retry: loopTestRetryPolicy,
     random: () => 0.5,
     onFatal: (e) => fatals.push(e),
     ...overrides,

@@ -11,9 +11,9 @@ import {
   createManualDeliverer,
   createScriptedPipeline,
   flush,
+  loopTestRetryPolicy,
   script,
-  testRetryPolicy,
-} from './fakes.ts';
+} from '../../support/fakes.ts';
 
 async function setup() {
   const source = createFakeSource();
@@ -30,8 +30,9 @@ async function setup() {
     logger,
     metrics,
     metricsText: metrics.registry,
-    limits: { maxInFlightRecords: 10, maxQueuedPerChannel: 10 },
-    retry: testRetryPolicy,
+    limits: { maxInFlightRecords: 10, maxInFlightBytes: 1 << 30, maxFoldedRecords: 1000 },
+    maxQueuedPerChannel: 10,
+    retry: loopTestRetryPolicy,
     shutdownDeadlineMs: 25_000,
     http: { host: '127.0.0.1', port: 0 },
     closers: [
