@@ -17,21 +17,31 @@ export interface K8sObject {
   [field: string]: unknown;
 }
 
-function kustomize(dir: string): string {
+const kubectlNeeded =
+  "install kubectl >= 1.24 (kustomize v4.5 or later; Debian bookworm's kubernetes-client 1.20 is too old)";
+
+function kubectl(args: string[]): string {
   try {
-    return execFileSync('kubectl', ['kustomize', dir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return execFileSync('kubectl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') {
-      throw new Error(
-        'kubectl not found: the k8s tests render the manifests with `kubectl kustomize` (install kubectl >= 1.24)',
-      );
-    }
-    throw new Error(`kubectl kustomize ${dir} failed: ${String(e.stderr ?? e.message).trim()}`);
+    if (e.code === 'ENOENT')
+      throw new Error(`kubectl not found: the k8s tests render with \`kubectl kustomize\`; ${kubectlNeeded}`);
+    throw new Error(`kubectl ${args.join(' ')} failed: ${String(e.stderr ?? e.message).trim()}`);
   }
+}
+
+function kustomize(dir: string): string {
+  const version = JSON.parse(kubectl(['version', '--client', '-o', 'json'])) as { kustomizeVersion?: string };
+  const [major = 0, minor = 0] = (/^v(\d+)\.(\d+)/.exec(version.kustomizeVersion ?? '') ?? [])
+    .slice(1)
+    .map(Number);
+  if (major < 4 || (major === 4 && minor < 5)) {
+    throw new Error(
+      `kubectl's kustomize is ${version.kustomizeVersion ?? 'unknown'} and k8s/ uses replacements: ${kubectlNeeded}`,
+    );
+  }
+  return kubectl(['kustomize', dir]);
 }
 
 /** Validated in the integration suite, against the CRD schemas Strimzi generates from its API classes. */
