@@ -2,7 +2,8 @@
  * Converts one column value with its Kafka Connect schema into a ColumnValue. The logical types are
  * those of Kafka Connect (https://kafka.apache.org/documentation/#connect_schemas: Decimal, Date, Time,
  * Timestamp) and Debezium's PostgreSQL connector
- * (https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-data-types).
+ * (https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-data-types)
+ * and its MySQL/MariaDB connectors (mysql.ts).
  * Values come from JSON (base64 text for bytes, JsonNumber for long numbers) or from Avro (Buffer,
  * bigint), and both are accepted everywhere.
  */
@@ -11,6 +12,7 @@ import { NotifierError } from '../../domain/errors.ts';
 import type { ConnectSchema } from './connect-schema.ts';
 import { canonicalDecimal, type DecimalColumns, decimalFromBytes, decimalFromDouble } from './decimal.ts';
 import { JsonNumber } from './json.ts';
+import { bitsFromBytes } from './mysql.ts';
 import {
   dateFromEpochDays,
   type TimeUnit,
@@ -113,6 +115,10 @@ function convertLogical(
         return value;
       }
     }
+    case 'io.debezium.data.Bits': {
+      const bytes = bytesOf(value) ?? fail(path, 'Bits bytes (base64 or Buffer)', value);
+      return bitsFromBytes(bytes, Number(schema.parameters?.length));
+    }
     default:
       break;
   }
@@ -126,7 +132,7 @@ function convertLogical(
     const n = bigintOf(value) ?? fail(path, `an integer count of ${time} since midnight`, value);
     return { type: 'time', iso: timeFromUnits(n, time) };
   }
-  // io.debezium.data.Uuid, Enum, EnumSet, Xml, Ltree, Bits, geometry, …: their physical type says it all.
+  // io.debezium.data.Uuid, Enum, EnumSet, Xml, Ltree, time.Year, geometry, …: their physical type says it all.
   return undefined;
 }
 
