@@ -33,6 +33,8 @@ export const CONNECTOR_NAME = 'listings-connector';
 /** The MariaDB source (debezium/mariadb/connector.json): <topic.prefix>.<database>.<table>. */
 export const MARIADB_LISTINGS_TOPIC = 'monolith-mariadb.monolith.listings';
 export const MARIADB_CONNECTOR_NAME = 'listings-mariadb-connector';
+/** The MariaDB table's column names -> the names the rules file uses (source.columns; debezium/mariadb/schema.sql). */
+export const MARIADB_COLUMNS = { lst_stat_cd: 'LST_STAT_CD', stk_qty: 'prod_stk_qty', upd_dt: 'upd_ts' };
 
 const repoRoot = new URL('../../', import.meta.url);
 
