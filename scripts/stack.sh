@@ -6,7 +6,7 @@
 #   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
 #   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
-#   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
+#   scripts/stack.sh logs [name] [-f]   postgres | mariadb | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
 #   scripts/stack.sh reset         down, then delete the state directory (downloads are kept)
 #   scripts/stack.sh restart kafka stop and start the broker only (end-to-end tests), wait for the connector
 #
