@@ -167,6 +167,11 @@ export async function captureMariadb(stack: StackEndpoints): Promise<void> {
       serverId: 184104,
       overrides: { 'bigint.unsigned.handling.mode': 'precise' },
     },
+    sourceTypes: {
+      prefix: 'fxm_sourcetype',
+      serverId: 184106,
+      overrides: { 'column.propagate.source.type': 'monolith\\.listings\\..*' },
+    },
     snapshot: {
       prefix: 'fxm_snapshot',
       serverId: 184105,
@@ -322,7 +327,13 @@ export async function captureMariadb(stack: StackEndpoints): Promise<void> {
 
     // One UPDATE of price, time and the unsigned bigint seen by connectors that differ in one setting each.
     const variantReaders: [Variant, TopicReader][] = [];
-    for (const variant of [variants.string, variants.double, variants.connectTime, variants.bigintPrecise]) {
+    for (const variant of [
+      variants.string,
+      variants.double,
+      variants.connectTime,
+      variants.bigintPrecise,
+      variants.sourceTypes,
+    ]) {
       variantReaders.push([variant, await addVariant(variant)]);
     }
     await db.query(
@@ -347,6 +358,10 @@ export async function captureMariadb(stack: StackEndpoints): Promise<void> {
       fxm_bigint: [
         'bigint-precise',
         `${change}; bigint.unsigned.handling.mode precise: BIGINT UNSIGNED as Decimal with scale 0.`,
+      ],
+      fxm_sourcetype: [
+        'source-types',
+        `${change}; column.propagate.source.type for every column: each schema names its MySQL type (__debezium.source.column.type), so a wrapped BIGINT UNSIGNED can be read back.`,
       ],
     };
     for (const [variant, variantReader] of variantReaders) {

@@ -12,7 +12,7 @@ import { NotifierError } from '../../domain/errors.ts';
 import type { ConnectSchema } from './connect-schema.ts';
 import { canonicalDecimal, type DecimalColumns, decimalFromBytes, decimalFromDouble } from './decimal.ts';
 import { JsonNumber } from './json.ts';
-import { bitsFromBytes } from './mysql.ts';
+import { bitsFromBytes, unsignedBigint } from './mysql.ts';
 import {
   dateFromEpochDays,
   type TimeUnit,
@@ -174,7 +174,8 @@ function convertPlain(schema: ConnectSchema, value: unknown, path: string): Colu
     case 'int64': {
       if (typeof value === 'number' && !Number.isInteger(value)) return fail(path, 'int64', value);
       const n = bigintOf(value);
-      if (n !== undefined) return integerValue(n);
+      if (n !== undefined)
+        return integerValue(unsignedBigint(n, schema.parameters?.['__debezium.source.column.type']) ?? n);
       if (typeof value === 'number') return numberValue(value);
       return fail(path, 'int64', value);
     }

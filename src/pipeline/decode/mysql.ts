@@ -22,3 +22,16 @@ export function bitsFromBytes(bytes: Uint8Array, length: number | undefined): st
   }
   return out;
 }
+
+const TWO_TO_64 = 1n << 64n;
+
+/**
+ * bigint.unsigned.handling.mode=long puts BIGINT UNSIGNED into a signed int64: values of 2^63 and more
+ * arrive negative (2^64 - 1 as -1). When the schema names the source type
+ * (column.propagate.source.type / datatype.propagate.source.type: "BIGINT UNSIGNED"), the stored value
+ * is the int64 plus 2^64. undefined when nothing says the column is unsigned or the value is not negative.
+ */
+export function unsignedBigint(n: bigint, sourceType: string | undefined): bigint | undefined {
+  if (n >= 0n || sourceType === undefined || !/^BIGINT\b.*\bUNSIGNED\b/i.test(sourceType)) return undefined;
+  return n + TWO_TO_64;
+}

@@ -76,6 +76,7 @@ const expectations: Record<string, Expected[]> = {
   'decimal-double': [PRICE_UP],
   'time-connect': [PRICE_UP],
   'bigint-precise': [PRICE_UP],
+  'source-types': [PRICE_UP],
   'snapshot-read': [
     ['dropped', 'snapshot: initial read of an existing row, not a change', []],
     ['dropped', 'snapshot: initial read of an existing row, not a change', []],

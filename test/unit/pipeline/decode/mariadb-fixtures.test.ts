@@ -149,6 +149,15 @@ const expectations: Record<string, Expected[]> = {
       'after.etl_batch_id': decimal('18446744073709551614'),
     }),
   ],
+  'source-types': [
+    update(variantChange, {
+      ...variantValues,
+      // The schema says BIGINT UNSIGNED (column.propagate.source.type): the wrapped -2 is read back.
+      'after.etl_batch_id': decimal('18446744073709551614'),
+      'before.etl_batch_id': 2026010602,
+      'after.lst_id': 900001,
+    }),
+  ],
   'snapshot-read': [
     {
       kind: 'envelope',
