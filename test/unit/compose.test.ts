@@ -122,6 +122,8 @@ describe('docker-compose.yml agrees with the native stack', () => {
 });
 
 describe('the MariaDB source in docker-compose.yml agrees with the native stack', () => {
+  // scripts/stack.sh sources scripts/stack/mariadb.sh for the MariaDB part.
+  const nativeStack = `${read('scripts/stack.sh')}\n${read('scripts/stack/mariadb.sh')}`;
   const mariadbConnector = JSON.parse(read('debezium/mariadb/connector.json')) as {
     name: string;
     config: Record<string, string>;
@@ -134,14 +136,14 @@ describe('the MariaDB source in docker-compose.yml agrees with the native stack'
     const command = String(service('mariadb').command);
     for (const flag of ['--log-bin', '--binlog-format=ROW', '--binlog-row-image=FULL', '--server-id'])
       expect(command).toContain(flag);
-    const cnf = read('scripts/stack.sh');
+    const cnf = nativeStack;
     for (const setting of ['log_bin = ', 'binlog_format = ROW', 'binlog_row_image = FULL', 'server_id = '])
       expect(cnf).toContain(setting);
   });
 
   it('loads the same SQL as scripts/stack.sh', () => {
     const mounted = (service('mariadb').volumes ?? []).map((v) => v.split(':')[0]);
-    const stackScript = read('scripts/stack.sh');
+    const stackScript = nativeStack;
     for (const sql of [
       './debezium/mariadb/schema.sql',
       './debezium/mariadb/seed.sql',
@@ -157,7 +159,7 @@ describe('the MariaDB source in docker-compose.yml agrees with the native stack'
       [...value.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]),
     );
     expect(wanted.length).toBeGreaterThan(0);
-    const stackScript = read('scripts/stack.sh');
+    const stackScript = nativeStack;
     for (const name of wanted) {
       expect(service('connect').environment, String(name)).toHaveProperty(String(name));
       expect(stackScript, String(name)).toContain(String(name));
