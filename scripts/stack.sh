@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The real stack without Docker: a private PostgreSQL cluster (wal_level=logical), a single-node
-# KRaft Kafka broker and a distributed Kafka Connect worker running the Debezium Postgres connector.
+# The real stack without Docker: a private PostgreSQL cluster (wal_level=logical), a private MariaDB
+# (ROW binlog, full row images), a single-node KRaft Kafka broker and a distributed Kafka Connect
+# worker running the Debezium Postgres and MariaDB connectors.
 #
 #   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
 #   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
-#   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
+#   scripts/stack.sh logs [name] [-f]   postgres | mariadb | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
 #   scripts/stack.sh reset         down, then delete the state directory (downloads are kept)
 #   scripts/stack.sh restart kafka stop and start the broker only (end-to-end tests), wait for the connector
 #
@@ -14,6 +15,7 @@
 #   LISTING_NOTIFIER_CACHE      resolved jars and plugin  default ~/.cache/listing-notifier
 #   LISTING_NOTIFIER_M2_REPO    optional Maven local repository (default: Maven's own ~/.m2)
 #   MONOLITH_DB_PASSWORD        the debezium role's password   default debezium (local development)
+#   MONOLITH_MARIADB_PASSWORD   the MariaDB debezium user's password   default debezium (local development)
 # Versions and ports: scripts/stack/versions.env. Debezium's database-side settings: debezium/README.md.
 set -euo pipefail
 
@@ -312,6 +314,7 @@ connect_up() {
     : >"$LOGS/connect.log"
     # The connector config names these as ${env:...} (debezium/connector.json).
     MONOLITH_DB_HOST=127.0.0.1 MONOLITH_DB_PORT="$POSTGRES_PORT" \
+      MONOLITH_MARIADB_HOST=127.0.0.1 MONOLITH_MARIADB_PORT="$MARIADB_PORT" CONNECT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
       setsid nohup java -Xms256m -Xmx768m "${JAVA_COMMON[@]}" -cp "$KAFKA_LIBS/*" \
       org.apache.kafka.connect.cli.ConnectDistributed "$STATE/connect/worker.properties" \
       >>"$LOGS/connect.log" 2>&1 </dev/null 9>&- &
@@ -357,6 +360,11 @@ register_connector() {
   die "connector $CONNECTOR_NAME not RUNNING within 120 s (last state: ${state:-unknown})"
 }
 
+# --------------------------------------------------------------------------------------- mariadb
+# The MariaDB source (its own mariadbd, the Debezium MariaDB plugin and connector): scripts/stack/mariadb.sh.
+# shellcheck source=stack/mariadb.sh
+source "$STACK_FILES/mariadb.sh"
+
 # -------------------------------------------------------------------------------------- commands
 
 cmd_up() {
@@ -366,6 +374,7 @@ cmd_up() {
   mkdir -p "$STATE" "$LOGS" "$RUN" "$CACHE"
   t="$(now)"
   resolve_artifacts
+  resolve_mariadb_plugin
   local t_artifacts
   t_artifacts="$(since "$t")"
   t="$(now)"
@@ -373,23 +382,31 @@ cmd_up() {
   local t_pg
   t_pg="$(since "$t")"
   t="$(now)"
+  mariadb_up
+  local t_mariadb
+  t_mariadb="$(since "$t")"
+  t="$(now)"
   kafka_up
   local t_kafka
   t_kafka="$(since "$t")"
   t="$(now)"
   connect_up
+  connect_require_mariadb_plugin
   local t_connect
   t_connect="$(since "$t")"
   t="$(now)"
   register_connector
+  register_mariadb_connector
   local t_connector
   t_connector="$(since "$t")"
   cat <<EOF
-[stack] up in $(since "$t0") (artifacts $t_artifacts, postgres $t_pg, kafka $t_kafka, connect $t_connect, connector $t_connector)
+[stack] up in $(since "$t0") (artifacts $t_artifacts, postgres $t_pg, mariadb $t_mariadb, kafka $t_kafka, connect $t_connect, connector $t_connector)
 [stack]   DATABASE_URL=postgres://postgres:$PG_SUPERUSER_PASSWORD@127.0.0.1:$POSTGRES_PORT/monolith
 [stack]   KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 [stack]   CONNECT_URL=$CONNECT_URL
 [stack]   topic: $(jq -r '.config["topic.prefix"]' "$CONNECTOR_FILE").public.listings   state: $STATE   logs: $LOGS
+[stack]   MARIADB_URL=$MARIADB_URL
+[stack]   topic: $(jq -r '.config["topic.prefix"]' "$MARIADB_CONNECTOR_FILE").monolith.listings
 EOF
 }
 
@@ -418,6 +435,7 @@ cmd_down() {
     say "postgres: stopping"
     as_pg "$PG_BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
   fi
+  mariadb_down
   # Every process of ours names the state directory on its command line.
   local left
   left="$(pgrep -f -- "$STATE/" || true)"
@@ -436,6 +454,7 @@ cmd_status() {
     say "postgres  DOWN"
     ok=1
   fi
+  mariadb_status || ok=1
   pid="$(read_pid "$RUN/kafka.pid")"
   if pid_alive "$pid" && port_busy "$KAFKA_PORT"; then say "kafka     RUNNING  pid $pid  127.0.0.1:$KAFKA_PORT"; else
     say "kafka     DOWN"
@@ -448,6 +467,9 @@ cmd_status() {
   fi
   state="$(connector_state || true)"
   say "connector ${state:-ABSENT}  $CONNECTOR_NAME (connector task)"
+  [[ "$state" == "RUNNING RUNNING" ]] || ok=1
+  state="$(connector_state_of "$MARIADB_CONNECTOR_NAME" || true)"
+  say "connector ${state:-ABSENT}  $MARIADB_CONNECTOR_NAME (connector task)"
   [[ "$state" == "RUNNING RUNNING" ]] || ok=1
   return "$ok"
 }
@@ -518,7 +540,7 @@ logs) cmd_logs "${2:-}" "${3:-}" ;;
 reset) lock && cmd_reset ;;
 restart) lock && cmd_restart "${2:-}" ;;
 *)
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac

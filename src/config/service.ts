@@ -41,6 +41,49 @@ export const sourceSchema = z
       .describe(
         'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf. Default: null (JSON only).',
       ),
+    columns: z
+      .record(
+        z.string().min(1),
+        z.record(
+          z.string().min(1).max(128),
+          z
+            .string()
+            .min(1)
+            .max(128)
+            .describe('The column name the rules use (fields.*.column, listing.titleColumn, …).'),
+        ),
+      )
+      .default({})
+      .describe(
+        "Per topic: the topic's column -> the column name the rules use, so one rules file serves sources whose " +
+          'tables name columns differently (e.g. { "monolith-mariadb.monolith.listings": { stk_qty: prod_stk_qty } }). ' +
+          'Unlisted columns keep their names. Default: {} (every topic uses the names the rules use).',
+      ),
+  })
+  .superRefine((source, ctx) => {
+    for (const [topic, columns] of Object.entries(source.columns)) {
+      if (!source.topics.includes(topic)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', topic],
+          message: `not one of source.topics (${source.topics.join(', ')})`,
+          input: topic,
+        });
+      }
+      const seen = new Map<string, string>();
+      for (const [column, target] of Object.entries(columns)) {
+        const other = seen.get(target);
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['columns', topic, column],
+            message: `${other} is mapped to ${target} already`,
+            input: target,
+          });
+        }
+        seen.set(target, column);
+      }
+    }
   })
   .prefault({})
   .describe('Kafka.');

@@ -43,6 +43,7 @@ describe('the example file', () => {
       clientId: 'listing-notifier',
       deadLetterTopic: null,
       registryUrl: null,
+      columns: {},
     });
     expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
     expect(config.delivery).toEqual({
@@ -122,6 +123,21 @@ describe('config errors name the path and the value', () => {
       'not a URL',
       'source: { registryUrl: "ftp://x" }\n',
       'source.registryUrl: expected an http(s) URL, got "ftp://x"',
+    ],
+    [
+      'column map for a topic not read',
+      'source: { columns: { other.topic: { stk_qty: prod_stk_qty } } }\n',
+      'source.columns["other.topic"]: not one of source.topics (monolith.public.listings), got {"stk_qty":"prod_stk_qty"}',
+    ],
+    [
+      'two columns mapped to one name',
+      'source: { topics: [t], columns: { t: { stk_qty: prod_stk_qty, qty: prod_stk_qty } } }\n',
+      'source.columns.t.qty: stk_qty is mapped to prod_stk_qty already, got "prod_stk_qty"',
+    ],
+    [
+      'empty column name',
+      'source: { topics: [t], columns: { t: { stk_qty: "" } } }\n',
+      'source.columns.t.stk_qty: expected length >= 1 characters, got ""',
     ],
     ['bad enum', 'previousUnknown: ignore\n', 'previousUnknown: expected "notify" | "drop", got "ignore"'],
     ['time zone', 'timeZone: Mars/Olympus\n', 'timeZone: unknown IANA time zone, got "Mars/Olympus"'],
