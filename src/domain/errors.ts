@@ -12,6 +12,8 @@ export const errorDispositions = {
   DECODE_FAILED: 'dead-letter',
   SCHEMA_NOT_FOUND: 'dead-letter',
   REGISTRY_UNAVAILABLE: 'retry',
+  /** The registry refused the basic-auth credentials (HTTP 401/403): no record can be decoded. */
+  REGISTRY_AUTH: 'stop',
   NORMALIZE_FAILED: 'dead-letter',
   RENDER_FAILED: 'dead-letter',
   CONFIG_INVALID: 'stop',
@@ -20,6 +22,10 @@ export const errorDispositions = {
   SLACK_PERMANENT: 'dead-letter',
   SLACK_AUTH: 'stop',
   DEAD_LETTER_FAILED: 'retry',
+  /** Kafka refused the SASL credentials (wrong user or password, mechanism not enabled). */
+  KAFKA_AUTH: 'stop',
+  /** The TLS handshake with a broker failed (certificate not trusted, name mismatch, not a TLS listener). */
+  KAFKA_TLS: 'stop',
 } as const;
 
 export type ErrorCode = keyof typeof errorDispositions;

@@ -42,7 +42,11 @@ describe('the example file', () => {
       groupId: 'listing-notifier',
       clientId: 'listing-notifier',
       deadLetterTopic: null,
+      tls: null,
+      sasl: null,
       registryUrl: null,
+      registryAuth: null,
+      registryCaFile: null,
     });
     expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
     expect(config.delivery).toEqual({
