@@ -6,6 +6,7 @@
  * each stop `listing-notifier run` with one line and their own exit code (src/cli/run.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKafkaClient } from '../../../src/adapters/kafka-client.ts';
+import { checkBrokerTls, createKafkaClient } from '../../../src/adapters/kafka-client.ts';
 import { resolveConnections } from '../../../src/config/connections.ts';
 import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { type SecuredListener, securedListener } from '../../support/secured-stack.ts';
@@ -239,6 +240,17 @@ describe('service: secured Kafka (SASL_SSL)', () => {
     const result = await failingStart(config);
     expect(result.code).toBe(4);
     expect(result.lines).toEqual([expect.stringContaining("does not match certificate's altnames")]);
+  });
+
+  it('tells a plaintext listener from an unreachable broker before kafkajs retries either', async () => {
+    const ssl = { ca: [readFileSync(secured.caFile, 'utf8')], rejectUnauthorized: true as const };
+    await expect(checkBrokerTls(stack.kafkaBrokers, ssl)).rejects.toMatchObject({
+      code: 'KAFKA_TLS',
+      message: expect.stringContaining('(is this a TLS listener?)'),
+    });
+    // Nobody listening is not a TLS problem: kafkajs waits for the broker and reports it.
+    await expect(checkBrokerTls([`127.0.0.1:${await closedPort()}`], ssl)).resolves.toBeUndefined();
+    await expect(checkBrokerTls(secured.brokers, ssl)).resolves.toBeUndefined();
   });
 
   it('exits 2 naming the path and the file when the CA file holds no certificate', async () => {
