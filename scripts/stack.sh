@@ -320,11 +320,18 @@ tls_material() {
 
 # The SCRAM user lives in the cluster metadata: add it (both hash sizes) once per data directory and
 # password, through the PLAINTEXT listener (kafka-configs.sh's class; KRaft takes it over the admin API).
+# A new cluster gets them when formatted (no extra JVM); scram_user_marker records which user,
+# password and cluster the credentials belong to.
+SCRAM_MARKER="$STATE/kafka/scram-user.done"
+scram_user_marker() {
+  printf '%s %s %s' "$SASL_USER" "$(sha256sum <"$TLS_DIR/sasl-password" | cut -c1-16)" \
+    "$(sed -n 's/^cluster.id=//p' "$KAFKA_DATA/meta.properties" 2>/dev/null)"
+}
 scram_user() {
-  local marker="$STATE/kafka/scram-user.done" password want
+  local password want
   password="$(cat "$TLS_DIR/sasl-password")"
-  want="$SASL_USER $(printf '%s' "$password" | sha256sum | cut -c1-16) $(cat "$KAFKA_DATA/meta.properties" 2>/dev/null | sed -n 's/^cluster.id=//p')"
-  [[ -f "$marker" && "$(cat "$marker")" == "$want" ]] && return 0
+  want="$(scram_user_marker)"
+  [[ -f "$SCRAM_MARKER" && "$(cat "$SCRAM_MARKER")" == "$want" ]] && return 0
   : >"$LOGS/kafka-scram.log"
   local mechanism
   # One mechanism per request: the broker refuses to alter one user's credentials twice in a request.
@@ -336,7 +343,7 @@ scram_user() {
       die "adding the $mechanism credentials of $SASL_USER failed (log: $LOGS/kafka-scram.log)"
     }
   done
-  printf '%s\n' "$want" >"$marker"
+  printf '%s\n' "$want" >"$SCRAM_MARKER"
   say "kafka: SCRAM-SHA-256/512 credentials for $SASL_USER added"
 }
 
@@ -367,13 +374,18 @@ kafka_up() {
   if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
     local id
     id="$(java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    local password
+    password="$(cat "$TLS_DIR/sasl-password")"
     java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool format --standalone -t "$id" \
+      --add-scram "SCRAM-SHA-256=[name=$SASL_USER,iterations=8192,password=$password]" \
+      --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$password]" \
       -c "$STATE/kafka/server.properties" >"$LOGS/kafka-format.log" 2>&1 ||
       {
         cat "$LOGS/kafka-format.log" >&2
         die "formatting the KRaft storage failed"
       }
-    say "kafka: formatted KRaft storage (cluster id $id)"
+    printf '%s\n' "$(scram_user_marker)" >"$SCRAM_MARKER"
+    say "kafka: formatted KRaft storage (cluster id $id, SCRAM credentials for $SASL_USER)"
   fi
   say "kafka: starting broker+controller on 127.0.0.1:$KAFKA_PORT"
   : >"$LOGS/kafka.log"
