@@ -18,6 +18,7 @@ import { startService } from './app/service.ts';
 import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
 import { createDeliveryScheduler } from './delivery/scheduler.ts';
+import { createComposer } from './pipeline/compose.ts';
 import { createPipeline } from './pipeline/index.ts';
 import type { ChatDestination, Clock, Logger, SchemaRegistryPort } from './ports/index.ts';
 
@@ -86,6 +87,8 @@ export async function start(options: StartOptions): Promise<Service> {
   const { delivery } = config;
   const scheduler = createDeliveryScheduler({
     destination: chat,
+    composer: createComposer(() => config),
+    flood: delivery.flood,
     clock,
     metrics,
     logger: logger.child({ component: 'delivery' }),
@@ -140,8 +143,10 @@ export async function start(options: StartOptions): Promise<Service> {
     metricsText: registry,
     limits: {
       maxInFlightRecords: delivery.maxInFlightRecords,
-      maxQueuedPerChannel: delivery.maxQueuedPerChannel,
+      maxInFlightBytes: delivery.maxInFlightBytes,
+      maxFoldedRecords: delivery.flood.maxFoldedRecords,
     },
+    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
     retry: delivery.retry,
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },

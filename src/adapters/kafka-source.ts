@@ -16,9 +16,9 @@
  *   its beginning when the group has no committed offset, so its first records are not skipped.
  */
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type { CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../app/record-source.ts';
+import { NotifierError } from '../domain/errors.ts';
 import type { SourceRecord } from '../domain/record.ts';
-import type { Clock } from '../ports/index.ts';
+import type { Clock, CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../ports/index.ts';
 import { type Logger, noopLogger } from '../ports/index.ts';
 import { kafkaStartError } from './kafka-client.ts';
 import { systemClock } from './system-clock.ts';
@@ -171,17 +171,23 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
     },
 
     async commit(offsets: readonly CommitOffset[]) {
+      const refused = (why: string, cause?: unknown): NotifierError =>
+        new NotifierError('KAFKA_COMMIT_FAILED', `commit refused: ${why}`, { cause, details: { offsets } });
       const mine = offsets.filter((o) => assigned.has(keyOf(o)));
       if (mine.length === 0) {
-        if (offsets.length > 0) throw new Error('not assigned any of these partitions (rebalancing)');
+        if (offsets.length > 0) throw refused('not assigned any of these partitions (rebalancing)');
         return;
       }
       const before = commitEvents;
-      await consumer.commitOffsets(
-        mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
-      );
-      if (commitEvents === before) throw new Error('consumer not running; kafkajs skipped the commit');
-      if (mine.length < offsets.length) throw new Error('some partitions are no longer assigned');
+      try {
+        await consumer.commitOffsets(
+          mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+        );
+      } catch (cause) {
+        throw refused((cause as Error).message, cause);
+      }
+      if (commitEvents === before) throw refused('consumer not running; kafkajs skipped the commit');
+      if (mine.length < offsets.length) throw refused('some partitions are no longer assigned');
     },
 
     async stop() {

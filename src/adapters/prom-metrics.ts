@@ -47,8 +47,15 @@ export function createPromMetrics(registry: Registry = new Registry()): Metrics 
     labelNames: ['topic', 'partition'] as const,
     registers,
   });
+  const folded = new Counter({
+    name: 'listing_notifier_folded_total',
+    help: 'Changes folded by flood control, by channel and kind (coalesced, digest, lifted, cancelled).',
+    labelNames: ['channel', 'kind'] as const,
+    registers,
+  });
   return {
     registry,
+    folded: (channel, kind) => folded.inc({ channel, kind }),
     recordOutcome: (outcome, reason) => records.inc({ outcome, reason }),
     observeEndToEndLatency: (seconds) => latency.observe(seconds),
     slackCall: (result) => slackCalls.inc({ result }),

@@ -17,7 +17,7 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
-import { isNotifierError, NotifierError } from '../domain/errors.ts';
+import { failureLabel, isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { SlackPayload } from '../domain/message.ts';
 import {
   type ChatDestination,
@@ -78,12 +78,7 @@ export const slackAuth = (slackError: string, cause?: unknown): NotifierError =>
   );
 
 /** A short label for the Metrics port's slackCall(result): 'ratelimited', 'http_503', 'channel_not_found'... */
-export function slackFailureLabel(error: NotifierError): string {
-  const { slackError, failure } = error.details;
-  if (typeof slackError === 'string') return slackError;
-  if (typeof failure === 'string') return failure;
-  return error.code.toLowerCase();
-}
+export const slackFailureLabel = failureLabel;
 
 const hasCode = (error: unknown, code: string): error is Record<string, unknown> =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
@@ -183,6 +178,14 @@ const retryAfterOf = (header: string | null): number => {
   return header !== null && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : defaultRetryAfterMs;
 };
 
+/**
+ * files.completeUploadExternal's channel_id must be an encoded id: Slack refuses a name with
+ * invalid_arguments "input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$" (slackapi/bolt-js#2115)
+ * and will not take names for uploads (slackapi/node-slack-sdk#1756), while chat.postMessage takes
+ * "#name" and answers with the id.
+ */
+const channelIdPattern = /^[CGDZ][A-Z0-9]{8,}$/;
+
 export function createSlackChat(opts: SlackChatOptions): SlackChat {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const clientOptions: WebClientOptions = {
@@ -193,6 +196,17 @@ export function createSlackChat(opts: SlackChatOptions): SlackChat {
     logger: clientLogger(opts.logger ?? noopLogger),
   };
   const client = new WebClient(opts.token, clientOptions);
+  // "#name" -> "C0123ABCD", learned from chat.postMessage's answers (no channels:read scope needed).
+  const channelIds = new Map<string, string>();
+  const channelIdOf = (channel: string): string => {
+    if (channelIdPattern.test(channel)) return channel;
+    const id = channelIds.get(channel);
+    if (id !== undefined) return id;
+    throw slackPermanent('channel_not_found', [
+      `files.completeUploadExternal takes a channel id, and the id of "${channel}" is not known yet ` +
+        '(it is learned from a message posted there first): configure the channel by id (C0123ABCD)',
+    ]);
+  };
   return {
     async post(channel: string, payload: SlackPayload, options: PostOptions = {}) {
       try {
@@ -205,6 +219,9 @@ export function createSlackChat(opts: SlackChatOptions): SlackChat {
           unfurl_links: false,
           unfurl_media: false,
         });
+        if (typeof result.channel === 'string' && result.channel !== channel) {
+          channelIds.set(channel, result.channel);
+        }
         return { ts: String(result.ts ?? '') };
       } catch (error) {
         throw classifySlackError(error);
@@ -212,6 +229,7 @@ export function createSlackChat(opts: SlackChatOptions): SlackChat {
     },
     async upload(channel: string, file: ChatFile, options: PostOptions = {}) {
       try {
+        const channelId = channelIdOf(channel);
         // Step 1: where to send the bytes (https://docs.slack.dev/reference/methods/files.getUploadURLExternal).
         const ticket = await client.files.getUploadURLExternal({
           filename: file.filename,
@@ -225,14 +243,17 @@ export function createSlackChat(opts: SlackChatOptions): SlackChat {
           body: new Uint8Array(file.content),
           signal: AbortSignal.timeout(timeoutMs),
         }).catch((cause: unknown) => {
-          throw slackTransient('network', `Could not upload the file: ${String(cause)}`, cause);
+          const timedOut = (cause as { name?: unknown } | undefined)?.name === 'TimeoutError';
+          throw timedOut
+            ? slackTransient('timeout', 'The file upload did not finish in time', cause)
+            : slackTransient('network', `Could not upload the file: ${String(cause)}`, cause);
         });
         if (sent.status === 429) throw slackRateLimited(retryAfterOf(sent.headers.get('retry-after')));
         if (!sent.ok) throw slackTransient(`http_${sent.status}`, `File upload answered HTTP ${sent.status}`);
         // Step 3: share it (https://docs.slack.dev/reference/methods/files.completeUploadExternal).
         await client.files.completeUploadExternal({
           files: [{ id: fileId, title: file.title }],
-          channel_id: channel,
+          channel_id: channelId,
           ...(options.threadTs === undefined ? {} : { thread_ts: options.threadTs }),
           ...(file.initialComment === undefined ? {} : { initial_comment: file.initialComment }),
         });

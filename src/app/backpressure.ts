@@ -1,27 +1,21 @@
 /**
- * Backpressure for the record loop: which partitions are paused and why, and when they may fetch
- * again. A partition pauses when the records in flight reach delivery.maxInFlightRecords, or when a
- * channel it routes to has delivery.maxQueuedPerChannel messages queued; it resumes below a low
- * watermark (3/4 of the bound), so that a resumed partition takes a useful run of records instead of one
- * record per fetch. Memory stays flat whatever the backlog: the backlog stays in Kafka.
+ * Which partitions are paused and why, and resuming them when admission (admission.ts) says their
+ * reason no longer holds. Only coordinates are kept: holding a batch here would keep its records alive
+ * (and put them on /readyz) for as long as the partition stays paused.
  */
-import type { TopicPartition } from '../delivery/commit-tracker.ts';
-import type { Logger } from '../ports/index.ts';
-import type { Deliverer } from './complete-record.ts';
-import type { RecordSource } from './record-source.ts';
-
-export type PauseReason = { kind: 'in-flight' } | { kind: 'channel'; channel: string };
+import { partitionKey as keyOf, type TopicPartition } from '../domain/record.ts';
+import type { Deliverer, Logger, RecordSource } from '../ports/index.ts';
+import { type AdmissionLimits, type AdmissionState, mayResume, type PauseReason } from './admission.ts';
 
 export interface BackpressureOptions {
   source: Pick<RecordSource, 'pause' | 'resume'>;
   deliverer: Pick<Deliverer, 'waitForRoom' | 'pendingByChannel'>;
   logger: Logger;
-  maxInFlightRecords: number;
+  limits: AdmissionLimits;
+  /** A lane's bound (delivery.maxQueuedPerChannel): a channel pause resumes below 3/4 of it. */
   maxQueuedPerChannel: number;
-  /** Records taken and not finished right now. */
-  inFlight(): number;
-  /** true once the loop is stopping: nothing resumes then. */
-  stopping(): boolean;
+  /** The loop's counters right now. */
+  state(): Pick<AdmissionState, 'stopping' | 'inFlight' | 'inFlightBytes' | 'folded'>;
 }
 
 export interface Backpressure {
@@ -35,19 +29,18 @@ export interface Backpressure {
   paused(): TopicPartition[];
 }
 
-export const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
-
 export function createBackpressure(options: BackpressureOptions): Backpressure {
   const { source, deliverer, logger } = options;
-  const resumeInFlightBelow = Math.max(1, Math.floor((options.maxInFlightRecords * 3) / 4));
   const resumeQueuedBelow = Math.max(1, Math.floor((options.maxQueuedPerChannel * 3) / 4));
   const paused = new Map<string, { tp: TopicPartition; reason: PauseReason }>();
 
   const resumeWhatFits = (): void => {
-    if (options.stopping() || paused.size === 0 || options.inFlight() >= resumeInFlightBelow) return;
+    if (paused.size === 0) return;
+    const state = options.state();
     const queued = deliverer.pendingByChannel();
+    const laneHasRoom = (channel: string): boolean => (queued[channel] ?? 0) < resumeQueuedBelow;
     for (const [key, { tp, reason }] of paused) {
-      if (reason.kind === 'channel' && (queued[reason.channel] ?? 0) >= resumeQueuedBelow) continue;
+      if (!mayResume(reason, state, options.limits, laneHasRoom)) continue;
       paused.delete(key);
       source.resume(tp);
       logger.debug({ topic: tp.topic, partition: tp.partition }, 'resumed fetching');
@@ -56,8 +49,6 @@ export function createBackpressure(options: BackpressureOptions): Backpressure {
 
   return {
     pause(from, reason) {
-      // Keep only the coordinates: callers pass the batch itself, and holding it here would keep its
-      // records alive (and put them on /readyz) for as long as the partition stays paused.
       const tp: TopicPartition = { topic: from.topic, partition: from.partition };
       const key = keyOf(tp);
       if (!paused.has(key)) source.pause(tp);

@@ -5,9 +5,8 @@
  */
 import type { CommitOffset, CommitTracker } from '../delivery/commit-tracker.ts';
 import { backoffDelay, type RetryPolicy } from '../delivery/retry-policy.ts';
-import type { Clock, Logger } from '../ports/index.ts';
-import { describeError } from './disposition.ts';
-import type { RecordSource } from './record-source.ts';
+import { describeError } from '../domain/errors.ts';
+import type { Clock, Logger, RecordSource } from '../ports/index.ts';
 
 export interface CommitterOptions {
   tracker: CommitTracker;

@@ -9,23 +9,27 @@
  * partition would otherwise hold up the others, and a handler stuck past sessionTimeout costs a
  * rebalance). The only waits inside the handler are the pipeline's own retries, which heartbeat.
  */
-import { createCommitTracker, type TopicPartition } from '../delivery/commit-tracker.ts';
-import { backoffDelay, type RetryPolicy } from '../delivery/retry-policy.ts';
-import type { NotifierError } from '../domain/errors.ts';
+import { createCommitTracker } from '../delivery/commit-tracker.ts';
+import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
+import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
-import type { SourceRecord } from '../domain/record.ts';
-import type { Clock, DeadLetterSink, Logger, Metrics } from '../ports/index.ts';
+import { partitionKey as keyOf, type SourceRecord, type TopicPartition } from '../domain/record.ts';
+import type {
+  Clock,
+  DeadLetterSink,
+  Deliverer,
+  Logger,
+  Metrics,
+  RecordPipeline,
+  RecordSource,
+  SourceBatch,
+  SourceHandlers,
+} from '../ports/index.ts';
 import { noopLogger, noopMetrics } from '../ports/index.ts';
-import { createBackpressure, keyOf } from './backpressure.ts';
+import { type AdmissionLimits, admitOutcome, admitRecord } from './admission.ts';
+import { createBackpressure } from './backpressure.ts';
 import { createCommitter } from './committer.ts';
-import { type Completion, completeRecord, type Deliverer } from './complete-record.ts';
-import { describeError, dispositionOf } from './disposition.ts';
-import type { RecordSource, SourceBatch, SourceHandlers } from './record-source.ts';
-
-/** src/pipeline/index.ts's Pipeline: never throws for a record problem; rethrows 'retry' and 'stop' errors. */
-export interface RecordPipeline {
-  process(record: SourceRecord): Promise<Outcome>;
-}
+import { type Completion, startRecordWork } from './record-work.ts';
 
 export interface RecordLoopOptions {
   pipeline: RecordPipeline;
@@ -35,9 +39,9 @@ export interface RecordLoopOptions {
   clock: Clock;
   metrics?: Metrics;
   logger?: Logger;
-  /** Records taken and not finished, over all partitions (delivery.maxInFlightRecords). */
-  maxInFlightRecords: number;
-  /** A channel's queue length at which partitions routing to it pause (delivery.maxQueuedPerChannel). */
+  /** Bounds on what is held in flight (admission.ts). */
+  limits: AdmissionLimits;
+  /** A lane's bound for messages of their own (delivery.maxQueuedPerChannel). */
   maxQueuedPerChannel: number;
   /** Backoff for pipeline, dead-letter and commit retries (delivery.retry). */
   retry: RetryPolicy;
@@ -52,7 +56,11 @@ export interface RecordLoopOptions {
 export interface LoopStatus {
   joined: boolean;
   stopping: boolean;
+  /** Records taken and not finished (holding bytes or folded into digests). */
   inFlight: number;
+  /** Of those, folded into digests (coordinates only). */
+  folded: number;
+  inFlightBytes: number;
   assigned: TopicPartition[];
   paused: TopicPartition[];
   /** Time since the last finished record while records are in flight; 0 when idle. */
@@ -79,8 +87,7 @@ export const reasonClass = (reason: string): string => {
 };
 
 export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
-  const { pipeline, deliverer, deadLetter, source, clock, retry, maxInFlightRecords, maxQueuedPerChannel } =
-    options;
+  const { pipeline, deliverer, deadLetter, source, clock, retry, limits } = options;
   const metrics = options.metrics ?? noopMetrics;
   const logger = options.logger ?? noopLogger;
   const random = options.random ?? Math.random;
@@ -94,10 +101,13 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   let joined = false;
   let stopping = false;
   let fatalSeen = false;
+  // Records taken and not finished: all of them, those folded into digests, and the bytes the rest hold.
   let inFlight = 0;
+  let folded = 0;
+  let inFlightBytes = 0;
   let lastProgressAt = clock.now();
   let idleWaiters: Array<() => void> = [];
-  const completionDeps = { deliverer, deadLetter, clock, metrics, logger, retry, random };
+  const workDeps = { deliverer, deadLetter, clock, metrics, logger, retry, random };
 
   const fatal = (error: unknown): void => {
     if (fatalSeen) return;
@@ -136,50 +146,69 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       for (const o of offsets) updateLag(o);
     },
   });
-  const scheduleCommit = committer.schedule;
 
-  // --- backpressure -----------------------------------------------------------------------------
   const backpressure = createBackpressure({
     source,
     deliverer,
     logger,
-    maxInFlightRecords,
-    maxQueuedPerChannel,
-    inFlight: () => inFlight,
-    stopping: () => stopping,
+    limits,
+    maxQueuedPerChannel: options.maxQueuedPerChannel,
+    state: () => ({ stopping, inFlight: inFlight - folded, inFlightBytes, folded }),
   });
 
   // --- one record -------------------------------------------------------------------------------
-  const settle = (record: SourceRecord, outcome: Outcome, ticket: ReturnType<typeof tracker.take>) => {
-    return (completion: Completion): void => {
+  const logFinished = (record: SourceRecord, outcome: Outcome, completion: Completion): void => {
+    const fields = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      listingId: outcome.listingId,
+    };
+    if (completion.kind === 'finished') {
+      metrics.recordOutcome(outcome.kind, reasonClass(outcome.reason));
+      const error = outcome.kind === 'dead-letter' ? describeError(outcome.error) : undefined;
+      logger.info(
+        {
+          ...fields,
+          outcome: outcome.kind,
+          reason: outcome.reason,
+          ...(completion.delivered.length > 0 ? { channels: completion.delivered } : {}),
+          ...(completion.dropped.length > 0 ? { foldedAway: completion.dropped } : {}),
+          ...(completion.deadLettered.length > 0 ? { deadLettered: completion.deadLettered } : {}),
+          ...(error === undefined ? {} : { error }),
+        },
+        'record finished',
+      );
+    } else if (completion.kind === 'abandoned') {
+      logger.debug({ ...fields, outcome: outcome.kind }, 'record abandoned (will be read again)');
+    } else {
+      logger.error({ ...fields, error: describeError(completion.error) }, 'record hit a stop error');
+    }
+  };
+
+  const take = (batch: SourceBatch, record: SourceRecord, outcome: Outcome): void => {
+    const ticket = tracker.take(record);
+    batch.take(record.offset);
+    if (inFlight === 0) lastProgressAt = clock.now();
+    const work = startRecordWork(record, outcome, workDeps, signalFor(batch));
+    // Only coordinates are kept for records folded into digests; the others hold their bytes.
+    const bytes = work.folded ? 0 : (record.value?.length ?? 0) + (record.key?.length ?? 0);
+    const wasFolded = work.folded;
+    inFlight += 1;
+    inFlightBytes += bytes;
+    if (wasFolded) folded += 1;
+    // The record itself is not referenced from here on: the closure keeps only what logging needs.
+    const coordinates = { ...record, key: null, value: null, headers: {} };
+    const settle = (completion: Completion): void => {
       inFlight -= 1;
-      const fields = {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        listingId: outcome.listingId,
-      };
+      inFlightBytes -= bytes;
+      if (wasFolded) folded -= 1;
+      logFinished(coordinates, outcome, completion);
       if (completion.kind === 'finished') {
         tracker.finish(ticket);
         lastProgressAt = clock.now();
-        metrics.recordOutcome(outcome.kind, reasonClass(outcome.reason));
-        const error = outcome.kind === 'dead-letter' ? describeError(outcome.error) : undefined;
-        logger.info(
-          {
-            ...fields,
-            outcome: outcome.kind,
-            reason: outcome.reason,
-            ...(completion.delivered.length > 0 ? { channels: completion.delivered } : {}),
-            ...(completion.deadLettered.length > 0 ? { deadLettered: completion.deadLettered } : {}),
-            ...(error === undefined ? {} : { error }),
-          },
-          'record finished',
-        );
-        void scheduleCommit();
-      } else if (completion.kind === 'abandoned') {
-        logger.debug({ ...fields, outcome: outcome.kind }, 'record abandoned (will be read again)');
-      } else {
-        logger.error({ ...fields, error: describeError(completion.error) }, 'record hit a stop error');
+        void committer.schedule();
+      } else if (completion.kind === 'fatal') {
         fatal(completion.error);
       }
       backpressure.resumeWhatFits();
@@ -189,63 +218,50 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         for (const w of waiters) w();
       }
     };
+    // startRecordWork resolves on every path; a rejection is a bug and stops the service.
+    work.done.then(settle, (error: unknown) => settle({ kind: 'fatal', error }));
   };
 
-  const take = (batch: SourceBatch, record: SourceRecord, outcome: Outcome): void => {
-    const ticket = tracker.take(record);
-    batch.take(record.offset);
-    if (inFlight === 0) lastProgressAt = clock.now();
-    inFlight += 1;
-    completeRecord(record, outcome, completionDeps, signalFor(batch)).then(
-      settle(record, outcome, ticket),
-      // completeRecord resolves on every path; a rejection is a bug and stops the service.
-      (error: unknown) => settle(record, outcome, ticket)({ kind: 'fatal', error }),
-    );
-  };
-
-  /** Waits `ms` in the handler, heartbeating; false when the wait was cut short by a stop. */
-  const waitWithHeartbeat = async (batch: SourceBatch, ms: number): Promise<boolean> => {
+  /** Sleeps `ms` in the handler, heartbeating; rejects when a stop or a stale batch cuts it short. */
+  const sleepWithHeartbeat = async (batch: SourceBatch, ms: number): Promise<void> => {
     let remaining = ms;
     while (remaining > 0) {
       const step = Math.min(remaining, heartbeatEveryMs);
-      try {
-        await clock.sleep(step, everything.signal);
-      } catch {
-        return false;
-      }
+      await clock.sleep(step, everything.signal);
       remaining -= step;
       await batch.heartbeat().catch(() => {});
-      if (stopping || !batch.isActive()) return false;
+      if (stopping || !batch.isActive()) throw new Error('batch no longer active');
     }
-    return true;
   };
 
   /** The pipeline's outcome, retrying 'retry' errors in place; undefined when the batch went stale meanwhile. */
   const process = async (batch: SourceBatch, record: SourceRecord): Promise<Outcome | undefined> => {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await pipeline.process(record);
-      } catch (error) {
-        const disposition = dispositionOf(error);
-        if (disposition === 'stop') throw error;
-        if (disposition === 'dead-letter') {
-          // The pipeline should have returned this as an outcome; honour the table all the same.
-          const e = error as NotifierError;
-          return { kind: 'dead-letter', reason: e.code, error: e };
-        }
-        const delayMs = backoffDelay(retry, attempt, random);
-        logger.warn(
-          {
-            topic: record.topic,
-            partition: record.partition,
-            offset: record.offset,
-            delayMs,
-            error: describeError(error),
-          },
-          'pipeline failed transiently; retrying',
-        );
-        if (!(await waitWithHeartbeat(batch, delayMs))) return undefined;
+    try {
+      return await retrying(() => pipeline.process(record), {
+        policy: retry,
+        random,
+        sleep: (ms) => sleepWithHeartbeat(batch, ms),
+        verdict: (error) => (dispositionOf(error) === 'retry' ? 'backoff' : 'throw'),
+        onRetry: (error, _, delayMs) =>
+          logger.warn(
+            {
+              topic: record.topic,
+              partition: record.partition,
+              offset: record.offset,
+              delayMs,
+              error: describeError(error),
+            },
+            'pipeline failed transiently; retrying',
+          ),
+      });
+    } catch (error) {
+      if (stopping || !batch.isActive()) return undefined;
+      if (dispositionOf(error) === 'dead-letter') {
+        // The pipeline should have returned this as an outcome; honour the table all the same.
+        const e = error as NotifierError;
+        return { kind: 'dead-letter', reason: e.code, error: e };
       }
+      throw error;
     }
   };
 
@@ -253,25 +269,35 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     highWatermarks.set(keyOf(batch), batch.highWatermark);
     updateLag(batch, batch.records[0]?.offset);
     for (const record of batch.records) {
-      if (stopping || !batch.isActive()) return;
-      if (tracker.hasTaken(record)) {
+      const admission = admitRecord(
+        {
+          stopping,
+          batchActive: batch.isActive(),
+          taken: tracker.hasTaken(record),
+          inFlight: inFlight - folded,
+          inFlightBytes,
+          folded,
+        },
+        limits,
+      );
+      if (admission.kind === 'leave') return;
+      if (admission.kind === 'skip') {
         // Redelivered after a rejoin that kept this partition: the first copy is still on its way.
         batch.take(record.offset);
         continue;
       }
-      if (inFlight >= maxInFlightRecords) {
-        backpressure.pause(batch, { kind: 'in-flight' });
+      if (admission.kind === 'pause') {
+        backpressure.pause(batch, admission.reason);
         return;
       }
       const outcome = await process(batch, record);
       if (outcome === undefined || stopping || !batch.isActive()) return;
-      if (outcome.kind === 'notify') {
-        const queued = deliverer.pendingByChannel();
-        const full = outcome.messages.find((m) => (queued[m.channel] ?? 0) >= maxQueuedPerChannel);
-        if (full !== undefined) {
-          backpressure.pause(batch, { kind: 'channel', channel: full.channel });
-          return;
-        }
+      const room = admitOutcome(outcome, (m) =>
+        deliverer.accepts(m, outcome.kind === 'notify' ? outcome.event : undefined),
+      );
+      if (room.kind === 'pause') {
+        backpressure.pause(batch, room.reason);
+        return;
       }
       take(batch, record, outcome);
     }
@@ -322,7 +348,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         if (stopping || backpressure.isPaused(tp)) source.pause(tp);
         else source.resume(tp);
       }
-      void scheduleCommit();
+      void committer.schedule();
     },
 
     onUnassigned(reason) {
@@ -344,6 +370,8 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     async drain(deadlineMs) {
       stopping = true;
       for (const tp of assigned) source.pause(tp);
+      // Digests still collecting go out now rather than at the end of their window.
+      deliverer.flush();
       if (inFlight > 0) {
         logger.info({ inFlight, deadlineMs }, 'draining in-flight records');
         const deadline = new AbortController();
@@ -375,6 +403,8 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         joined,
         stopping,
         inFlight,
+        folded,
+        inFlightBytes,
         assigned: [...assigned],
         paused: backpressure.paused(),
         stalledForMs: inFlight > 0 ? Math.max(0, clock.now() - lastProgressAt) : 0,

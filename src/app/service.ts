@@ -9,9 +9,17 @@
  *   what finished, leave, disconnect; exit code 1, with the reason logged.
  */
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
-import type { Clock, DeadLetterSink, Logger, Metrics } from '../ports/index.ts';
-import type { Deliverer } from './complete-record.ts';
-import { describeError } from './disposition.ts';
+import { describeError } from '../domain/errors.ts';
+import type {
+  Clock,
+  DeadLetterSink,
+  Deliverer,
+  Logger,
+  Metrics,
+  RecordPipeline,
+  RecordSource,
+} from '../ports/index.ts';
+import type { AdmissionLimits } from './admission.ts';
 import {
   assessReadiness,
   type HealthServer,
@@ -19,8 +27,7 @@ import {
   type Readiness,
   startHealthServer,
 } from './health-server.ts';
-import { createRecordLoop, type LoopStatus, type RecordPipeline } from './record-loop.ts';
-import type { RecordSource } from './record-source.ts';
+import { createRecordLoop, type LoopStatus } from './record-loop.ts';
 
 export interface ServiceParts {
   source: RecordSource;
@@ -32,7 +39,9 @@ export interface ServiceParts {
   metrics: Metrics;
   /** What /metrics serves (the prom-client registry behind `metrics`). */
   metricsText: MetricsText;
-  limits: { maxInFlightRecords: number; maxQueuedPerChannel: number };
+  limits: AdmissionLimits;
+  /** delivery.maxQueuedPerChannel. */
+  maxQueuedPerChannel: number;
   retry: RetryPolicy;
   /** delivery.shutdownDeadlineMs (default 25 000). */
   shutdownDeadlineMs: number;
@@ -104,7 +113,8 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     clock: parts.clock,
     metrics: parts.metrics,
     logger,
-    ...parts.limits,
+    limits: parts.limits,
+    maxQueuedPerChannel: parts.maxQueuedPerChannel,
     retry: parts.retry,
     ...(parts.random === undefined ? {} : { random: parts.random }),
     onFatal: fatalStop,

@@ -7,11 +7,10 @@
  * LOG_LEVEL (trace..fatal, default info) sets the log level.
  */
 import { createLogger, secretMasker } from '../adapters/logger.ts';
-import { describeError } from '../app/disposition.ts';
 import { applyEnvOverrides, tokenFromEnv } from '../app/env.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { loadConfig } from '../config/index.ts';
-import { type ErrorCode, isNotifierError } from '../domain/errors.ts';
+import { describeError, type ErrorCode, isNotifierError } from '../domain/errors.ts';
 import type { CliIo } from './index.ts';
 
 /** The exit codes, as `run --help` and the README list them. */

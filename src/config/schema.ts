@@ -190,6 +190,13 @@ const ruleSchema = z.strictObject({
     .default({})
     .describe('Every criterion given must hold. Default: {} (matches every significant change).'),
   channels: oneOrMany(z.string()).describe('Channel key(s) from `channels`; one message each.'),
+  priority: z
+    .enum(['normal', 'urgent'])
+    .default('normal')
+    .describe(
+      'urgent: its messages go ahead of normal ones in the channel and are never folded into a digest. ' +
+        'Default: "normal".',
+    ),
 });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 
@@ -235,24 +242,32 @@ const defaultChannels = {
 };
 
 const defaultRules: RuleConfig[] = [
-  { name: 'price moved', match: { field: ['price'] }, channels: ['sales-alerts'] },
+  { name: 'price moved', match: { field: ['price'] }, channels: ['sales-alerts'], priority: 'normal' },
   {
     name: 'stock low or recovered',
     match: { field: ['stock'], condition: ['low', 'recovered'] },
     channels: ['inventory-warnings'],
+    priority: 'normal',
   },
   {
     // Went offline: was live (active or sold out), now unpublished or back to draft.
     name: 'unpublished',
     match: { field: ['status'], from: ['A', 'S'], to: ['U', 'D'] },
     channels: ['support-heads-up', 'marketing-updates'],
+    priority: 'urgent',
   },
   {
     name: 'sold out',
     match: { field: ['status'], from: ['A'], to: ['S'] },
     channels: ['inventory-warnings'],
+    priority: 'normal',
   },
-  { name: 'deleted', match: { condition: ['deleted'] }, channels: ['support-heads-up', 'marketing-updates'] },
+  {
+    name: 'deleted',
+    match: { condition: ['deleted'] },
+    channels: ['support-heads-up', 'marketing-updates'],
+    priority: 'urgent',
+  },
 ];
 
 export const configSchema = z
@@ -357,6 +372,11 @@ function crossCheck(config: ParsedShape, ctx: z.RefinementCtx): void {
     });
   }
 
+  for (const key of Object.keys(config.delivery.flood.channels)) {
+    if (!channelKeys.includes(key)) {
+      issue(['delivery', 'flood', 'channels', key], `unknown channel, ${oneOf(channelKeys)}`, key);
+    }
+  }
   config.rules.forEach((rule, i) => {
     const matched = (rule.match.field ?? []).map((f, j) => ({ f, j }));
     for (const { f, j } of matched) {

@@ -168,6 +168,80 @@ const rate = (intervalMs: number, cap: number, what: string) =>
     .prefault({})
     .describe(what);
 
+const completeList = z
+  .enum(['file', 'thread'])
+  .describe(
+    "A digest's complete list: a CSV file shared in the digest's thread (Slack's external upload flow), " +
+      'or thread replies under the digest.',
+  );
+
+export const floodSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Flood control. false: one message per change, first in first out per channel, no coalescing, no ' +
+          'digests, no priorities. Default: true.',
+      ),
+    budgetMs: z
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe(
+        "A channel's pending messages may take this long at its pace (10 s at 1/s: 10 messages, one of " +
+          'them kept for the digest); past it, normal changes go into a digest. Default: 10000.',
+      ),
+    digestWindowMs: z
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe('A digest collects for this long from its first change, then is sent. Default: 10000.'),
+    maxDigestItems: z
+      .int()
+      .min(1)
+      .default(20_000)
+      .describe('A digest is sent early when it holds this many listings (memory bound). Default: 20000.'),
+    maxFoldedRecords: z
+      .int()
+      .min(1)
+      .default(100_000)
+      .describe(
+        'Backpressure: fetching pauses above this many records waiting in digests (each holds its ' +
+          'coordinates and its changed columns, not its bytes). Default: 100000.',
+      ),
+    coalesce: z
+      .boolean()
+      .default(true)
+      .describe(
+        'A listing that changes again before its message in a channel was sent: one message with the net ' +
+          'change (first before -> last after). Default: true.',
+      ),
+    netZero: z
+      .enum(['drop', 'keep'])
+      .default('drop')
+      .describe(
+        'A coalesced change back to where it started (19.99 -> 17.99 -> 19.99): "drop" the pending ' +
+          'message (nothing changed, nothing is said), or "keep" both messages. Default: "drop".',
+      ),
+    completeList: completeList.default('file').describe(`${completeList.description} Default: "file".`),
+    channels: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          completeList: completeList
+            .optional()
+            .describe(`${completeList.description} Default: flood.completeList.`),
+        }),
+      )
+      .default({})
+      .describe(
+        'Per channel key: overrides of completeList, e.g. { marketing-updates: { completeList: thread } }. Default: {}.',
+      ),
+  })
+  .prefault({})
+  .describe('Flood control: bulk changes never bury urgent ones and never flood a channel.');
+
 export const deliverySchema = z
   .strictObject({
     perChannel: rate(1000, 1, 'Per-channel pace (Slack: about 1 message per second per channel).'),
@@ -182,7 +256,18 @@ export const deliverySchema = z
       .int()
       .min(1)
       .default(1000)
-      .describe('Backpressure: fetching pauses above this many records in flight. Default: 1000.'),
+      .describe(
+        'Backpressure: fetching pauses above this many records in flight holding their bytes (records ' +
+          'folded into digests hold only coordinates and count under flood.maxFoldedRecords). Default: 1000.',
+      ),
+    maxInFlightBytes: z
+      .int()
+      .min(1)
+      .default(32 * 1024 * 1024)
+      .describe(
+        'Backpressure: fetching pauses above this many record bytes in flight. Default: 33554432 (32 MiB).',
+      ),
+    flood: floodSchema,
     retry: z
       .strictObject({
         minDelayMs: z.int().min(0).default(500).describe('Default: 500.'),

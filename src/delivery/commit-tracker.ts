@@ -14,15 +14,9 @@
  * Offsets are 64-bit; they are kept as bigint inside and handed out as decimal strings like kafkajs's.
  */
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import { type CommitOffset, partitionKey as keyOf, type TopicPartition } from '../domain/record.ts';
 
-export interface CommitOffset extends TopicPartition {
-  /** The next offset to read: last finished offset + 1. */
-  offset: string;
-}
+export type { CommitOffset, TopicPartition };
 
 /** Proof that a record was taken; finishing it needs the ticket, so work from a revoked assignment is ignored. */
 export interface Ticket extends TopicPartition {
@@ -70,8 +64,6 @@ interface PartitionState {
   committed: bigint | undefined;
   firstTaken: bigint | undefined;
 }
-
-const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
 export function createCommitTracker(): CommitTracker {
   const states = new Map<string, PartitionState>();

@@ -33,3 +33,39 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   const spread = 1 + policy.jitter * (2 * random() - 1);
   return Math.round(Math.min(policy.maxDelayMs, Math.max(0, nominal * spread)));
 }
+
+/** What `retrying` does with a failure: try again after the policy's backoff, again at once, or give up. */
+export type RetryVerdict = 'backoff' | 'now' | 'throw';
+
+export interface RetryOptions {
+  policy: RetryPolicy;
+  random: () => number;
+  /** Waits `ms`; rejects (ending the retries with that rejection) when the work is cancelled. */
+  sleep(ms: number): Promise<void>;
+  /** Decides per failure; `backoffs` is how many backoffs came before this one. Default: always 'backoff'. */
+  verdict?(error: unknown, backoffs: number): RetryVerdict;
+  /** Told before each backoff (for the log line). */
+  onRetry?(error: unknown, backoffs: number, delayMs: number): void;
+}
+
+/**
+ * The one retry loop (node-slack-sdk's retry-policies.ts is the model: named policies, one loop):
+ * calls `attempt` until it resolves, the verdict says 'throw', or a sleep rejects. 'now' retries
+ * without waiting: the failure carried its own wait (a 429's Retry-After is kept by the pace gate).
+ */
+export async function retrying<T>(attempt: () => Promise<T>, options: RetryOptions): Promise<T> {
+  let backoffs = 0;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const verdict = options.verdict?.(error, backoffs) ?? 'backoff';
+      if (verdict === 'throw') throw error;
+      if (verdict === 'now') continue;
+      const delayMs = backoffDelay(options.policy, backoffs, options.random);
+      options.onRetry?.(error, backoffs, delayMs);
+      backoffs += 1;
+      await options.sleep(delayMs);
+    }
+  }
+}

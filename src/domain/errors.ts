@@ -22,6 +22,12 @@ export const errorDispositions = {
   SLACK_PERMANENT: 'dead-letter',
   SLACK_AUTH: 'stop',
   DEAD_LETTER_FAILED: 'retry',
+  /** The broker refused a commit (rebalance in progress, coordinator moved, broker away): commit again later. */
+  KAFKA_COMMIT_FAILED: 'retry',
+  /** The consumer crashed and kafkajs will not restart it (or could not start): the service stops. */
+  KAFKA_CONSUMER_FAILED: 'stop',
+  /** Not a NotifierError at all: a bug in our own code, never mistaken for a bad record nor retried forever. */
+  INTERNAL: 'stop',
   /** Kafka refused the SASL credentials (wrong user or password, mechanism not enabled). */
   KAFKA_AUTH: 'stop',
   /** The TLS handshake with a broker failed (certificate not trusted, name mismatch, not a TLS listener). */
@@ -54,3 +60,42 @@ export class NotifierError extends Error {
 }
 
 export const isNotifierError = (value: unknown): value is NotifierError => value instanceof NotifierError;
+
+/**
+ * The disposition of anything thrown: the one answer to "retry, dead-letter or stop" (STYLE.md habit 1).
+ * A NotifierError carries its own; anything else is a bug in our code (adapters wrap every failure of
+ * theirs in a code), and a bug stops the service with the error in the log, committing nothing
+ * unfinished, so a restart re-reads the work. It is never dead-lettered (that would dead-letter every
+ * record) nor retried forever.
+ */
+export const dispositionOf = (error: unknown): Disposition =>
+  isNotifierError(error) ? error.disposition : errorDispositions.INTERNAL;
+
+/** The error's code, INTERNAL for anything that is not a NotifierError. */
+export const codeOf = (error: unknown): ErrorCode => (isNotifierError(error) ? error.code : 'INTERNAL');
+
+/** A short, secret-free description for logs and exit messages. */
+export const describeError = (error: unknown): Record<string, unknown> => {
+  if (isNotifierError(error)) {
+    return {
+      code: error.code,
+      disposition: error.disposition,
+      message: error.message,
+      details: error.details,
+    };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { message: String(error) };
+};
+
+/**
+ * A bounded label for metrics and logs: the chat service's own error name (details.slackError, e.g.
+ * 'channel_not_found'), else the failure class (details.failure: 'http_503', 'timeout', 'network'),
+ * else the code in lower case.
+ */
+export function failureLabel(error: NotifierError): string {
+  const { slackError, failure } = error.details;
+  if (typeof slackError === 'string') return slackError;
+  if (typeof failure === 'string') return failure;
+  return error.code.toLowerCase();
+}

@@ -1,3 +1,4 @@
+import type { ChangeEvent } from './change.ts';
 import type { NotifierError } from './errors.ts';
 import type { OutboundMessage } from './message.ts';
 
@@ -14,6 +15,15 @@ export interface OutcomeContext {
  * is committed, nothing is sent); a dead-letter outcome carries the error that goes into the headers.
  */
 export type Outcome =
-  | ({ kind: 'notify'; reason: string; messages: OutboundMessage[] } & OutcomeContext)
+  | ({
+      kind: 'notify';
+      reason: string;
+      messages: OutboundMessage[];
+      /**
+       * The change behind the messages, for folding: delivery coalesces a listing's later change into
+       * its pending message (first before -> last after) and folds overflow into digests.
+       */
+      event?: ChangeEvent;
+    } & OutcomeContext)
   | ({ kind: 'dropped'; reason: string } & OutcomeContext)
   | ({ kind: 'dead-letter'; reason: string; error: NotifierError } & OutcomeContext);

@@ -14,3 +14,17 @@ export interface SourceRecord {
   /** Broker/producer timestamp in epoch milliseconds, as a decimal string (kafkajs). */
   timestamp: string;
 }
+
+/** One partition of one topic. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A position to commit: the next offset to read (last finished offset + 1). */
+export interface CommitOffset extends TopicPartition {
+  offset: string;
+}
+
+/** A map key for a partition. */
+export const partitionKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;

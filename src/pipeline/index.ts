@@ -19,7 +19,7 @@ import type { OutboundMessage } from '../domain/message.ts';
 import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
-import { decodeRecord } from './decode/index.ts';
+import { type Decoded, decodeResolved, type FramedParts, resolveFramed } from './decode/index.ts';
 import { diff } from './diff.ts';
 import { type Signal, significance } from './filter.ts';
 import { normalize } from './normalize.ts';
@@ -61,11 +61,13 @@ export function decide(event: ChangeEvent, config: Config): Outcome {
   }
   const messages: OutboundMessage[] = routes.map((r: Route) => ({
     channel: r.channel,
+    channelKey: r.channelKey,
+    priority: r.priority,
     payload: render({ event, signals: r.signals, config }),
   }));
   const sent = routes.map((r) => `${r.signals.map(signalName).join(' + ')} -> ${r.channelKey}`).join('; ');
   const skipped = unmatched.length === 0 ? '' : ` (no rule for ${unmatched.map(signalName).join(', ')})`;
-  return { kind: 'notify', reason: `notify: ${sent}${skipped}`, messages, ...context };
+  return { kind: 'notify', reason: `notify: ${sent}${skipped}`, messages, event, ...context };
 }
 
 function contextOf(event: ChangeEvent): OutcomeContext {
@@ -86,35 +88,60 @@ export function decimalColumnsOf(config: Config): Record<string, number> {
   return columns;
 }
 
+const decimalColumnsByConfig = new WeakMap<Config, Record<string, number>>();
+const decimalColumnsCached = (config: Config): Record<string, number> => {
+  let columns = decimalColumnsByConfig.get(config);
+  if (columns === undefined) {
+    columns = decimalColumnsOf(config);
+    decimalColumnsByConfig.set(config, columns);
+  }
+  return columns;
+};
+
+const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
+  if (error.disposition !== 'dead-letter') throw error;
+  return { kind: 'dead-letter', reason: `${error.code}: ${error.message}`, error, ...context };
+};
+
+/**
+ * Pure: one record, its Confluent-framed parts already resolved through the registry (resolveFramed),
+ * to its Outcome.
+ */
+export function decideRecord(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
+  let decoded: Decoded;
+  try {
+    decoded = decodeResolved(record, framed, { decimalColumns: decimalColumnsCached(config) });
+  } catch (error) {
+    return deadLetter(asError(error, 'DECODE_FAILED'), {});
+  }
+  if (decoded.kind === 'tombstone')
+    return { kind: 'dropped', reason: 'tombstone: delete marker for log compaction' };
+  if (decoded.kind === 'control') return { kind: 'dropped', reason: `control: ${decoded.reason}` };
+
+  let event: ChangeEvent;
+  try {
+    event = normalize(decoded);
+  } catch (error) {
+    return deadLetter(asError(error, 'NORMALIZE_FAILED'), sourceContext(decoded.envelope.source));
+  }
+  try {
+    return decide(event, config);
+  } catch (error) {
+    return deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
+  }
+}
+
+/** The registry lookup at the edge (I/O), then the pure decision. */
 export function createPipeline(config: Config, deps: PipelineDeps = {}): Pipeline {
-  const decodeDeps = { ...deps, decimalColumns: decimalColumnsOf(config) };
-  const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
-    if (error.disposition !== 'dead-letter') throw error;
-    return { kind: 'dead-letter', reason: `${error.code}: ${error.message}`, error, ...context };
-  };
   return {
     async process(record: SourceRecord): Promise<Outcome> {
-      let decoded: Awaited<ReturnType<typeof decodeRecord>>;
+      let framed: FramedParts;
       try {
-        decoded = await decodeRecord(record, decodeDeps);
+        framed = await resolveFramed(record, deps.registry);
       } catch (error) {
         return deadLetter(asError(error, 'DECODE_FAILED'), {});
       }
-      if (decoded.kind === 'tombstone')
-        return { kind: 'dropped', reason: 'tombstone: delete marker for log compaction' };
-      if (decoded.kind === 'control') return { kind: 'dropped', reason: `control: ${decoded.reason}` };
-
-      let event: ChangeEvent;
-      try {
-        event = normalize(decoded);
-      } catch (error) {
-        return deadLetter(asError(error, 'NORMALIZE_FAILED'), sourceContext(decoded.envelope.source));
-      }
-      try {
-        return decide(event, config);
-      } catch (error) {
-        return deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
-      }
+      return decideRecord(record, framed, config);
     },
   };
 }

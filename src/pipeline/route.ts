@@ -18,6 +18,8 @@ export interface Route {
   signals: Signal[];
   /** Names of the rules that sent them here ("unmatched" for the fallback). */
   rules: string[];
+  /** urgent when any rule that sent a signal here is (config `rules[].priority`). */
+  priority: 'normal' | 'urgent';
 }
 
 export interface Routing {
@@ -57,13 +59,15 @@ export function matches(rule: RuleConfig, signal: Signal, event: ChangeEvent, co
 
 export function route(event: ChangeEvent, signals: Signal[], config: Config): Routing {
   const byChannel = new Map<string, Route>();
-  const add = (channelKey: string, signal: Signal, rule: string) => {
+  const add = (channelKey: string, signal: Signal, rule: string, priority: Route['priority']) => {
     let r = byChannel.get(channelKey);
     if (r === undefined) {
       // Config validation guarantees every channel key used by a rule exists.
-      r = { channelKey, channel: config.channels[channelKey] ?? channelKey, signals: [], rules: [] };
+      const channel = config.channels[channelKey] ?? channelKey;
+      r = { channelKey, channel, signals: [], rules: [], priority: 'normal' };
       byChannel.set(channelKey, r);
     }
+    if (priority === 'urgent') r.priority = 'urgent';
     if (!r.signals.includes(signal)) r.signals.push(signal);
     if (!r.rules.includes(rule)) r.rules.push(rule);
   };
@@ -74,10 +78,10 @@ export function route(event: ChangeEvent, signals: Signal[], config: Config): Ro
     config.rules.forEach((rule, i) => {
       if (!matches(rule, signal, event, config)) return;
       matched = true;
-      for (const channel of rule.channels) add(channel, signal, ruleName(rule, i));
+      for (const channel of rule.channels) add(channel, signal, ruleName(rule, i), rule.priority);
     });
     if (matched) continue;
-    if (config.unmatched.action === 'send') add(config.unmatched.channel, signal, 'unmatched');
+    if (config.unmatched.action === 'send') add(config.unmatched.channel, signal, 'unmatched', 'normal');
     else unmatched.push(signal);
   }
   // Keep each channel's signals in the order the filter produced them (field order).

@@ -2,8 +2,10 @@
  * The small ports through which I/O enters the pipeline. Each has one real adapter (src/adapters/)
  * and one fake (test/support/). Only the composition root chooses.
  */
+import type { ChangeEvent } from '../domain/change.ts';
 import type { NotifierError } from '../domain/errors.ts';
-import type { SlackPayload } from '../domain/message.ts';
+import type { OutboundMessage, Priority, SlackPayload } from '../domain/message.ts';
+import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 
 /** Time, so that pure stages and schedulers never read the wall clock themselves. */
@@ -79,6 +81,8 @@ export interface Metrics {
   rateLimited(channel: string): void;
   setQueueDepth(channel: string, depth: number): void;
   setConsumerLag(topic: string, partition: number, lag: number): void;
+  /** Flood control folded a change: coalesced, digest, lifted (urgent out of a digest), cancelled (net zero). */
+  folded(channel: string, kind: string): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -87,6 +91,7 @@ export const noopMetrics: Metrics = {
   slackCall: () => {},
   rateLimited: () => {},
   setQueueDepth: () => {},
+  folded: () => {},
   setConsumerLag: () => {},
 };
 
@@ -110,3 +115,86 @@ export const noopLogger: Logger = {
   error: () => {},
   child: () => noopLogger,
 };
+
+export type {
+  CommitOffset,
+  RecordSource,
+  SourceBatch,
+  SourceHandlers,
+  TopicPartition,
+} from './source.ts';
+
+/** src/pipeline/index.ts's Pipeline: never throws for a record problem; rethrows 'retry' and 'stop' errors. */
+export interface RecordPipeline {
+  process(record: SourceRecord): Promise<Outcome>;
+}
+
+/** What became of one record's message in one channel. */
+export type Fate =
+  | { kind: 'delivered'; folded: 'no' | 'coalesced' | 'digest'; ts: string }
+  /** Nothing to send any more: the listing's changes in the channel cancelled out. */
+  | { kind: 'dropped'; reason: string }
+  /** Refused for good (a SLACK_PERMANENT error): the record is dead-lettered for this channel. */
+  | { kind: 'failed'; error: NotifierError };
+
+export type DeliveryResult = { ok: true; ts: string } | { ok: false; error: NotifierError };
+
+/**
+ * Delivery as the record loop sees it (src/delivery/scheduler.ts): per-channel lanes at the chat
+ * service's pace, with flood control (coalescing, digests, urgent first).
+ */
+export interface Deliverer {
+  /**
+   * Hands one routed message to its channel's lane, synchronously (per channel, order of calls is
+   * order of delivery per listing). `event` lets the lane fold it (coalesce, digest); without it the
+   * message is sent as it is. Resolves with the message's fate; rejects with the signal's reason when it
+   * aborts first, or with the 'stop' error (bad token) that stopped delivery.
+   */
+  submit(message: OutboundMessage, event: ChangeEvent | undefined, signal: AbortSignal): Submission;
+  /** false when the message would wait as a message of its own in a lane that is full (maxQueuedPerChannel). */
+  accepts(message: OutboundMessage, event: ChangeEvent | undefined): boolean;
+  /** Resolves when the channel's lane has room again. */
+  waitForRoom(channel: string): Promise<void>;
+  /** Top-level messages queued or being sent, per channel (channels with none left out). */
+  pendingByChannel(): Record<string, number>;
+  /** One message, no folding: for one-off deliveries (dead-letter redrive). */
+  deliver(message: OutboundMessage, signal?: AbortSignal): Promise<DeliveryResult>;
+  /** Closes open digests now instead of at the end of their window (shutdown). */
+  flush(): void;
+  /** Resolves when nothing is queued, collecting or being sent. */
+  onIdle(): Promise<void>;
+}
+
+export interface Submission {
+  /** Folded into a digest: the record's bytes need not be kept for it (only its coordinates). */
+  digest: boolean;
+  fate: Promise<Fate>;
+}
+
+/** A digest as the composer builds it (src/pipeline/digest.ts). */
+export interface ComposedDigest {
+  payload: SlackPayload;
+  /** The complete list as a file (shared in the digest's thread). */
+  file?: ChatFile;
+  /** The complete list as thread replies (when files are off for the channel). */
+  replies: SlackPayload[];
+}
+
+/**
+ * The pipeline's pure message building, as delivery needs it for folding (src/pipeline/compose.ts).
+ * Injected, so that delivery does not depend on the pipeline and a rules reload reaches it.
+ */
+export interface MessageComposer {
+  /** The event cut down to the columns messages read: folded events wait in memory until sent. */
+  slim(event: ChangeEvent): ChangeEvent;
+  /** One listing's net change (first before -> last after), or null when they do not combine. */
+  net(first: ChangeEvent, last: ChangeEvent): ChangeEvent | null;
+  /** The message for `event` in the channel, or null when nothing in it is for that channel. */
+  single(event: ChangeEvent, channelKey: string): { payload: SlackPayload; priority: Priority } | null;
+  /** The digest of these net changes, or null when none of them is for the channel any more. */
+  digest(
+    channelKey: string,
+    events: readonly ChangeEvent[],
+    options: { fromMs: number; toMs: number; upload: boolean },
+  ): ComposedDigest | null;
+}

@@ -5,14 +5,15 @@
  * offset (kafkajs drops resolved-but-uncommitted offsets on a rebalance). Tests drive it round by round
  * with poll(), like kafkajs's fetch loop: one batch per active partition, all handlers awaited.
  */
+
+import type { SourceRecord } from '../../src/domain/record.ts';
 import type {
   CommitOffset,
   RecordSource,
   SourceBatch,
   SourceHandlers,
   TopicPartition,
-} from '../../src/app/record-source.ts';
-import type { SourceRecord } from '../../src/domain/record.ts';
+} from '../../src/ports/index.ts';
 
 export interface FakeSourceOptions {
   topic?: string;

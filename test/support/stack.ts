@@ -293,3 +293,21 @@ export function keyListingId(record: SourceRecord): string | null {
   if (key === null || typeof key !== 'object' || !('lst_id' in key)) return null;
   return String((key as { lst_id: unknown }).lst_id);
 }
+
+/** The topic's end offsets per partition (where the next record goes). */
+export async function endOffsets(
+  stack: StackEndpoints,
+  topic: string,
+): Promise<Array<{ partition: number; offset: string }>> {
+  const admin = new Kafka({
+    clientId: 'ln-test-offsets',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => ({ partition, offset }));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -9,6 +9,7 @@
  * SLACK_STANDIN_CHANNELS, SLACK_STANDIN_ARCHIVED, SLACK_STANDIN_PER_SECOND, SLACK_STANDIN_BURST.
  */
 import { parseArgs } from 'node:util';
+import { formatBytes } from './files.ts';
 import {
   defaultChannels,
   defaultStandinToken,
@@ -40,15 +41,20 @@ const list = (value: string | undefined): string[] | undefined =>
         .filter(Boolean);
 
 /**
- * One terminal line: time, channel, and the fallback text with Slack's entities shown as characters.
- * Control characters (terminal escape sequences from listing data) become spaces.
+ * One terminal line: time, channel, and the fallback text with Slack's entities shown as characters;
+ * a thread reply starts with "↳", a file share ends with [file: title, size]. Control characters
+ * (terminal escape sequences from listing data) become spaces.
  */
 export function formatMessage(m: StandinMessage): string {
   const time = new Date(m.receivedAt).toISOString().slice(11, 23);
-  const text = m.text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const files = (m.files ?? []).map((f) => ` [file: ${f.title}, ${formatBytes(f.size)}]`).join('');
+  const text = `${m.threadTs === undefined ? '' : '↳ '}${m.text}${files}`
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   const printable = text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ');
-  return `${time}  #${m.channelName.padEnd(20)} ${printable}`;
+  return `${time}  #${m.channelName.padEnd(20)} ${printable}${m.lost ? '  (LOST: thread_ts names no message)' : ''}`;
 }
 
 async function main(): Promise<void> {

@@ -25,9 +25,25 @@ type Body = Record<string, unknown>;
 export type FailRequest =
   | { mode: 'status'; status: number; forMs: number }
   | { mode: 'hang'; forMs: number }
-  | { mode: 'error'; error: string; channel?: string; count?: number; forMs?: number };
+  | {
+      mode: 'error';
+      error: string;
+      channel?: string;
+      count?: number;
+      forMs?: number;
+      /** The Web API method that answers the error. Default chat.postMessage. */
+      method?: FailMethod;
+    };
 
-/** Reads a POST /_standin/fail body; undefined when it is not one of the three modes. */
+/** Methods an injected error can be aimed at. */
+export const failMethods = [
+  'chat.postMessage',
+  'files.getUploadURLExternal',
+  'files.completeUploadExternal',
+] as const;
+export type FailMethod = (typeof failMethods)[number];
+
+/** Reads a POST /_standin/fail body; undefined when it is not one of the three modes (or names an unknown method). */
 export function parseFail(body: Body): FailRequest | undefined {
   const forMs = body.forMs === undefined ? undefined : Number(body.forMs);
   if (forMs !== undefined && !(forMs >= 0)) return undefined;
@@ -37,12 +53,15 @@ export function parseFail(body: Body): FailRequest | undefined {
   }
   if (body.mode === 'hang' && forMs !== undefined) return { mode: 'hang', forMs };
   if (body.mode === 'error' && typeof body.error === 'string') {
+    const method = failMethods.find((m) => m === body.method);
+    if (body.method !== undefined && method === undefined) return undefined;
     return {
       mode: 'error',
       error: body.error,
       ...(typeof body.channel === 'string' ? { channel: body.channel } : {}),
       ...(body.count === undefined ? {} : { count: Number(body.count) }),
       ...(forMs === undefined ? {} : { forMs }),
+      ...(method === undefined ? {} : { method }),
     };
   }
   return undefined;

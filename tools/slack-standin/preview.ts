@@ -1,11 +1,13 @@
 /**
  * The stand-in's preview page: channels and their messages drawn roughly as Slack draws them
- * (header, section mrkdwn, fields, button, context, divider), refreshing itself every two seconds.
+ * (header, section mrkdwn, fields, button, context, divider; thread replies under their parent;
+ * shared files with a download link and a CSV's first rows), refreshing itself every two seconds.
  * Pure: state in, HTML out. Everything from a message is HTML-escaped; mrkdwn is read the way Slack
  * reads it (https://docs.slack.dev/messaging/formatting-message-text): &amp; &lt; &gt; are shown as
  * the characters they stand for, and <...> sequences are links or mentions. Mentions are highlighted,
  * so an unescaped <!channel> that slipped through the renderer is plain to see.
  */
+import { fileHtml, fileStyle, type PreviewFile } from './preview-files.ts';
 
 export interface PreviewChannel {
   id: string;
@@ -20,6 +22,10 @@ export interface PreviewMessage {
   text: string;
   blocks: unknown[];
   receivedAt: number;
+  /** A thread reply: its parent's ts. */
+  threadTs?: string;
+  /** A file share: its files (and `text`, the initial comment). */
+  files?: PreviewFile[];
 }
 
 type Json = Record<string, unknown>;
@@ -125,13 +131,33 @@ export function blockHtml(block: unknown): string {
   }
 }
 
-function messageHtml(m: PreviewMessage): string {
+/** One message; `replies` (a top-level message's thread) are drawn under it. */
+function messageHtml(m: PreviewMessage, replies: PreviewMessage[] = []): string {
   const time = new Date(m.receivedAt).toISOString().slice(11, 19);
-  const body =
-    m.blocks.length > 0
-      ? m.blocks.map(blockHtml).join('')
-      : `<div class="section">${mrkdwnToHtml(m.text)}</div>`;
-  return `<div class="message"><div class="meta"><b>listing-notifier</b> <span class="app">APP</span> ${time} UTC</div>${body}</div>`;
+  // initial_comment is message text, which Slack reads as mrkdwn like any other.
+  const text =
+    m.text === '' && m.files !== undefined ? '' : `<div class="section">${mrkdwnToHtml(m.text)}</div>`;
+  const body = m.blocks.length > 0 ? m.blocks.map(blockHtml).join('') : text;
+  const files = (m.files ?? []).map(fileHtml).join('');
+  const thread =
+    replies.length === 0
+      ? ''
+      : `<div class="reply-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>` +
+        `<div class="replies">${replies.map((r) => messageHtml(r)).join('')}</div>`;
+  return `<div class="message"><div class="meta"><b>listing-notifier</b> <span class="app">APP</span> ${time} UTC</div>${body}${files}${thread}</div>`;
+}
+
+/** A channel's top-level messages in order, each with its replies. */
+function channelHtml(own: PreviewMessage[]): string {
+  const top = own.filter((m) => m.threadTs === undefined);
+  return top
+    .map((m) =>
+      messageHtml(
+        m,
+        own.filter((r) => r.threadTs === m.ts),
+      ),
+    )
+    .join('');
 }
 
 const style = `body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;background:#f8f8f8;color:#1d1c1d}
@@ -146,12 +172,13 @@ main{display:flex;gap:12px;padding:12px;overflow-x:auto;align-items:flex-start}
 .button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:2px 10px;font-weight:bold;color:#1d1c1d;text-decoration:none;font-size:13px}
 .button.primary{background:#007a5a;color:#fff;border-color:#007a5a}.button.danger{background:#e01e5a;color:#fff;border-color:#e01e5a}
 .mention{background:#fff3b0;color:#1264a3;border-radius:3px;padding:0 2px}code{background:#f4f4f4;border:1px solid #ddd;border-radius:3px;color:#e01e5a;padding:0 2px}
-blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}`;
+blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}
+${fileStyle}`;
 
 export function previewPage(
   channels: PreviewChannel[],
   messages: PreviewMessage[],
-  stats: { rateLimited: number },
+  stats: { rateLimited: number; lost?: PreviewMessage[] },
 ): string {
   const columns = channels
     .map((ch) => {
@@ -159,13 +186,24 @@ export function previewPage(
       const flags = [ch.archived ? 'archived' : '', ch.member ? '' : 'bot not a member']
         .filter(Boolean)
         .join(', ');
-      const list =
-        own.length === 0 ? '<div class="empty">No messages yet</div>' : own.map(messageHtml).join('');
+      const list = own.length === 0 ? '<div class="empty">No messages yet</div>' : channelHtml(own);
       return `<section class="channel"><h2>#${escapeHtml(ch.name)} <small>${escapeHtml(ch.id)} · ${own.length}${flags ? ` · ${flags}` : ''}</small></h2>${list}</section>`;
     })
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
 <title>Slack stand-in</title><style>${style}</style></head><body>
 <h1>Slack stand-in <small>${messages.length} messages · ${stats.rateLimited} answered 429 · refreshes every 2 s</small></h1>
-<main>${columns}</main></body></html>`;
+${lostHtml(stats.lost ?? [], channels)}<main>${columns}</main></body></html>`;
+}
+
+/** Replies Slack would have accepted and shown nowhere: their thread_ts named no message. */
+function lostHtml(lost: PreviewMessage[], channels: PreviewChannel[]): string {
+  if (lost.length === 0) return '';
+  const items = lost
+    .map((m) => {
+      const name = channels.find((c) => c.id === m.channel)?.name ?? m.channel;
+      return `<li>#${escapeHtml(name)}, thread_ts ${escapeHtml(m.threadTs ?? '')}: ${mrkdwnToHtml(m.text)}</li>`;
+    })
+    .join('');
+  return `<div class="lost"><b>${lost.length} ${lost.length === 1 ? 'reply' : 'replies'} to no message</b> (Slack answers ok and shows them nowhere)<ul>${items}</ul></div>`;
 }

@@ -1,19 +1,30 @@
 /**
- * A local stand-in for Slack's Web API, for tests and the demo: chat.postMessage, auth.test and
- * conversations.list under /api/, answering as Slack does (HTTP 200 with ok:false and Slack's error
- * codes; HTTP 429 with Retry-After in whole seconds past the pace). Point @slack/web-api at it with
+ * A local stand-in for Slack's Web API, for tests and the demo: chat.postMessage (with thread_ts),
+ * auth.test, conversations.list, and the external file upload flow (files.getUploadURLExternal, a
+ * POST of the bytes to /upload/v1/<file id>, files.completeUploadExternal; see uploads.ts) under
+ * /api/, answering as Slack does (HTTP 200 with ok:false and Slack's error codes; HTTP 429 with
+ * Retry-After in whole seconds past the pace). Point @slack/web-api at it with
  * slackApiUrl = <url>/api/. Control and inspection live under /_standin/, the preview page at /.
  *
+ * A file shared into a channel is a message there (Slack shows it as one), so it counts against the
+ * channel's message pace and is answered 429 like a message past it. Slack rates the files.* methods
+ * by tier rather than per channel; counting shares per channel is the conservative reading.
+ *
  *   POST   /_standin/fail      {mode:"status",status:503,forMs} | {mode:"hang",forMs}
- *                              | {mode:"error",error:"channel_not_found",channel?,count?,forMs?}
+ *                              | {mode:"error",error:"channel_not_found",channel?,count?,forMs?,method?}
  *   DELETE /_standin/fail      clear all failure modes
- *   GET    /_standin/messages  ?channel=<id or name>  accepted messages, oldest first
- *   DELETE /_standin/messages  forget messages, accept times, 429 counts and pace state
- *   GET    /_standin/stats     429 counts, accepted counts, max per second, pace violations
+ *   GET    /_standin/messages  ?channel=<id or name>  accepted messages (replies and file shares
+ *                              included, with threadTs and files), oldest first
+ *   GET    /_standin/lost      replies whose thread_ts named no message (Slack accepts and hides them)
+ *   GET    /_standin/files/<id>  an uploaded file's bytes
+ *   DELETE /_standin/messages  forget messages, files, accept times, 429 counts and pace state
+ *   GET    /_standin/stats     429 counts, accepted counts, max per second, pace violations, files
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createPaceWindow, maxInAnyWindow, type PaceWindow, paceViolation } from '../../src/delivery/pace.ts';
+import { createChannelLog, type StandinMessage, type StandinStats } from './channel-log.ts';
+import { checkThreadTs } from './files.ts';
+import { isJson, readBody, readRaw, send } from './http-io.ts';
 import {
   defaultChannels,
   defaultStandinToken,
@@ -22,31 +33,19 @@ import {
   type StandinChannel,
 } from './options.ts';
 import { previewPage } from './preview.ts';
+import { createUploads, type Reply, rejected, reply, type StandinFile } from './uploads.ts';
 import { checkPostMessage } from './validate.ts';
 
-export { defaultChannels, defaultStandinToken, type FailRequest, parseFail, type StandinChannel };
-
-export interface StandinMessage {
-  /** Channel id. */
-  channel: string;
-  channelName: string;
-  ts: string;
-  text: string;
-  blocks: unknown[];
-  /** now() when accepted. */
-  receivedAt: number;
-}
-
-export interface StandinStats {
-  calls: number;
-  accepted: Record<string, number>;
-  rateLimited: { total: number; byChannel: Record<string, number> };
-  /** Most messages accepted in any 1000 ms, per channel. */
-  maxPerSecond: Record<string, number>;
-  /** First accepted message per channel that outran the pace (always null unless the stand-in is wrong). */
-  paceViolations: Record<string, { index: number; at: number } | null>;
-  pace: { perSecond: number; burst: number };
-}
+export {
+  defaultChannels,
+  defaultStandinToken,
+  type FailRequest,
+  parseFail,
+  type StandinChannel,
+  type StandinFile,
+  type StandinMessage,
+  type StandinStats,
+};
 
 export interface SlackStandinOptions {
   /** Default 0 (any free port); main.ts uses 3999. */
@@ -62,6 +61,8 @@ export interface SlackStandinOptions {
   now?: () => number;
   /** Called for every accepted message (main.ts prints them). */
   onMessage?: (message: StandinMessage) => void;
+  /** Largest file files.getUploadURLExternal accepts (file_upload_size_restricted past it). Default 20 MB. */
+  maxFileBytes?: number;
 }
 
 export interface SlackStandin {
@@ -71,7 +72,10 @@ export interface SlackStandin {
   port: number;
   token: string;
   channels: Required<StandinChannel>[];
+  /** Messages shown in the channel (or all), oldest first: posts, replies and file shares. */
   messages(channel?: string): StandinMessage[];
+  /** Replies accepted with a thread_ts that named no message: Slack answers ok and shows them nowhere. */
+  lost(): StandinMessage[];
   stats(): StandinStats;
   fail(request: FailRequest): void;
   clearFailures(): void;
@@ -79,139 +83,90 @@ export interface SlackStandin {
   close(): Promise<void>;
 }
 
-const maxBodyBytes = 1_000_000;
-
 type Body = Record<string, unknown>;
-
-async function readBody(req: IncomingMessage): Promise<Body | 'invalid_json'> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) return 'invalid_json';
-    chunks.push(chunk as Buffer);
-  }
-  const raw = Buffer.concat(chunks).toString('utf8');
-  if (raw.trim() === '') return {};
-  if ((req.headers['content-type'] ?? '').includes('application/json')) {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-        ? (parsed as Body)
-        : 'invalid_json';
-    } catch {
-      return 'invalid_json';
-    }
-  }
-  return Object.fromEntries(new URLSearchParams(raw));
-}
-
-/** One answer to an /api/ call. */
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-const reply = (status: number, body: unknown): Reply => ({ status, body });
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
-  res.writeHead(status, { 'content-type': type, ...headers });
-  res.end(text);
-}
 
 export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise<SlackStandin> {
   const now = opts.now ?? Date.now;
   const token = opts.token ?? defaultStandinToken;
   const pace = opts.pace ?? { perSecond: 1, burst: 3 };
   const channels = (opts.channels ?? defaultChannels).map((c) => ({ archived: false, member: true, ...c }));
-  let messages: StandinMessage[] = [];
-  let gates = new Map<string, PaceWindow>();
-  let rateLimited = new Map<string, number>();
+  const maxFileBytes = opts.maxFileBytes ?? 20_000_000;
+  const log = createChannelLog({ now, pace, channels, onMessage: opts.onMessage });
   let calls = 0;
-  let seq = 0;
   let failures: Array<FailRequest & { until: number; remaining: number }> = [];
   const hung = new Set<Socket>();
 
   const findChannel = (ref: string) => channels.find((c) => c.id === ref || c.name === ref.replace(/^#/, ''));
-  const gateFor = (id: string): PaceWindow => {
-    let gate = gates.get(id);
-    if (gate === undefined) {
-      gate = createPaceWindow({ cap: pace.perSecond, intervalMs: 1000, burst: pace.burst });
-      gates.set(id, gate);
-    }
-    return gate;
-  };
   const activeFailures = () => {
     const t = now();
     failures = failures.filter((f) => f.until > t && f.remaining > 0);
     return failures;
   };
 
+  /** An injected error aimed at this method (and channel), used up by one; null when none applies. */
+  const injectedError = (method: string, channelRef: unknown): Reply | null => {
+    const id = typeof channelRef === 'string' ? findChannel(channelRef)?.id : undefined;
+    const injected = activeFailures().find(
+      (f) =>
+        f.mode === 'error' &&
+        (f.method ?? 'chat.postMessage') === method &&
+        (f.channel === undefined || findChannel(f.channel)?.id === id),
+    );
+    if (injected === undefined || injected.mode !== 'error') return null;
+    injected.remaining -= 1;
+    return reply(200, { ok: false, error: injected.error });
+  };
+
   const postMessage = (body: Body): Reply => {
     const channel = typeof body.channel === 'string' ? findChannel(body.channel) : undefined;
-    const injected = activeFailures().find(
-      (f) => f.mode === 'error' && (f.channel === undefined || findChannel(f.channel)?.id === channel?.id),
-    );
-    if (injected !== undefined && injected.mode === 'error') {
-      injected.remaining -= 1;
-      return reply(200, { ok: false, error: injected.error });
-    }
+    const injected = injectedError('chat.postMessage', body.channel);
+    if (injected !== null) return injected;
     if (channel === undefined) return reply(200, { ok: false, error: 'channel_not_found' });
     if (channel.archived) return reply(200, { ok: false, error: 'is_archived' });
     if (!channel.member) return reply(200, { ok: false, error: 'not_in_channel' });
-    const gate = gateFor(channel.id);
-    const wait = gate.delayAt(now());
-    if (wait > 0) {
-      rateLimited.set(channel.id, (rateLimited.get(channel.id) ?? 0) + 1);
-      const retryAfter = String(Math.max(1, Math.ceil(wait / 1000)));
-      return {
-        status: 429,
-        body: { ok: false, error: 'ratelimited' },
-        headers: { 'retry-after': retryAfter },
-      };
-    }
-    const rejection = checkPostMessage(body.text, body.blocks);
-    if (rejection !== null) {
-      const metadata =
-        rejection.messages === undefined ? {} : { response_metadata: { messages: rejection.messages } };
-      return reply(200, { ok: false, error: rejection.error, ...metadata });
-    }
-    const at = now();
-    gate.record(at);
-    seq += 1;
-    const ts = `${Math.floor(at / 1000)}.${String(seq % 1_000_000).padStart(6, '0')}`;
+    const limited = log.paced(channel.id);
+    if (limited !== null) return limited;
+    const rejection = checkPostMessage(body.text, body.blocks) ?? checkThreadTs(body.thread_ts);
+    if (rejection !== null) return rejected(rejection);
     const blocks =
       typeof body.blocks === 'string'
         ? (JSON.parse(body.blocks) as unknown[])
         : ((body.blocks as unknown[]) ?? []);
     const text = typeof body.text === 'string' ? body.text : '';
-    const message: StandinMessage = {
-      channel: channel.id,
-      channelName: channel.name,
-      ts,
-      text,
-      blocks,
-      receivedAt: at,
-    };
-    messages.push(message);
-    opts.onMessage?.(message);
+    const threadTs =
+      body.thread_ts === undefined || body.thread_ts === '' ? undefined : String(body.thread_ts);
+    const { ts } = log.record(channel, { text, blocks, ...(threadTs === undefined ? {} : { threadTs }) });
     return reply(200, {
       ok: true,
       channel: channel.id,
       ts,
-      message: { type: 'message', text, blocks, bot_id: 'B0NOTIFIER', ts },
+      message: {
+        type: 'message',
+        text,
+        blocks,
+        bot_id: 'B0NOTIFIER',
+        ts,
+        ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+      },
     });
   };
 
+  const uploads = createUploads({
+    url: () => handle.url,
+    maxFileBytes,
+    channel: (id) => channels.find((c) => c.id === id),
+    share(channelId, files, text, threadTs) {
+      const channel = channels.find((c) => c.id === channelId);
+      if (channel === undefined) return reply(200, { ok: false, error: 'channel_not_found' });
+      const limited = log.paced(channel.id);
+      if (limited !== null) return limited;
+      log.record(channel, { text, blocks: [], files, ...(threadTs === undefined ? {} : { threadTs }) });
+      return null;
+    },
+  });
+
   const api = async (method: string, req: IncomingMessage): Promise<Reply> => {
+    const json = isJson(req);
     const body = await readBody(req);
     if (body === 'invalid_json') return reply(200, { ok: false, error: 'invalid_json' });
     const auth = req.headers.authorization;
@@ -245,28 +200,13 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       return reply(200, { ok: true, channels: list, response_metadata: { next_cursor: '' } });
     }
     if (method === 'chat.postMessage') return postMessage(body);
+    if (method === 'files.getUploadURLExternal') {
+      return injectedError(method, undefined) ?? uploads.ticket(body, json);
+    }
+    if (method === 'files.completeUploadExternal') {
+      return injectedError(method, body.channel_id) ?? uploads.complete(body);
+    }
     return reply(200, { ok: false, error: 'unknown_method' });
-  };
-
-  const stats = (): StandinStats => {
-    const byChannel = new Map<string, number[]>();
-    for (const m of messages)
-      byChannel.set(m.channelName, [...(byChannel.get(m.channelName) ?? []), m.receivedAt]);
-    const per = <T>(f: (times: number[]) => T) =>
-      Object.fromEntries([...byChannel].map(([name, times]) => [name, f(times)]));
-    const limit = { cap: pace.perSecond, intervalMs: 1000, burst: pace.burst };
-    const named = [...rateLimited].map(([id, n]) => [channels.find((c) => c.id === id)?.name ?? id, n]);
-    return {
-      calls,
-      accepted: per((t) => t.length),
-      rateLimited: {
-        total: [...rateLimited.values()].reduce((a, b) => a + b, 0),
-        byChannel: Object.fromEntries(named),
-      },
-      maxPerSecond: per((t) => maxInAnyWindow(t, 1000)),
-      paceViolations: per((t) => paceViolation(t, limit)),
-      pace,
-    };
   };
 
   const control = async (path: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => {
@@ -279,7 +219,20 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       handle.reset();
       return send(res, 200, { ok: true });
     }
-    if (path === '/_standin/stats' && req.method === 'GET') return send(res, 200, stats());
+    if (path === '/_standin/stats' && req.method === 'GET') return send(res, 200, handle.stats());
+    if (path === '/_standin/lost' && req.method === 'GET') return send(res, 200, { messages: log.lost() });
+    if (path.startsWith('/_standin/files/') && req.method === 'GET') {
+      const file = uploads.bytes(decodeURIComponent(path.slice('/_standin/files/'.length)));
+      if (file === undefined) return send(res, 404, { ok: false, error: 'no such file' });
+      res.writeHead(200, {
+        'content-type': file.mimetype,
+        'content-length': String(file.bytes.length),
+        // RFC 6266: the name percent-encoded, so a quote or newline in it cannot break the header.
+        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      });
+      res.end(file.bytes);
+      return;
+    }
     if (path === '/_standin/fail' && req.method === 'DELETE') {
       handle.clearFailures();
       return send(res, 200, { ok: true });
@@ -297,7 +250,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://standin');
     const path = url.pathname;
-    if (path.startsWith('/api/')) {
+    const upload = path.startsWith('/upload/v1/') && req.method === 'POST';
+    if (path.startsWith('/api/') || upload) {
       calls += 1;
       const outage = activeFailures().find((f) => f.mode === 'status' || f.mode === 'hang');
       if (outage?.mode === 'hang') {
@@ -314,7 +268,18 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       }
       if (outage?.mode === 'status')
         return send(res, outage.status, `stand-in failing with HTTP ${outage.status}`);
-      void api(path.slice('/api/'.length), req).then(
+      const answer = upload
+        ? readRaw(req, maxFileBytes * 2 + 100_000).then((raw) =>
+            raw === undefined
+              ? reply(413, 'upload larger than the declared length')
+              : uploads.receive(
+                  decodeURIComponent(path.slice('/upload/v1/'.length)),
+                  raw,
+                  req.headers['content-type'],
+                ),
+          )
+        : api(path.slice('/api/'.length), req);
+      void answer.then(
         (reply) => send(res, reply.status, reply.body, reply.headers),
         (e: unknown) => send(res, 500, String(e)),
       );
@@ -322,7 +287,12 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     }
     if (path === '/' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(previewPage(channels, messages, { rateLimited: stats().rateLimited.total }));
+      res.end(
+        previewPage(channels, log.messages(), {
+          rateLimited: handle.stats().rateLimited.total,
+          lost: log.lost(),
+        }),
+      );
       return;
     }
     void control(path, req, res, url.searchParams).catch((e: unknown) => send(res, 500, String(e)));
@@ -341,9 +311,9 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     port: address.port,
     token,
     channels,
-    messages: (channel) =>
-      messages.filter((m) => channel === undefined || m.channel === channel || m.channelName === channel),
-    stats,
+    messages: (channel) => log.messages(channel),
+    lost: () => log.lost(),
+    stats: () => log.stats({ calls, filesNotCompleted: uploads.notCompleted() }),
     fail(request) {
       const until = request.forMs === undefined ? Number.POSITIVE_INFINITY : now() + request.forMs;
       const count =
@@ -354,9 +324,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       failures = [];
     },
     reset() {
-      messages = [];
-      gates = new Map();
-      rateLimited = new Map();
+      log.reset();
+      uploads.reset();
       calls = 0;
     },
     close: () =>

@@ -1,7 +1,8 @@
 /**
  * decode: a Kafka record (key, value, headers) -> a Debezium envelope, or the reason to skip it.
  * Handles JsonConverter with schemas on ({schema, payload}) and off (bare payload), and the Confluent
- * wire format through a schema registry. Pure apart from the registry port.
+ * wire format through a schema registry. The registry's part (I/O) is resolveFramed, done at the
+ * edge; decodeResolved is pure.
  *
  * Throws NotifierError: DECODE_FAILED (this record can never decode: dead-letter), SCHEMA_NOT_FOUND,
  * REGISTRY_UNAVAILABLE (from the registry adapter).
@@ -17,7 +18,7 @@ import { parseJsonExact } from './json.ts';
 import { convertStruct, convertValue } from './logical.ts';
 import { convertSchemaless, convertSchemalessRow } from './schemaless.ts';
 import { isRecord } from './values.ts';
-import { decodeFramed, isConfluentFramed } from './wire.ts';
+import { decodeFramed, type FramedValue, isConfluentFramed } from './wire.ts';
 
 export type { DecimalColumns, Row };
 
@@ -59,20 +60,50 @@ interface Payload {
   schema: ConnectSchema | undefined;
 }
 
-export async function decodeRecord(record: SourceRecord, deps: DecodeDeps): Promise<Decoded> {
+/** The key and value as the schema registry decoded them, for Confluent-framed parts only. */
+export interface FramedParts {
+  key?: FramedValue;
+  value?: FramedValue;
+}
+
+/**
+ * The registry's share of decoding, done at the edge (it is I/O: the registry port fetches schemas):
+ * every Confluent-framed part of the record decoded through the registry. JSON parts need nothing.
+ */
+export async function resolveFramed(
+  record: SourceRecord,
+  registry: SchemaRegistryPort | undefined,
+): Promise<FramedParts> {
+  const parts: FramedParts = {};
+  if (record.value !== null && isConfluentFramed(record.value)) {
+    parts.value = await decodeFramed(record.value, registry, 'value');
+  }
+  if (record.key !== null && isConfluentFramed(record.key)) {
+    parts.key = await decodeFramed(record.key, registry, 'key');
+  }
+  return parts;
+}
+
+/** Pure: the record decoded, its framed parts already resolved by resolveFramed. */
+export function decodeResolved(
+  record: SourceRecord,
+  framed: FramedParts,
+  deps: Pick<DecodeDeps, 'decimalColumns'> = {},
+): Decoded {
   if (record.value === null) return { kind: 'tombstone' };
-  const value = await decodePart(record.value, deps.registry, 'value');
+  const value = decodePart(record.value, framed.value, 'value');
   const shape = envelopeFrom(value.value, value.schema, record.topic, deps.decimalColumns);
   if (shape.kind === 'control') return shape;
-  const key = record.key === null ? null : keyRow(await decodePart(record.key, deps.registry, 'key'));
+  const key = record.key === null ? null : keyRow(decodePart(record.key, framed.key, 'key'));
   return { kind: 'envelope', envelope: { ...shape.parts, key }, headers: headerStrings(record.headers) };
 }
 
-async function decodePart(
-  bytes: Buffer,
-  registry: SchemaRegistryPort | undefined,
-  part: 'key' | 'value',
-): Promise<Payload> {
+/** resolveFramed, then decodeResolved: for callers that hold the registry themselves (CLI, tests). */
+export async function decodeRecord(record: SourceRecord, deps: DecodeDeps): Promise<Decoded> {
+  return decodeResolved(record, await resolveFramed(record, deps.registry), deps);
+}
+
+function decodePart(bytes: Buffer, framed: FramedValue | undefined, part: 'key' | 'value'): Payload {
   if (bytes.length === 0) {
     throw new NotifierError(
       'DECODE_FAILED',
@@ -82,9 +113,11 @@ async function decodePart(
       },
     );
   }
+  if (framed !== undefined) return { value: framed.value, schema: framed.schema };
   if (isConfluentFramed(bytes)) {
-    const framed = await decodeFramed(bytes, registry, part);
-    return { value: framed.value, schema: framed.schema };
+    throw new NotifierError('DECODE_FAILED', `record ${part} is Confluent-framed but was not resolved`, {
+      details: { part },
+    });
   }
   return jsonPayload(bytes, part);
 }

@@ -51,6 +51,11 @@ export interface TestConfigOptions {
   shutdownDeadlineMs?: number;
   maxInFlightRecords?: number;
   maxQueuedPerChannel?: number;
+  /**
+   * delivery.flood. Default { enabled: false }: the tests that count one message per change (burst,
+   * kill, outage, broker restart) run without folding; flood.test.ts and flood-kill.test.ts turn it on.
+   */
+  flood?: Partial<Config['delivery']['flood']>;
 }
 
 /**
@@ -71,6 +76,7 @@ export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: Test
       maxInFlightRecords: o.maxInFlightRecords ?? 1000,
       retry: o.retry ?? { minDelayMs: 200, maxDelayMs: 2000, factor: 2, jitter: 0.2 },
       shutdownDeadlineMs: o.shutdownDeadlineMs ?? 10_000,
+      flood: o.flood ?? { enabled: false },
     },
     http: { host: '127.0.0.1', port: 0 },
   };
@@ -181,6 +187,42 @@ export const listingIdOf = (m: StandinMessage): number | undefined => {
   const match = /\/listings\/(\d+)"/.exec(JSON.stringify(m.blocks));
   return match?.[1] === undefined ? undefined : Number(match[1]);
 };
+
+export interface Conveyance {
+  how: 'message' | 'csv' | 'thread';
+  /** The message's text, or the CSV row / thread line naming the listing. */
+  text: string;
+}
+
+/**
+ * Every listing the channel was told about, however: its own message (the "View listing" button names
+ * it), a row of a digest's CSV (first cell), or a line of a digest's thread reply (it names "#<id>").
+ */
+export function conveyedListings(standin: SlackStandin, channel: string): Map<number, Conveyance[]> {
+  const out = new Map<number, Conveyance[]>();
+  const add = (id: number, c: Conveyance): void => {
+    out.set(id, [...(out.get(id) ?? []), c]);
+  };
+  for (const m of standin.messages(channel)) {
+    for (const file of m.files ?? []) {
+      for (const line of file.content.split(/\r?\n/).slice(1)) {
+        const id = /^"?(\d+)"?,/.exec(line)?.[1];
+        if (id !== undefined) add(Number(id), { how: 'csv', text: line });
+      }
+    }
+    if (m.files !== undefined) continue;
+    const own = listingIdOf(m);
+    if (own !== undefined && m.threadTs === undefined) {
+      add(own, { how: 'message', text: m.text });
+      continue;
+    }
+    if (m.threadTs === undefined) continue;
+    for (const text of JSON.stringify(m.blocks).split('\\n')) {
+      for (const id of text.matchAll(/#(\d+)\b/g)) add(Number(id[1]), { how: 'thread', text });
+    }
+  }
+  return out;
+}
 
 export interface InProcessService {
   service: Service;

@@ -195,7 +195,7 @@ describe('kafka source on a scripted consumer', () => {
     await stub.runOptions?.eachBatch(payload);
     const [, batch] = spy.calls.find(([kind]) => kind === 'batch') as [
       string,
-      import('../../../src/app/record-source.ts').SourceBatch,
+      import('../../../src/ports/index.ts').SourceBatch,
     ];
     expect(batch.records.map((r) => r.offset)).toEqual(['8']);
     expect(batch.isActive()).toBe(true);

@@ -12,10 +12,9 @@ function setup(overrides: { inFlight?: number; queued?: Record<string, number> }
     },
     deliverer: { waitForRoom: () => new Promise(() => {}), pendingByChannel: () => state.queued },
     logger: noopLogger,
-    maxInFlightRecords: 8,
+    limits: { maxInFlightRecords: 8, maxInFlightBytes: 1_000_000, maxFoldedRecords: 1_000 },
     maxQueuedPerChannel: 4,
-    inFlight: () => state.inFlight,
-    stopping: () => state.stopping,
+    state: () => ({ stopping: state.stopping, inFlight: state.inFlight, inFlightBytes: 0, folded: 0 }),
   });
   return { backpressure, calls, state };
 }

@@ -2,13 +2,19 @@
  * Fakes for the app loop's unit tests: a manual clock, a scripted pipeline, and a deliverer whose
  * deliveries the test completes one by one (the real scheduler is tested on its own).
  */
-import type { Deliverer, DeliveryResult } from '../../../src/app/complete-record.ts';
-import type { RecordPipeline } from '../../../src/app/record-loop.ts';
 import { NotifierError } from '../../../src/domain/errors.ts';
 import type { OutboundMessage } from '../../../src/domain/message.ts';
 import type { Outcome } from '../../../src/domain/outcome.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
-import type { Clock, Logger, Metrics } from '../../../src/ports/index.ts';
+import type {
+  Clock,
+  Deliverer,
+  DeliveryResult,
+  Fate,
+  Logger,
+  Metrics,
+  RecordPipeline,
+} from '../../../src/ports/index.ts';
 
 export interface ManualClock extends Clock {
   /** Moves time forward, waking sleepers in due order. */
@@ -117,7 +123,7 @@ export function createScriptedPipeline(
 
 interface PendingDelivery {
   message: OutboundMessage;
-  resolve: (result: DeliveryResult) => void;
+  resolve: (fate: Fate) => void;
   reject: (error: unknown) => void;
 }
 
@@ -156,12 +162,12 @@ export function createManualDeliverer(maxQueuedPerChannel = Number.POSITIVE_INFI
   const deliverer: ManualDeliverer = {
     handed: [],
     aborted: 0,
-    deliver(message, signal) {
+    submit(message, _event, signal) {
       deliverer.handed.push(message);
-      return new Promise<DeliveryResult>((resolve, reject) => {
+      const fate = new Promise<Fate>((resolve, reject) => {
         const entry: PendingDelivery = { message, resolve, reject };
         queue(message.channel).push(entry);
-        signal?.addEventListener(
+        signal.addEventListener(
           'abort',
           () => {
             const q = queue(message.channel);
@@ -174,6 +180,17 @@ export function createManualDeliverer(maxQueuedPerChannel = Number.POSITIVE_INFI
           { once: true },
         );
       });
+      return { digest: false, fate };
+    },
+    async deliver(message, signal = new AbortController().signal) {
+      const fate = await deliverer.submit(message, undefined, signal).fate;
+      if (fate.kind === 'failed') return { ok: false, error: fate.error };
+      return { ok: true, ts: fate.kind === 'delivered' ? fate.ts : '' };
+    },
+    accepts: (message) => queue(message.channel).length < maxQueuedPerChannel,
+    flush: () => {},
+    onIdle: async () => {
+      while (deliverer.pending() > 0) await flush();
     },
     pendingByChannel() {
       const out: Record<string, number> = {};
@@ -190,9 +207,10 @@ export function createManualDeliverer(maxQueuedPerChannel = Number.POSITIVE_INFI
       const entry = queue(channel).shift();
       if (entry === undefined) throw new Error(`nothing pending for ${channel}`);
       if (result !== undefined && 'reject' in result) entry.reject(result.reject);
+      else if (result !== undefined && !result.ok) entry.resolve({ kind: 'failed', error: result.error });
       else {
         ts += 1;
-        entry.resolve(result ?? { ok: true, ts: `1767225600.${String(ts).padStart(6, '0')}` });
+        entry.resolve({ kind: 'delivered', folded: 'no', ts: `1767225600.${String(ts).padStart(6, '0')}` });
       }
       wakeRoomWaiters();
     },
@@ -244,6 +262,7 @@ export function createRecordingMetrics(): Metrics & {
     slackCall: () => {},
     rateLimited: () => {},
     setQueueDepth: () => {},
+    folded: () => {},
     setConsumerLag: (topic: string, partition: number, lag: number) => {
       m.lags.set(`${topic}[${partition}]`, lag);
     },

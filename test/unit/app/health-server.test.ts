@@ -8,6 +8,8 @@ const makeStatus = (overrides: Partial<LoopStatus> = {}): LoopStatus => ({
   joined: true,
   stopping: false,
   inFlight: 0,
+  folded: 0,
+  inFlightBytes: 0,
   assigned: [{ topic: 'monolith.public.listings', partition: 0 }],
   paused: [],
   stalledForMs: 0,

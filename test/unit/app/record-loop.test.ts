@@ -16,12 +16,14 @@ import {
 
 interface SetupOptions extends Partial<RecordLoopOptions> {
   partitions?: number;
+  /** The in-flight bound (delivery.maxInFlightRecords); default 100. */
+  maxInFlightRecords?: number;
   /** The fake deliverer's own queue bound, for waitForRoom. */
   deliverQueueBound?: number;
 }
 
 async function setup(options: SetupOptions = {}) {
-  const { partitions, deliverQueueBound, ...overrides } = options;
+  const { partitions, deliverQueueBound, maxInFlightRecords, ...overrides } = options;
   const source = createFakeSource({ partitions: partitions ?? 1 });
   const clock = createManualClock();
   const pipeline = createScriptedPipeline();
@@ -38,7 +40,11 @@ async function setup(options: SetupOptions = {}) {
     clock,
     logger,
     metrics,
-    maxInFlightRecords: 100,
+    limits: {
+      maxInFlightRecords: maxInFlightRecords ?? 100,
+      maxInFlightBytes: 1 << 30,
+      maxFoldedRecords: 1000,
+    },
     maxQueuedPerChannel: 50,
     retry: testRetryPolicy,
     random: () => 0.5,

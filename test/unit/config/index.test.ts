@@ -55,6 +55,18 @@ describe('the example file', () => {
       workspace: { intervalMs: 1000, cap: 20 },
       maxQueuedPerChannel: 200,
       maxInFlightRecords: 1000,
+      maxInFlightBytes: 33554432,
+      flood: {
+        enabled: true,
+        budgetMs: 10000,
+        digestWindowMs: 10000,
+        maxDigestItems: 20000,
+        maxFoldedRecords: 100000,
+        coalesce: true,
+        netZero: 'drop',
+        completeList: 'file',
+        channels: {},
+      },
       retry: { minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 },
       shutdownDeadlineMs: 25000,
     });

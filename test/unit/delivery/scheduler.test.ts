@@ -1,14 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/adapters/system-clock.ts';
+import { parseConfig } from '../../../src/config/index.ts';
 import { maxInAnyWindow, paceViolation } from '../../../src/delivery/pace.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import {
   createDeliveryScheduler,
-  type DeliveryResult,
   type DeliverySchedulerOptions,
+  floodOff,
 } from '../../../src/delivery/scheduler.ts';
 import type { OutboundMessage } from '../../../src/domain/message.ts';
-import { noopMetrics } from '../../../src/ports/index.ts';
+import { createComposer } from '../../../src/pipeline/compose.ts';
+import { type DeliveryResult, noopMetrics } from '../../../src/ports/index.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 
 const makeMessage = (overrides: Partial<OutboundMessage> & { n?: number } = {}): OutboundMessage => ({
@@ -22,6 +24,8 @@ const makeMessage = (overrides: Partial<OutboundMessage> & { n?: number } = {}):
 function makeScheduler(chat: FakeChat, overrides: Partial<DeliverySchedulerOptions> = {}) {
   return createDeliveryScheduler({
     destination: chat,
+    composer: createComposer(() => parseConfig('', 'test')),
+    flood: floodOff,
     clock: systemClock,
     perChannel: { intervalMs: 1000, cap: 1 },
     burst: 3,
@@ -243,21 +247,18 @@ describe('DeliveryScheduler failures', () => {
     expect(chat.calls).toHaveLength(2);
   });
 
-  it('treats a non-NotifierError from the destination as transient', async () => {
-    let calls = 0;
+  it('stops on a non-NotifierError from the destination: a broken adapter contract is a bug (INTERNAL)', async () => {
     const scheduler = makeScheduler(createFakeChat(), {
       destination: {
         post: async () => {
-          calls += 1;
-          if (calls === 1) throw new TypeError('boom');
-          return { ts: '1.000001' };
+          throw new TypeError('boom');
         },
         upload: async () => ({ fileId: 'F1' }),
       },
     });
     const state = track(scheduler.deliver(makeMessage()));
     await vi.advanceTimersByTimeAsync(100);
-    expect(state.result).toEqual({ ok: true, ts: '1.000001' });
+    expect(state.error).toMatchObject({ code: 'INTERNAL', disposition: 'stop' });
   });
 });
 

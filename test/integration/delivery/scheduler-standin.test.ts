@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlackChat } from '../../../src/adapters/slack-chat.ts';
 import { systemClock } from '../../../src/adapters/system-clock.ts';
+import { parseConfig } from '../../../src/config/index.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
-import { createDeliveryScheduler } from '../../../src/delivery/scheduler.ts';
+import { createDeliveryScheduler, floodOff } from '../../../src/delivery/scheduler.ts';
+import { createComposer } from '../../../src/pipeline/compose.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
 import { type SlackStandin, startSlackStandin } from '../../../tools/slack-standin/server.ts';
 
@@ -20,6 +22,8 @@ describe('scheduler through the real client to the stand-in', () => {
     const calls: string[] = [];
     const scheduler = createDeliveryScheduler({
       destination: createSlackChat({ token: 'xoxb-t', apiUrl: standin.apiUrl, timeoutMs: 2000 }),
+      composer: createComposer(() => parseConfig('', 'test')),
+      flood: floodOff,
       clock: systemClock,
       metrics: { ...noopMetrics, slackCall: (r) => calls.push(r) },
       // Exactly the stand-in's pace: pacing from each answer keeps arrivals within it despite jitter.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseFail, type SlackStandin, startSlackStandin } from '../../../../tools/slack-standin/server.ts';
+import { parseFail, type SlackStandin, startSlackStandin } from '../../../tools/slack-standin/server.ts';
 
 const token = 'xoxb-test-token';
 let standin: SlackStandin | undefined;

@@ -4,8 +4,7 @@
  * that is the only shape that lets a consumer keep order per partition, bound its memory and commit
  * only finished work; anything kafkajs-specific stays in the adapter.
  */
-import type { CommitOffset, TopicPartition } from '../delivery/commit-tracker.ts';
-import type { SourceRecord } from '../domain/record.ts';
+import type { CommitOffset, SourceRecord, TopicPartition } from '../domain/record.ts';
 
 export type { CommitOffset, TopicPartition };
 

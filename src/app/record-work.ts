@@ -1,0 +1,186 @@
+/**
+ * Finishing one taken record: hand its messages to delivery, dead-letter what can never succeed, and
+ * say whether the record is finished (its offset may be committed), abandoned (aborted: revoked or
+ * shutting down, so it will be read again), or fatal (the service must stop).
+ *
+ * A record folded into a digest is finished only when the digest went out; until then only its
+ * coordinates are kept (a digest may carry tens of thousands of records; their bytes stay in Kafka).
+ * If such a digest is refused for good, each record is dead-lettered with its coordinates and no value:
+ * dlq.original.{topic,partition,offset} find the bytes in the source topic.
+ */
+
+import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
+import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
+import type { Outcome } from '../domain/outcome.ts';
+import type { SourceRecord } from '../domain/record.ts';
+import type { Clock, DeadLetterSink, Deliverer, Fate, Logger, Metrics } from '../ports/index.ts';
+
+export type Completion =
+  | {
+      kind: 'finished';
+      delivered: string[];
+      /** Dead-lettered: the whole record (no channel) or single channels' messages. */
+      deadLettered: Array<{ channel?: string; code: string }>;
+      /** Channels where the message folded away (net zero). */
+      dropped: string[];
+    }
+  | { kind: 'abandoned' }
+  | { kind: 'fatal'; error: unknown };
+
+export interface RecordWorkDeps {
+  deliverer: Deliverer;
+  deadLetter: DeadLetterSink;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  /** Backoff between dead-letter write attempts (retried until they succeed or are aborted). */
+  retry: RetryPolicy;
+  random: () => number;
+}
+
+export interface RecordWork {
+  /** Every message went into a digest: the record's bytes were let go. */
+  folded: boolean;
+  done: Promise<Completion>;
+}
+
+type ChannelResult =
+  | { kind: 'ok'; channel: string }
+  | { kind: 'dropped'; channel: string }
+  | { kind: 'dead-letter'; channel: string; error: NotifierError }
+  | { kind: 'abandoned' }
+  | { kind: 'fatal'; error: unknown };
+
+/** What is kept of a record folded into a digest: where it is, not what it said. */
+const coordinatesOf = (record: SourceRecord): SourceRecord => ({
+  topic: record.topic,
+  partition: record.partition,
+  offset: record.offset,
+  key: record.key,
+  value: null,
+  headers: {},
+  timestamp: record.timestamp,
+});
+
+/**
+ * Every message is handed to delivery synchronously, before the first await, so that each channel's
+ * lane receives them in record order (order per listing = order per partition).
+ */
+export function startRecordWork(
+  record: SourceRecord,
+  outcome: Outcome,
+  deps: RecordWorkDeps,
+  signal: AbortSignal,
+): RecordWork {
+  if (outcome.kind === 'dropped') {
+    return {
+      folded: false,
+      done: Promise.resolve({ kind: 'finished', delivered: [], deadLettered: [], dropped: [] }),
+    };
+  }
+  if (outcome.kind === 'dead-letter') {
+    const done = deadLetterWithRetry(record, outcome.error, undefined, deps, signal).then(
+      (r): Completion =>
+        r === 'sent'
+          ? { kind: 'finished', delivered: [], deadLettered: [{ code: outcome.error.code }], dropped: [] }
+          : r,
+    );
+    return { folded: false, done };
+  }
+  const submissions = outcome.messages.map((message) => ({
+    channel: message.channel,
+    ...deps.deliverer.submit(message, outcome.event, signal),
+  }));
+  const folded = submissions.length > 0 && submissions.every((s) => s.digest);
+  // Only what the dead-letter topic would need is kept while the messages wait.
+  const kept = folded ? coordinatesOf(record) : record;
+  const sourceTsMs = outcome.sourceTsMs;
+  const results = submissions.map(({ channel, fate }) =>
+    fate.then(
+      (f) => fromFate(f, channel, sourceTsMs, deps),
+      (error: unknown) => classify(error, signal),
+    ),
+  );
+  return { folded, done: Promise.all(results).then((all) => settleChannels(kept, all, deps, signal)) };
+}
+
+function fromFate(
+  fate: Fate,
+  channel: string,
+  sourceTsMs: number | undefined,
+  deps: RecordWorkDeps,
+): ChannelResult {
+  switch (fate.kind) {
+    case 'delivered':
+      if (sourceTsMs !== undefined) {
+        deps.metrics.observeEndToEndLatency(Math.max(0, deps.clock.now() - sourceTsMs) / 1000);
+      }
+      return { kind: 'ok', channel };
+    case 'dropped':
+      return { kind: 'dropped', channel };
+    case 'failed':
+      return { kind: 'dead-letter', channel, error: fate.error };
+  }
+}
+
+/** Delivery rejects only on an abort, a 'stop' error or a bug; a message refused for good is a fate. */
+const classify = (error: unknown, signal: AbortSignal): ChannelResult =>
+  signal.aborted ? { kind: 'abandoned' } : { kind: 'fatal', error };
+
+async function settleChannels(
+  record: SourceRecord,
+  results: ChannelResult[],
+  deps: RecordWorkDeps,
+  signal: AbortSignal,
+): Promise<Completion> {
+  const fatal = results.find((r) => r.kind === 'fatal');
+  if (fatal !== undefined) return fatal;
+  if (results.some((r) => r.kind === 'abandoned')) return { kind: 'abandoned' };
+  const delivered: string[] = [];
+  const dropped: string[] = [];
+  const deadLettered: Array<{ channel?: string; code: string }> = [];
+  for (const r of results) {
+    if (r.kind === 'ok') delivered.push(r.channel);
+    if (r.kind === 'dropped') dropped.push(r.channel);
+    if (r.kind !== 'dead-letter') continue;
+    const sent = await deadLetterWithRetry(record, r.error, r.channel, deps, signal);
+    if (sent !== 'sent') return sent;
+    deadLettered.push({ channel: r.channel, code: r.error.code });
+  }
+  return { kind: 'finished', delivered, deadLettered, dropped };
+}
+
+/** Writes to the dead-letter topic until it works: a failed write is never a silent loss. */
+async function deadLetterWithRetry(
+  record: SourceRecord,
+  error: NotifierError,
+  channel: string | undefined,
+  deps: RecordWorkDeps,
+  signal: AbortSignal,
+): Promise<'sent' | { kind: 'abandoned' } | { kind: 'fatal'; error: unknown }> {
+  const extra = channel === undefined ? undefined : { channel };
+  try {
+    await retrying(() => deps.deadLetter.send(record, error, extra), {
+      policy: deps.retry,
+      random: deps.random,
+      sleep: (ms) => deps.clock.sleep(ms, signal),
+      verdict: (failure) => (signal.aborted || dispositionOf(failure) !== 'retry' ? 'throw' : 'backoff'),
+      onRetry: (failure, attempt, delayMs) =>
+        deps.logger.warn(
+          {
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            attempt: attempt + 1,
+            delayMs,
+            error: describeError(failure),
+          },
+          'dead-letter write failed; retrying',
+        ),
+    });
+    return 'sent';
+  } catch (failure) {
+    if (signal.aborted) return { kind: 'abandoned' };
+    return { kind: 'fatal', error: failure };
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * One channel's lane: the messages waiting for it, the digest collecting for it, and the p-queue that
+ * sends them one at a time at the channel's pace, urgent ones first.
+ *
+ * An item is what one Slack message (or one digest with its file or thread) carries: the shares of the
+ * records it conveys. An item stays open to folding (fold.ts) until its turn comes; then it is frozen,
+ * rendered and sent, and every share it carries is settled with the outcome. A record is finished only
+ * when all its shares are (src/app/record-work.ts), so a record folded into a digest commits only once
+ * the digest went out; a crash before that re-reads it from Kafka.
+ */
+import PQueue from 'p-queue';
+import type { ChangeEvent } from '../domain/change.ts';
+import type { NotifierError } from '../domain/errors.ts';
+import type { OutboundMessage, Priority, SlackPayload } from '../domain/message.ts';
+import type { ChatDestination, Fate, MessageComposer } from '../ports/index.ts';
+import { decideFold, type FoldDecision, type FoldPolicy } from './fold.ts';
+import { type Gates, type SendDeps, sendGated } from './send.ts';
+
+/** One record's share in one item. */
+export interface Share {
+  settle(fate: Fate): void;
+  /** Aborted when the record is given up (partition revoked, shutdown deadline). */
+  signal: AbortSignal;
+}
+
+interface DigestEntry {
+  first: ChangeEvent;
+  last: ChangeEvent;
+  shares: Share[];
+}
+
+interface Item {
+  id: string;
+  kind: 'single' | 'digest';
+  status: 'queued' | 'sending' | 'settled';
+  priority: Priority;
+  shares: Set<Share>;
+  /** Aborts the item's sleeps once no share is left to deliver for. */
+  abort: AbortController;
+  // single
+  listingKey: string | null;
+  first?: ChangeEvent;
+  payload?: SlackPayload;
+  // digest
+  entries: Map<string, DigestEntry>;
+  fromMs: number;
+  toMs: number;
+}
+
+export interface LaneOptions extends SendDeps {
+  channel: string;
+  channelKey: string;
+  destination: ChatDestination;
+  composer: MessageComposer;
+  gates: Gates;
+  policy: FoldPolicy;
+  /** What a listing change coming back to where it started does: drop the pending message or keep both. */
+  netZero: 'drop' | 'keep';
+  /** Digests collect this long from their first change (config delivery.flood.digestWindowMs). */
+  digestWindowMs: number;
+  /** A digest is closed early at this many listings (memory bound). */
+  maxDigestItems: number;
+  /** The complete list of a digest: a CSV file or thread replies. */
+  completeList: 'file' | 'thread';
+  /** An auth failure: the scheduler stops everything. */
+  onStop(error: NotifierError): void;
+  /** Pending count changed (metrics, room waiters). */
+  onChange(): void;
+  /** Counts folds for metrics: coalesced, digest, lifted, cancelled. */
+  onFold(kind: string): void;
+  /** Cancels digest timers (scheduler shutdown). */
+  lifetime: AbortSignal;
+}
+
+const URGENT = 1;
+const NORMAL = 0;
+
+export class Lane {
+  readonly queue = new PQueue({ concurrency: 1 });
+  /** Top-level messages queued or sending. */
+  pending = 0;
+  private readonly queuedByListing = new Map<string, Item>();
+  private readonly digestOf = new Map<string, Item>();
+  private open: Item | undefined;
+  private seq = 0;
+
+  private readonly o: LaneOptions;
+
+  constructor(options: LaneOptions) {
+    this.o = options;
+  }
+
+  /** Digest listings waiting, over the open and the closed unsent digests. */
+  digestSize(): number {
+    return this.digestOf.size;
+  }
+
+  /** Would this message be queued as a message of its own (room matters) rather than folded? */
+  wouldQueue(message: OutboundMessage, listingKey: string | null): boolean {
+    const decision = decideFold(
+      this.view(),
+      { listingKey, priority: message.priority ?? 'normal' },
+      this.o.policy,
+    );
+    return decision.kind === 'queue';
+  }
+
+  /** Returns true when the message went into a digest. */
+  submit(message: OutboundMessage, event: ChangeEvent | undefined, share: Share): boolean {
+    const priority = message.priority ?? 'normal';
+    const listingKey = event?.listingId ?? null;
+    const slim = event === undefined ? undefined : this.o.composer.slim(event);
+    const decision: FoldDecision =
+      slim === undefined
+        ? { kind: 'queue' }
+        : decideFold(this.view(), { listingKey, priority }, this.o.policy);
+    switch (decision.kind) {
+      case 'queue':
+        if (decision.promote !== undefined) this.promote(decision.promote);
+        this.enqueueSingle(listingKey, priority, slim, message.payload, [share]);
+        return false;
+      case 'coalesce':
+        if (slim !== undefined && listingKey !== null) this.coalesce(listingKey, slim, message, share);
+        return false;
+      case 'digest':
+        if (slim !== undefined && listingKey !== null) this.addToDigest(listingKey, slim, share);
+        return true;
+      case 'lift':
+        if (slim !== undefined && listingKey !== null) this.lift(listingKey, slim, message, share);
+        return false;
+    }
+  }
+
+  /** Closes the open digest now (shutdown: its records should not wait out the window). */
+  flush(): void {
+    if (this.open !== undefined) this.close(this.open);
+  }
+
+  private view() {
+    return {
+      queued: (key: string) => {
+        const item = this.queuedByListing.get(key);
+        return item === undefined ? undefined : { id: item.id, priority: item.priority };
+      },
+      inDigest: (key: string) => {
+        const digest = this.digestOf.get(key);
+        if (digest === undefined) return undefined;
+        return digest === this.open ? ('open' as const) : ('closed' as const);
+      },
+      digestOpen: this.open !== undefined,
+      pending: this.pending,
+    };
+  }
+
+  private newItem(kind: Item['kind'], priority: Priority, listingKey: string | null): Item {
+    this.seq += 1;
+    return {
+      id: `${kind}-${this.seq}`,
+      kind,
+      status: 'queued',
+      priority,
+      shares: new Set(),
+      abort: new AbortController(),
+      listingKey,
+      entries: new Map(),
+      fromMs: Number.POSITIVE_INFINITY,
+      toMs: Number.NEGATIVE_INFINITY,
+    };
+  }
+
+  /** Ties a share to an item: aborting the share takes it off, and an item with no share left is not sent. */
+  private attach(item: Item, share: Share): void {
+    item.shares.add(share);
+    share.signal.addEventListener(
+      'abort',
+      () => {
+        if (!item.shares.delete(share)) return;
+        if (item.shares.size === 0) item.abort.abort(share.signal.reason);
+      },
+      { once: true },
+    );
+  }
+
+  private enqueueSingle(
+    listingKey: string | null,
+    priority: Priority,
+    first: ChangeEvent | undefined,
+    payload: SlackPayload,
+    shares: Share[],
+  ): void {
+    const item = this.newItem('single', priority, listingKey);
+    if (first !== undefined) item.first = first;
+    item.payload = payload;
+    for (const share of shares) this.attach(item, share);
+    if (listingKey !== null) this.queuedByListing.set(listingKey, item);
+    this.schedule(item);
+  }
+
+  private schedule(item: Item): void {
+    this.pending += 1;
+    this.o.onChange();
+    void this.queue
+      .add(() => this.run(item), { priority: item.priority === 'urgent' ? URGENT : NORMAL, id: item.id })
+      .finally(() => {
+        this.pending -= 1;
+        this.o.onChange();
+      });
+  }
+
+  private promote(id: string): void {
+    for (const item of this.queuedByListing.values()) {
+      if (item.id !== id || item.priority === 'urgent') continue;
+      item.priority = 'urgent';
+      this.queue.setPriority(id, URGENT);
+    }
+  }
+
+  private coalesce(listingKey: string, event: ChangeEvent, message: OutboundMessage, share: Share): void {
+    const item = this.queuedByListing.get(listingKey);
+    const net = item?.first === undefined ? null : this.o.composer.net(item.first, event);
+    const composed = net === null ? undefined : this.o.composer.single(net, this.o.channelKey);
+    if (item === undefined || net === null || (composed === null && this.o.netZero === 'keep')) {
+      // Not combinable (a create or delete involved), or both are to be kept: a message of its own,
+      // after the queued one (promoted first when this one is urgent, so it cannot overtake it).
+      const priority = message.priority ?? 'normal';
+      if (item !== undefined && priority === 'urgent') this.promote(item.id);
+      this.enqueueSingle(listingKey, priority, event, message.payload, [share]);
+      return;
+    }
+    this.attach(item, share);
+    if (composed === null || composed === undefined) {
+      // Back where it started: nothing left to say in this channel.
+      this.o.onFold('cancelled');
+      this.queuedByListing.delete(listingKey);
+      this.settle(item, {
+        kind: 'dropped',
+        reason: 'net-zero: the listing changed back before its message was sent',
+      });
+      return;
+    }
+    this.o.onFold('coalesced');
+    item.payload = composed.payload;
+    if (composed.priority === 'urgent') this.promote(item.id);
+  }
+
+  private addToDigest(listingKey: string, event: ChangeEvent, share: Share): void {
+    let digest = this.digestOf.get(listingKey);
+    if (digest === undefined || digest !== this.open) digest = this.openDigest();
+    const entry = digest.entries.get(listingKey);
+    const net = entry === undefined ? null : this.o.composer.net(entry.first, event);
+    if (entry !== undefined && net !== null) {
+      entry.last = event;
+      entry.shares.push(share);
+    } else if (entry !== undefined) {
+      // A create or delete after an update: its own line, under a second key.
+      digest.entries.set(`${listingKey}\u0000${this.seq++}`, { first: event, last: event, shares: [share] });
+    } else {
+      digest.entries.set(listingKey, { first: event, last: event, shares: [share] });
+      this.digestOf.set(listingKey, digest);
+    }
+    this.attach(digest, share);
+    const at = event.source.tsMs;
+    if (at !== undefined) {
+      digest.fromMs = Math.min(digest.fromMs, at);
+      digest.toMs = Math.max(digest.toMs, at);
+    }
+    this.o.onFold('digest');
+    if (digest.entries.size >= this.o.maxDigestItems) this.close(digest);
+  }
+
+  private openDigest(): Item {
+    if (this.open !== undefined) return this.open;
+    const digest = this.newItem('digest', 'normal', null);
+    this.open = digest;
+    this.o.onChange();
+    const windowEnd = new AbortController();
+    digest.abort.signal.addEventListener('abort', () => windowEnd.abort(), { once: true });
+    this.o.lifetime.addEventListener('abort', () => windowEnd.abort(), { once: true });
+    this.o.clock.sleep(this.o.digestWindowMs, windowEnd.signal).then(
+      () => this.close(digest),
+      () => this.close(digest),
+    );
+    return digest;
+  }
+
+  private close(digest: Item): void {
+    if (this.open !== digest) return;
+    this.open = undefined;
+    this.schedule(digest);
+  }
+
+  /** Urgent for a listing in a digest: its entry leaves the digest and goes ahead as the net change. */
+  private lift(listingKey: string, event: ChangeEvent, message: OutboundMessage, share: Share): void {
+    const digest = this.digestOf.get(listingKey);
+    const entry = digest?.entries.get(listingKey);
+    this.digestOf.delete(listingKey);
+    if (digest === undefined || entry === undefined) {
+      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
+      return;
+    }
+    digest.entries.delete(listingKey);
+    for (const s of entry.shares) digest.shares.delete(s);
+    this.o.onFold('lifted');
+    const net = this.o.composer.net(entry.first, event);
+    const composed = net === null ? null : this.o.composer.single(net, this.o.channelKey);
+    if (net === null || composed === null) {
+      // The folded changes say nothing on their own now: send them as their own line, then this one.
+      this.enqueueDigestEntryAlone(listingKey, entry);
+      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
+      return;
+    }
+    this.enqueueSingle(listingKey, 'urgent', entry.first, composed.payload, [...entry.shares, share]);
+  }
+
+  private enqueueDigestEntryAlone(listingKey: string, entry: DigestEntry): void {
+    const net = this.o.composer.net(entry.first, entry.last) ?? entry.last;
+    const composed = this.o.composer.single(net, this.o.channelKey);
+    if (composed === null) {
+      for (const s of entry.shares)
+        s.settle({ kind: 'dropped', reason: 'net-zero: changed back in the digest' });
+      return;
+    }
+    this.enqueueSingle(listingKey, 'urgent', entry.first, composed.payload, entry.shares);
+  }
+
+  private settle(item: Item, fate: Fate): void {
+    if (item.status === 'settled') return;
+    item.status = 'settled';
+    for (const share of item.shares) share.settle(fate);
+    item.shares.clear();
+  }
+
+  /** The item's turn: freeze it, send it, settle its shares. Never throws (p-queue must go on). */
+  private async run(item: Item): Promise<void> {
+    if (item.status === 'settled') return;
+    if (item.listingKey !== null && this.queuedByListing.get(item.listingKey) === item) {
+      this.queuedByListing.delete(item.listingKey);
+    }
+    if (item.kind === 'digest') for (const key of item.entries.keys()) this.forgetDigestKey(key, item);
+    if (item.shares.size === 0 || this.o.lifetime.aborted) {
+      // Nobody waits for it any more, or delivery stopped (the shares learn that from the scheduler).
+      item.status = 'settled';
+      return;
+    }
+    item.status = 'sending';
+    try {
+      const fate = item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item);
+      this.settle(item, fate);
+    } catch (error) {
+      // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
+      // it from their own signals or from the scheduler's stop.
+      if (!this.signalOf(item).aborted) this.o.onStop(error as NotifierError);
+    }
+  }
+
+  /** An item's calls end when no share is left to deliver for, or when delivery stops. */
+  private signalOf(item: Item): AbortSignal {
+    return AbortSignal.any([item.abort.signal, this.o.lifetime]);
+  }
+
+  private forgetDigestKey(key: string, digest: Item): void {
+    const listingKey = key.split('\u0000')[0] ?? key;
+    if (this.digestOf.get(listingKey) === digest) this.digestOf.delete(listingKey);
+  }
+
+  private async sendSingle(item: Item): Promise<Fate> {
+    const payload = item.payload as SlackPayload;
+    const folded = item.shares.size > 1 ? 'coalesced' : 'no';
+    const result = await sendGated(
+      this.o.channel,
+      this.o.gates,
+      () => this.o.destination.post(this.o.channel, payload),
+      this.o,
+      this.signalOf(item),
+    );
+    return result.ok
+      ? { kind: 'delivered', folded, ts: result.value.ts }
+      : { kind: 'failed', error: result.error };
+  }
+
+  private async sendDigest(item: Item): Promise<Fate> {
+    const events: ChangeEvent[] = [];
+    for (const entry of item.entries.values()) {
+      events.push(this.o.composer.net(entry.first, entry.last) ?? entry.last);
+    }
+    const digest = this.o.composer.digest(this.o.channelKey, events, {
+      fromMs: Number.isFinite(item.fromMs) ? item.fromMs : this.o.clock.now(),
+      toMs: Number.isFinite(item.toMs) ? item.toMs : this.o.clock.now(),
+      upload: this.o.completeList === 'file',
+    });
+    if (digest === null)
+      return { kind: 'dropped', reason: 'net-zero: every change in the digest changed back' };
+    const { channel, destination, gates } = this.o;
+    const signal = this.signalOf(item);
+    const top = await sendGated(
+      channel,
+      gates,
+      () => destination.post(channel, digest.payload),
+      this.o,
+      signal,
+    );
+    if (!top.ok) return { kind: 'failed', error: top.error };
+    const threadTs = top.value.ts;
+    const file = digest.file;
+    if (file !== undefined) {
+      const up = await sendGated(
+        channel,
+        gates,
+        () => destination.upload(channel, file, { threadTs }),
+        this.o,
+        signal,
+      );
+      if (!up.ok) return { kind: 'failed', error: up.error };
+    }
+    for (const reply of digest.replies) {
+      const r = await sendGated(
+        channel,
+        gates,
+        () => destination.post(channel, reply, { threadTs }),
+        this.o,
+        signal,
+      );
+      if (!r.ok) return { kind: 'failed', error: r.error };
+    }
+    return { kind: 'delivered', folded: 'digest', ts: threadTs };
+  }
+}

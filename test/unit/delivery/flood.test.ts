@@ -1,0 +1,281 @@
+/**
+ * Flood control through the real scheduler, composer and pipeline decisions, on a fake chat and fake
+ * timers: coalescing, net zero, digests with their complete list, urgent first, lifting out of a digest,
+ * and fates (what commits) for each.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../../src/adapters/system-clock.ts';
+import { type Config, parseConfig } from '../../../src/config/index.ts';
+import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
+import { createDeliveryScheduler, type FloodOptions } from '../../../src/delivery/scheduler.ts';
+import type { ChangeEvent } from '../../../src/domain/change.ts';
+import { createComposer } from '../../../src/pipeline/compose.ts';
+import { decide } from '../../../src/pipeline/index.ts';
+import type { Fate } from '../../../src/ports/index.ts';
+import { dec, makeUpdate } from '../../support/events.ts';
+import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
+
+// One channel for prices (normal) and unpublishing (urgent), so their order in it can be seen.
+const config: Config = parseConfig(
+  [
+    'rules:',
+    '  - { name: price moved, match: { field: price }, channels: [sales-alerts] }',
+    '  - { name: unpublished, match: { field: status, from: [A], to: [U] }, channels: [sales-alerts], priority: urgent }',
+  ].join('\n'),
+  'flood-test',
+);
+
+const flood: FloodOptions = {
+  enabled: true,
+  budgetMs: 10_000,
+  digestWindowMs: 10_000,
+  maxDigestItems: 20_000,
+  coalesce: true,
+  netZero: 'drop',
+  completeList: 'file',
+  channels: {},
+};
+
+function setup(options: { chat?: FakeChat; flood?: Partial<FloodOptions> } = {}) {
+  const chat = options.chat ?? createFakeChat({ clock: systemClock });
+  const scheduler = createDeliveryScheduler({
+    destination: chat,
+    composer: createComposer(() => config),
+    flood: { ...flood, ...options.flood },
+    clock: systemClock,
+    perChannel: { intervalMs: 1000, cap: 1 },
+    burst: 3,
+    workspace: { intervalMs: 1000, cap: 20 },
+    maxQueuedPerChannel: 200,
+    retry: testRetryPolicy,
+    random: () => 0.5,
+  });
+  const fates: Array<Fate | { error: unknown }> = [];
+  /** Routes `event` through the real pipeline decision and submits its messages. */
+  const submit = (event: ChangeEvent, signal = new AbortController().signal): void => {
+    const outcome = decide(event, config);
+    if (outcome.kind !== 'notify') throw new Error(`expected a notification, got ${outcome.reason}`);
+    for (const message of outcome.messages) {
+      const index = fates.length;
+      fates.push({ error: 'pending' });
+      scheduler.submit(message, outcome.event, signal).fate.then(
+        (fate) => {
+          fates[index] = fate;
+        },
+        (error: unknown) => {
+          fates[index] = { error };
+        },
+      );
+    }
+  };
+  return { chat, scheduler, fates, submit };
+}
+
+const price = (id: number, before: string, after: string, title = `Listing ${id}`): ChangeEvent =>
+  makeUpdate(
+    { prc_amt: dec(after) },
+    { prc_amt: dec(before), lst_ttl: title },
+    {
+      listingId: String(id),
+      key: { lst_id: id },
+    },
+  );
+
+const unpublish = (id: number): ChangeEvent =>
+  makeUpdate({ LST_STAT_CD: 'U' }, { LST_STAT_CD: 'A' }, { listingId: String(id), key: { lst_id: id } });
+
+/** Keeps the channel's burst busy so the next messages wait in the queue. */
+const occupy = (submit: (e: ChangeEvent) => void) => {
+  for (const id of [901, 902, 903]) submit(price(id, '10.00', '20.00'));
+};
+
+const texts = (chat: FakeChat) => chat.delivered().map((c) => c.payload.text);
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('coalescing', () => {
+  it('turns two changes of a queued listing into one message with the net change', async () => {
+    const { chat, scheduler, fates, submit } = setup();
+    occupy(submit);
+    submit(price(1, '120.00', '110.00'));
+    submit(price(1, '110.00', '96.00'));
+    await vi.advanceTimersByTimeAsync(5000);
+    await scheduler.onIdle();
+    const listing1 = texts(chat).filter((t) => t.includes('#1)'));
+    expect(listing1).toHaveLength(1);
+    expect(listing1[0]).toContain('$120.00');
+    expect(listing1[0]).toContain('$96.00');
+    expect(listing1[0]).toContain('-20');
+    expect(fates.slice(3)).toEqual([
+      expect.objectContaining({ kind: 'delivered', folded: 'coalesced' }),
+      expect.objectContaining({ kind: 'delivered', folded: 'coalesced' }),
+    ]);
+  });
+
+  it('drops the pending message when the listing changes back to where it started (netZero: drop)', async () => {
+    const { chat, scheduler, fates, submit } = setup();
+    occupy(submit);
+    submit(price(1, '120.00', '110.00'));
+    submit(price(1, '110.00', '120.00'));
+    await vi.advanceTimersByTimeAsync(5000);
+    await scheduler.onIdle();
+    expect(texts(chat).filter((t) => t.includes('#1)'))).toEqual([]);
+    expect(fates.slice(3).map((f) => ('kind' in f ? f.kind : f))).toEqual(['dropped', 'dropped']);
+  });
+
+  it('keeps both messages when the config says netZero: keep', async () => {
+    const { chat, scheduler, submit } = setup({ flood: { netZero: 'keep' } });
+    occupy(submit);
+    submit(price(1, '120.00', '110.00'));
+    submit(price(1, '110.00', '120.00'));
+    await vi.advanceTimersByTimeAsync(5000);
+    await scheduler.onIdle();
+    expect(texts(chat).filter((t) => t.includes('#1)'))).toHaveLength(2);
+  });
+
+  it('does not touch a message already on its way: the next change is a message of its own', async () => {
+    const { chat, scheduler, submit } = setup();
+    submit(price(1, '120.00', '110.00')); // sent at once (burst)
+    await vi.advanceTimersByTimeAsync(0);
+    submit(price(1, '110.00', '96.00'));
+    await vi.advanceTimersByTimeAsync(3000);
+    await scheduler.onIdle();
+    expect(texts(chat).filter((t) => t.includes('#1)'))).toHaveLength(2);
+  });
+});
+
+describe('digests', () => {
+  it('folds the overflow into one digest with the complete list as a CSV in its thread', async () => {
+    const { chat, scheduler, fates, submit } = setup();
+    for (let id = 1; id <= 100; id += 1) submit(price(id, '100.00', id % 10 === 0 ? '110.00' : '85.00'));
+    expect(scheduler.pendingByChannel()).toEqual({ '#sales-alerts': 9 });
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+
+    const top = chat.delivered().filter((c) => c.threadTs === undefined);
+    expect(top).toHaveLength(10); // 9 messages and the digest: the budget of 10 s at 1/s
+    const digest = top[9];
+    expect(digest?.payload.text).toMatch(/91/);
+    const file = chat.delivered().find((c) => c.file !== undefined);
+    expect(file?.threadTs).toBe(digest?.ts);
+    const csv = file?.file?.content.toString('utf8') ?? '';
+    for (let id = 10; id <= 100; id += 1) expect(csv).toMatch(new RegExp(`^${id},`, 'm'));
+    expect(fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
+    expect(fates.filter((f) => 'folded' in f && f.folded === 'digest')).toHaveLength(91);
+  });
+
+  it('pages the complete list into thread replies when files are off for the channel', async () => {
+    const { chat, scheduler, submit } = setup({
+      flood: { channels: { 'sales-alerts': { completeList: 'thread' } } },
+    });
+    for (let id = 1; id <= 300; id += 1) submit(price(id, '100.00', '85.00'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    await scheduler.onIdle();
+    const digest = chat.delivered().filter((c) => c.threadTs === undefined)[9];
+    const replies = chat.delivered().filter((c) => c.threadTs === digest?.ts);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(chat.delivered().some((c) => c.file !== undefined)).toBe(false);
+    const listed = replies.map((r) => JSON.stringify(r.payload.blocks)).join('\n');
+    for (let id = 10; id <= 300; id += 1) expect(listed).toContain(`Listing ${id}`);
+  });
+
+  it('coalesces a listing that changes again inside the digest: one line with the net change', async () => {
+    const { chat, scheduler, submit } = setup();
+    for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
+    submit(price(15, '90.00', '50.00'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    const csv =
+      chat
+        .delivered()
+        .find((c) => c.file !== undefined)
+        ?.file?.content.toString('utf8') ?? '';
+    const rows = csv.split('\n').filter((line) => line.startsWith('15,'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('100.00');
+    expect(rows[0]).toContain('50.00');
+  });
+
+  it('a digest refused for good fails every record it carries (they are dead-lettered per channel)', async () => {
+    const chat = createFakeChat({ clock: systemClock }).failOn(
+      10,
+      slackErrors.permanent('channel_not_found'),
+    );
+    const { scheduler, fates, submit } = setup({ chat });
+    for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    expect(fates.filter((f) => 'kind' in f && f.kind === 'failed')).toHaveLength(11);
+    expect(fates.filter((f) => 'kind' in f && f.kind === 'delivered')).toHaveLength(9);
+  });
+});
+
+describe('urgent changes', () => {
+  it('go ahead of every normal message waiting in the channel', async () => {
+    const { chat, scheduler, submit } = setup();
+    for (let id = 1; id <= 50; id += 1) submit(price(id, '100.00', '90.00'));
+    submit(unpublish(777));
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    const order = texts(chat);
+    const urgentAt = order.findIndex((t) => t.includes('#777)'));
+    // One message at a time per channel: the one already on its way goes first, the unpublish next.
+    expect(urgentAt).toBe(1);
+  });
+
+  it('lift a listing out of the digest and send its net change first, keeping the listing’s order', async () => {
+    const { chat, scheduler, fates, submit } = setup();
+    for (let id = 1; id <= 30; id += 1) submit(price(id, '100.00', '90.00'));
+    submit(
+      makeUpdate(
+        { LST_STAT_CD: 'U', prc_amt: dec('90.00') },
+        { LST_STAT_CD: 'A', prc_amt: dec('90.00'), lst_ttl: 'Listing 25' },
+        { listingId: '25', key: { lst_id: 25 } },
+      ),
+    );
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    const lifted = texts(chat).filter((t) => t.includes('#25)'));
+    expect(lifted).toHaveLength(1);
+    expect(lifted[0]).toContain('$100.00'); // the price change from the digest, now in the urgent message
+    expect(lifted[0]).toContain('Unpublished');
+    const csv =
+      chat
+        .delivered()
+        .find((c) => c.file !== undefined)
+        ?.file?.content.toString('utf8') ?? '';
+    expect(csv).not.toMatch(/^25,/m);
+    expect(fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
+  });
+});
+
+describe('flood control off', () => {
+  it('sends one message per change in order (the behaviour before flood control)', async () => {
+    const { chat, scheduler, submit } = setup({ flood: { enabled: false } });
+    for (let id = 1; id <= 15; id += 1) submit(price(id, '100.00', '90.00'));
+    submit(price(1, '90.00', '80.00'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    expect(chat.delivered()).toHaveLength(16);
+    expect(chat.delivered().some((c) => c.threadTs !== undefined)).toBe(false);
+  });
+});
+
+describe('aborts', () => {
+  it('a queued message whose records were all given up is never sent', async () => {
+    const { chat, scheduler, fates, submit } = setup();
+    occupy(submit);
+    const revoked = new AbortController();
+    submit(price(1, '120.00', '110.00'), revoked.signal);
+    revoked.abort(new Error('partition revoked'));
+    await vi.advanceTimersByTimeAsync(5000);
+    await scheduler.onIdle();
+    expect(texts(chat).filter((t) => t.includes('#1)'))).toEqual([]);
+    expect(fates[3]).toEqual({ error: new Error('partition revoked') });
+  });
+});
