@@ -156,8 +156,9 @@ export async function insertListings(
       ],
     );
     const wanted = new Set(ids.map(String));
+    // Debezium streams a large insert at a few thousand rows a second on a quiet machine.
     await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === 'c', ids.length, {
-      timeoutMs: 60_000,
+      timeoutMs: 60_000 + ids.length * 30,
     });
   } finally {
     await reader.close();
