@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKafkaSource, toSourceRecord } from '../../../src/adapters/kafka-source.ts';
-import { createCapturingLogger, createManualClock, flush } from '../app/fakes.ts';
+import { createCapturingLogger, createManualClock, flush } from '../../support/fakes.ts';
 
 describe('kafka source record mapping', () => {
   it('keeps key and value bytes untouched, offsets and timestamps as strings, and single header values', () => {
