@@ -127,17 +127,39 @@ function tlsError(broker: string, error: NodeJS.ErrnoException): NotifierError {
   });
 }
 
+/** node:tls's certificate verification failures (the handshake itself failed: ERR_SSL_*, ERR_TLS_*). */
+const tlsCodes = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+
 /**
  * A kafkajs error from connecting, as a coded error when it has one of ours: SASL refusals are
- * KAFKA_AUTH (kafkajs does not retry them), TLS failures KAFKA_TLS. Anything else is returned as is.
+ * KAFKA_AUTH (kafkajs does not retry them), TLS failures KAFKA_TLS (after kafkajs's retries: a client
+ * certificate refused under TLS 1.3 shows only after the handshake checkBrokerTls sees succeed).
+ * Anything else is returned as is.
  */
 export function kafkaStartError(error: unknown): unknown {
   if (typeof error !== 'object' || error === null) return error;
-  const e = error as { name?: string; message?: string; code?: string; type?: string };
+  const e = error as { name?: string; message?: string; type?: string };
   if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'UNSUPPORTED_SASL_MECHANISM') {
     return new NotifierError('KAFKA_AUTH', `Kafka refused the SASL credentials: ${e.message ?? ''}`, {
       cause: error,
     });
+  }
+  // kafkajs keeps the socket error's code on KafkaJSConnectionError, wrapped in originalError after retries.
+  for (let inner: unknown = error, depth = 0; inner && depth < 4; depth += 1) {
+    const { code, broker, message, originalError } = inner as {
+      code?: unknown;
+      broker?: unknown;
+      message?: unknown;
+      originalError?: unknown;
+    };
+    if (typeof code === 'string' && tlsCodes.test(code)) {
+      return new NotifierError(
+        'KAFKA_TLS',
+        `TLS with Kafka broker ${String(broker ?? '?')} failed: ${String(message ?? code)}`,
+        { cause: error, details: { broker, tlsCode: code } },
+      );
+    }
+    inner = originalError;
   }
   return error;
 }

@@ -318,3 +318,46 @@ describe('kafka source: refused credentials', () => {
     });
   });
 });
+
+describe('kafka source: TLS failures kafkajs gave up on', () => {
+  it('turns a TLS error code inside kafkajs retries into KAFKA_TLS', async () => {
+    const stub = createConsumerStub();
+    const tls = Object.assign(new Error('Connection error: tlsv13 alert certificate required'), {
+      name: 'KafkaJSConnectionError',
+      code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      broker: 'b-1:9094',
+    });
+    stub.connect = async () => {
+      throw Object.assign(new Error(tls.message), {
+        name: 'KafkaJSNumberOfRetriesExceeded',
+        originalError: tls,
+      });
+    };
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, createAdminStub(['t'])),
+      groupId: 'g',
+      topics: ['t'],
+    });
+    await expect(source.start(handlersSpy().handlers)).rejects.toMatchObject({
+      code: 'KAFKA_TLS',
+      message: 'TLS with Kafka broker b-1:9094 failed: Connection error: tlsv13 alert certificate required',
+    });
+  });
+
+  it('leaves an unreachable broker as it is (not a TLS problem)', async () => {
+    const stub = createConsumerStub();
+    const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED'), {
+      name: 'KafkaJSConnectionError',
+      code: 'ECONNREFUSED',
+    });
+    stub.connect = async () => {
+      throw refused;
+    };
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, createAdminStub(['t'])),
+      groupId: 'g',
+      topics: ['t'],
+    });
+    await expect(source.start(handlersSpy().handlers)).rejects.toBe(refused);
+  });
+});
