@@ -11,8 +11,10 @@ import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
+import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
+import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
 import { type Connections, resolveConnections } from './config/connections.ts';
@@ -57,6 +59,12 @@ export interface StartOptions {
   registry?: Registry;
   /** /readyz stall threshold; default 60 000 ms. */
   stallAfterMs?: number;
+  /**
+   * Reload the rules without a restart (the file is watched, and SIGHUP reloads it): `path` is the
+   * rules file, `initial` the config as read from it (before environment overrides), `overrides` applies
+   * those to a reloaded config. Default: no reloading.
+   */
+  rules?: { path: string; initial: Config; overrides(config: Config): Config };
 }
 
 /**
@@ -84,10 +92,32 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   const metrics = createPromMetrics(registry);
 
+  let schemaRegistry: SchemaRegistryPort | undefined;
+  if (config.source.registryUrl !== null) {
+    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
+    const client = createSchemaRegistry({ host: config.source.registryUrl, ...connections.registry });
+    await client.check();
+    schemaRegistry = client;
+  }
+  // Records and folded messages both read the rules in effect: a reload reaches digests too.
+  const pipeline = createReloadablePipeline(config, (rules) =>
+    createPipeline(rules, schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
+  );
+  const watcher =
+    options.rules === undefined
+      ? undefined
+      : await createRulesWatcher({
+          path: options.rules.path,
+          initial: options.rules.initial,
+          logger: logger.child({ component: 'rules' }),
+          metrics: createReloadMetrics(registry),
+          onReload: (next) => pipeline.swap(options.rules?.overrides(next) ?? next),
+        });
+
   const { delivery } = config;
   const scheduler = createDeliveryScheduler({
     destination: chat,
-    composer: createComposer(() => config),
+    composer: createComposer(() => pipeline.config()),
     flood: delivery.flood,
     clock,
     metrics,
@@ -98,15 +128,6 @@ export async function start(options: StartOptions): Promise<Service> {
     maxQueuedPerChannel: delivery.maxQueuedPerChannel,
     retry: delivery.retry,
   });
-
-  let schemaRegistry: SchemaRegistryPort | undefined;
-  if (config.source.registryUrl !== null) {
-    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
-    const client = createSchemaRegistry({ host: config.source.registryUrl, ...connections.registry });
-    await client.check();
-    schemaRegistry = client;
-  }
-  const pipeline = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
 
   const kafka = createKafkaClient({
     brokers: config.source.brokers,
@@ -151,7 +172,7 @@ export async function start(options: StartOptions): Promise<Service> {
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
-    closers: [() => deadLetter.disconnect()],
+    closers: [async () => watcher?.stop(), () => deadLetter.disconnect()],
   });
 }
 

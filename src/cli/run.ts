@@ -27,23 +27,33 @@ const usage = 'usage: listing-notifier run --config FILE';
 
 export const help = `${usage}
 
-Consumes the Debezium topics in source.topics, renders and delivers to Slack until SIGTERM/SIGINT
-(then finishes in-flight deliveries within delivery.shutdownDeadlineMs). Topics that do not exist yet
-are waited for (/readyz says so). Health, readiness and metrics on http.host:http.port.
+The service: consumes source.topics as consumer group source.groupId, renders and routes each change,
+delivers to Slack at Slack's pace, dead-letters what can never succeed, commits offsets. Topics that
+do not exist yet are waited for (/readyz says so). Serves /healthz, /readyz and /metrics on
+http.host:http.port. SIGTERM or Ctrl-C stops gracefully (a second signal exits at once). The rules
+file is watched (a ConfigMap update included) and SIGHUP reloads it: valid new rules apply to records
+not yet routed; an invalid file is refused (logged, counted) and the old rules stay; changes to
+source, slack, delivery or http are logged as needing a restart.
+
+Options:
+  -c, --config FILE   the rules file (required; check it with check-config)
+  -h, --help          this text
 
 Environment:
+  the variable named by slack.tokenEnv (default SLACK_BOT_TOKEN)   the Slack bot token (required)
+  the variables named by source.sasl.passwordEnv and source.registryAuth.passwordEnv, when used
+    (or the files named by their passwordFile counterparts)
   KAFKA_BROKERS   host:port[,host:port...], replaces source.brokers
   SLACK_API_URL   replaces slack.apiUrl
-  LOG_LEVEL       trace, debug, info (default), warn, error, fatal
-  and the variables the config names: slack.tokenEnv (the bot token), source.sasl.passwordEnv,
-  source.registryAuth.passwordEnv (or their *File counterparts)
+  LOG_LEVEL       trace..fatal, default info
 
 Exit codes:
   0  stopped gracefully (SIGTERM/SIGINT; 130/143 on a second signal)
   1  stopped on an error while running, or could not start for another reason (Slack rejected the
      token, Kafka unreachable after the retries)
-  2  usage or configuration error: a bad flag, an invalid rules file, a secret's env var unset or its
-     file unreadable, a CA, certificate or key file that does not hold what it should
+  2  usage or configuration error: a bad flag, an invalid rules file, a missing token variable, a
+     secret's env var unset or its file unreadable, a CA, certificate or key file that does not hold
+     what it should
   3  Kafka refused the SASL credentials (wrong user or password, mechanism not enabled)
   4  TLS with a Kafka broker failed (its certificate not trusted by source.tls.caFile, a name mismatch,
      a client certificate refused, or not a TLS listener)
@@ -90,10 +100,12 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
     return exitCodes.config;
   }
   let config: Awaited<ReturnType<typeof loadConfig>>;
+  let fileConfig: Awaited<ReturnType<typeof loadConfig>>;
   let token: string;
   let connections: Connections;
   try {
-    config = applyEnvOverrides(await loadConfig(args.config), env);
+    fileConfig = await loadConfig(args.config);
+    config = applyEnvOverrides(fileConfig, env);
     token = tokenFromEnv(config, env);
     connections = await resolveConnections(config, env);
   } catch (error) {
@@ -106,7 +118,13 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
   const { installSignalHandlers, start } = await import('../main.ts');
   let service: Awaited<ReturnType<typeof start>>;
   try {
-    service = await start({ config, token, logger, connections });
+    service = await start({
+      config,
+      token,
+      logger,
+      connections,
+      rules: { path: args.config, initial: fileConfig, overrides: (c) => applyEnvOverrides(c, env) },
+    });
   } catch (error) {
     const described = describeError(error);
     logger.error({ error: described }, 'could not start');
