@@ -198,6 +198,9 @@ async function run(
     };
   } finally {
     clearInterval(sampler);
+    // A graceful stop first (a --cpu-prof in BENCH_SERVICE_NODE_OPTIONS is written at exit).
+    child.child.kill('SIGTERM');
+    await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     await child.cleanup();
     await standin.close();
   }

@@ -172,7 +172,7 @@ export async function start(options: StartOptions): Promise<Service> {
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
-    closers: [async () => watcher?.stop(), () => deadLetter.disconnect()],
+    closers: [async () => watcher?.stop(), async () => scheduler.close(), () => deadLetter.disconnect()],
   });
 }
 

@@ -51,12 +51,16 @@ type ChannelResult =
   | { kind: 'abandoned' }
   | { kind: 'fatal'; error: unknown };
 
-/** What is kept of a record folded into a digest: where it is, not what it said. */
+/**
+ * What is kept of a record folded into a digest: where it is, not what it said. The key is copied:
+ * kafkajs hands out keys and values as views of the whole fetch response, and one kept view keeps
+ * that whole response (megabytes) alive.
+ */
 const coordinatesOf = (record: SourceRecord): SourceRecord => ({
   topic: record.topic,
   partition: record.partition,
   offset: record.offset,
-  key: record.key,
+  key: record.key === null ? null : Buffer.from(record.key),
   value: null,
   headers: {},
   timestamp: record.timestamp,

@@ -48,6 +48,8 @@ interface Item {
   /** clock.now() when the digest opened, and when a change last joined it. */
   openedAt: number;
   lastAddAt: number;
+  /** Ends the digest's collecting wait once it is closed. */
+  windowEnd?: AbortController;
 }
 
 export interface LaneOptions extends SendDeps {
@@ -285,6 +287,7 @@ export class Lane {
     this.open = digest;
     this.o.onChange();
     const windowEnd = new AbortController();
+    digest.windowEnd = windowEnd;
     digest.abort.signal.addEventListener('abort', () => windowEnd.abort(), { once: true });
     this.o.lifetime.addEventListener('abort', () => windowEnd.abort(), { once: true });
     this.collect(digest, windowEnd.signal).then(
@@ -315,6 +318,7 @@ export class Lane {
     if (this.open !== digest) return;
     this.open = undefined;
     this.flooding = flooding;
+    digest.windowEnd?.abort();
     this.schedule(digest);
   }
 

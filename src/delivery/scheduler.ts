@@ -89,6 +89,12 @@ export interface DeliveryScheduler extends Deliverer {
   pending(): number;
   /** Digest listings waiting per channel (open and closed, unsent). */
   digestSizes(): Record<string, number>;
+  /**
+   * Ends every wait (digest windows, retries, pace) after the service has drained: what is still
+   * unsent was not committed and will be read again. Without it a digest window's timer would keep the
+   * process alive after a graceful stop.
+   */
+  close(): void;
 }
 
 /** A promise and its settlers, made outside any caller's scope (so it captures nothing of theirs). */
@@ -245,6 +251,10 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     },
     flush() {
       for (const lane of lanes.values()) lane.flush();
+    },
+    close() {
+      for (const lane of lanes.values()) lane.flush();
+      if (!lifetime.signal.aborted) lifetime.abort(new Error('delivery closed'));
     },
     onIdle: () => (busy() ? new Promise((resolve) => idleWaiters.push(resolve)) : Promise.resolve()),
   };
