@@ -271,12 +271,8 @@ render() { # template output (secrets are hex, so they need no escaping)
   )
 }
 
-# The SASL_SSL listener's material, made once (openssl), kept with the stack's state:
-#   ca.pem              the CA clients trust (source.tls.caFile)
-#   broker.p12          the broker's key and certificate (SAN IP:127.0.0.1, DNS:localhost), PKCS12
-#   client.pem/.key     a client certificate from the same CA (mutual TLS; the broker asks, not requires)
-#   untrusted-ca.pem    a CA that signed nothing here (tests: a CA file that does not trust the broker)
-#   sasl-username, sasl-password, keystore-password   one line each, owner-readable only
+# The SASL_SSL listener's material (scripts/stack/make-tls.sh: CA, broker keystore, client
+# certificate, a CA that trusts nothing here, the SASL user's password), made once, kept with the state.
 tls_material() {
   [[ -f "$TLS_DIR/.complete" ]] && return 0
   command -v openssl >/dev/null || die "openssl not found: it makes the SASL_SSL listener's throw-away CA (apt-get install openssl)"
@@ -285,32 +281,7 @@ tls_material() {
   rm -rf "$TLS_DIR"
   mkdir -p "$TLS_DIR"
   chmod 700 "$TLS_DIR"
-  (
-    set -e
-    umask 077
-    cd "$TLS_DIR"
-    local days=3650
-    openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -keyout ca.key -out ca.pem \
-      -subj "/CN=listing-notifier stack CA" -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >broker.ext
-    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days "$days" \
-      -extfile broker.ext -out broker.pem
-    openssl rand -hex 16 >keystore-password
-    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
-      -passout "file:keystore-password" -out broker.p12
-    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=$SASL_USER"
-    printf 'extendedKeyUsage=clientAuth\n' >client.ext
-    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days "$days" \
-      -extfile client.ext -out client.pem
-    openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -keyout untrusted-ca.key \
-      -out untrusted-ca.pem -subj "/CN=listing-notifier untrusted CA" -addext "basicConstraints=critical,CA:TRUE"
-    printf '%s\n' "$SASL_USER" >sasl-username
-    openssl rand -hex 16 >sasl-password
-    rm -f ./*.csr ./*.ext ./*.srl
-    chmod 644 ca.pem untrusted-ca.pem client.pem
-  ) >"$log" 2>&1 || {
+  sh "$STACK_FILES/make-tls.sh" "$TLS_DIR" "$SASL_USER" >"$log" 2>&1 || {
     tail -n 20 "$log" >&2
     die "making the SASL_SSL listener's CA and keystore with openssl failed (log: $log)"
   }
