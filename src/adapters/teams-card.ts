@@ -48,8 +48,8 @@ export function escapeCardMarkdown(text: string): string {
       // Inline syntax anywhere: emphasis, code, links and autolinks, strike, template braces.
       .replace(/[\\`*_{}[\]()<>~]/g, (c) => `\\${c}`)
       // Block syntax only opens a line (one line now): heading, list item, quote, "1." list.
-      .replace(/^(\s*)([#+-])/, '$1\\$2')
-      .replace(/^(\s*)(\d+)([.)])/, '$1$2\\$3')
+      .replace(/^(\s*)(#{1,6}|[+-])(?=\s|$)/, '$1\\$2')
+      .replace(/^(\s*)(\d{1,9})([.)])(?=\s|$)/, '$1$2\\$3')
   );
 }
 
