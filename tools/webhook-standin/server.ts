@@ -21,6 +21,8 @@ export interface ReceivedWebhook {
   timestamp: number;
   body: unknown;
   raw: string;
+  /** The three webhook-* headers as received. */
+  headers: Record<string, string>;
   duplicate: boolean;
 }
 
@@ -80,6 +82,7 @@ export async function startWebhookStandin(opts: WebhookStandinOptions): Promise<
       timestamp: Number(headers['webhook-timestamp']),
       body: JSON.parse(raw),
       raw,
+      headers,
       duplicate,
     });
     res.writeHead(204).end();
