@@ -44,9 +44,10 @@ describe('Teams and webhook stand-ins through the routing destination', () => {
       code: 'SLACK_RATE_LIMITED',
       details: { retryAfterMs: expect.any(Number) },
     });
-    const error = await d
-      .post('teams:T_URL', payload('four'))
-      .catch((e: { details: { retryAfterMs: number } }) => e);
+    const error = (await d.post('teams:T_URL', payload('four')).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { details: { retryAfterMs: number } };
     expect(error.details.retryAfterMs).toBeGreaterThanOrEqual(1000);
     expect(error.details.retryAfterMs).toBeLessThanOrEqual(10_000);
     expect(teams.cards()).toHaveLength(2);
