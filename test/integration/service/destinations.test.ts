@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { startTeamsStandin, type TeamsStandin } from '../../../tools/teams-standin/server.ts';
 import { startWebhookStandin, type WebhookStandin } from '../../../tools/webhook-standin/server.ts';
-import { connectPg } from '../../support/stack.ts';
+import { connectPg, keyListingId, type TopicReader } from '../../support/stack.ts';
 import {
   deleteListings,
   type InProcessService,
   insertListings,
   LISTINGS_TOPIC,
   messagesFor,
+  openDeadLetterReader,
   type SlackStandin,
   seedGroupAtEnd,
   startInProcess,
@@ -36,6 +37,7 @@ describe('service: one rule fans out to Slack, Teams and a signed webhook', () =
   let teams: TeamsStandin;
   let hook: WebhookStandin;
   let running: InProcessService | undefined;
+  let dlq: TopicReader | undefined;
 
   beforeAll(async () => {
     db = await connectPg(stack.databaseUrl);
@@ -45,6 +47,7 @@ describe('service: one rule fans out to Slack, Teams and a signed webhook', () =
     Object.assign(env, { LN_E2E_TEAMS_URL: teams.url, LN_E2E_HOOK_URL: hook.url });
     Object.assign(process.env, env);
     await insertListings(db, stack, [{ id: LISTING, title: TITLE, price: '100.00' }]);
+    dlq = await openDeadLetterReader(stack);
     const groupId = uniqueGroupId('destinations');
     await seedGroupAtEnd(stack, groupId);
     // Written as a rules file would be, so the channel objects pass the schema like a user's do.
@@ -83,6 +86,7 @@ describe('service: one rule fans out to Slack, Teams and a signed webhook', () =
 
   afterAll(async () => {
     await running?.stop();
+    await dlq?.close();
     for (const name of Object.keys(env)) delete process.env[name];
     await Promise.all([slack?.close(), teams?.close(), hook?.close()]);
     await deleteListings(db, [LISTING]);
@@ -158,5 +162,28 @@ describe('service: one rule fans out to Slack, Teams and a signed webhook', () =
     const logs = running?.logLines.join('\n') ?? '';
     expect(logs).not.toContain('standin-secret-signature');
     expect(logs).not.toContain(SECRET);
+  });
+
+  it("a webhook answering 410 Gone dead-letters that channel's message; Slack and Teams still get theirs", async () => {
+    hook.setGone(true);
+    try {
+      await db.query('UPDATE public.listings SET prc_amt = 59.90 WHERE lst_id = $1', [LISTING]);
+      const dead = await (dlq as TopicReader).waitFor((r) => keyListingId(r) === String(LISTING), {
+        timeoutMs: 60_000,
+      });
+      const header = (name: string) => dead.headers[name]?.toString();
+      expect(header('dlq.error.code')).toBe('SLACK_PERMANENT');
+      expect(header('dlq.error.message')).toBe('The webhook refused the message: HTTP 410');
+      expect(header('dlq.channel')).toBe('webhook:LN_E2E_HOOK_URL:LN_E2E_HOOK_SECRET');
+      await waitUntil('the second Slack message and Teams card', async () =>
+        messagesFor(slack, LISTING).length >= 2 &&
+        teams.cards().filter((x) => x.raw.includes(`/listings/${LISTING}"`)).length >= 2
+          ? true
+          : undefined,
+      );
+      expect(hook.rejected()).toContainEqual({ reason: 'gone', status: 410 });
+    } finally {
+      hook.setGone(false);
+    }
   });
 });
