@@ -109,6 +109,10 @@ export async function start(options: StartOptions): Promise<Service> {
     groupId: config.source.groupId,
     topics: config.source.topics,
     logger,
+    maxBytes: config.source.fetch.maxBytes,
+    maxBytesPerPartition: config.source.fetch.maxBytesPerPartition,
+    maxWaitTimeInMs: config.source.fetch.maxWaitTimeMs,
+    partitionsConsumedConcurrently: config.source.fetch.partitionsConsumedConcurrently,
     ...(options.kafka?.fromBeginning === undefined ? {} : { fromBeginning: options.kafka.fromBeginning }),
     ...(options.kafka?.partitionsConsumedConcurrently === undefined
       ? {}
