@@ -12,6 +12,7 @@
  * Not a test: it prints figures and asserts nothing.
  *
  * Needs the stack (scripts/stack.sh up). Run: npm exec -- node bench/throughput.ts
+ * BENCH_ROUNDS (default 3) rounds of the three, interleaved, medians reported (the machine is shared);
  * BENCH_RECORDS (default 48120) UPDATEs make a new backlog; BENCH_NEW_BACKLOG=1 makes one even when the
  * recorded one is still on the topic; BENCH_ONLY=raw,naive,service picks consumers; BENCH_CPU_PROF=DIR
  * runs the service child under `node --cpu-prof --cpu-prof-dir=DIR`; BENCH_SERVICE_CONFIG=FILE uses
@@ -257,22 +258,40 @@ async function main(): Promise<void> {
     `backlog: ${recordsIn(backlog)} records of ${backlog.topic} ${range} (created ${backlog.createdAt})`,
   );
 
-  const results: Result[] = [];
+  // The machine is shared: rounds interleave the consumers so that a busy moment does not fall on
+  // one of them only; each consumer's median round is reported.
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const all: Result[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const kind of ['raw', 'naive', 'service'] as const) {
+      if (!only.includes(kind)) continue;
+      const r =
+        kind === 'service' ? await runService(brokers, backlog) : await runPlain(kind, brokers, backlog);
+      all.push(r);
+      const mean = r.bytes === undefined ? '' : `, mean value ${(r.bytes / r.records / 1000).toFixed(1)} kB`;
+      console.log(
+        `round ${round} ${kind.padEnd(8)} ${r.records} records in ${r.seconds.toFixed(2)} s: ` +
+          `${Math.round(r.records / r.seconds)} records/s, peak RSS (VmHWM) ${(r.vmHwmKb / 1024).toFixed(0)} MB${mean}`,
+      );
+    }
+  }
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((x, y) => x - y);
+    return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
+  };
+  const rate = (k: Kind) => {
+    const rs = all.filter((x) => x.kind === k);
+    return rs.length === 0 ? undefined : median(rs.map((r) => r.records / r.seconds));
+  };
+  console.log(`median of ${rounds} round(s):`);
   for (const kind of ['raw', 'naive', 'service'] as const) {
-    if (!only.includes(kind)) continue;
-    const r =
-      kind === 'service' ? await runService(brokers, backlog) : await runPlain(kind, brokers, backlog);
-    results.push(r);
-    const mean = r.bytes === undefined ? '' : `, mean value ${(r.bytes / r.records / 1000).toFixed(1)} kB`;
+    const rs = all.filter((x) => x.kind === kind);
+    if (rs.length === 0) continue;
     console.log(
-      `${kind.padEnd(8)} ${r.records} records in ${r.seconds.toFixed(2)} s: ` +
-        `${Math.round(r.records / r.seconds)} records/s, peak RSS (VmHWM) ${(r.vmHwmKb / 1024).toFixed(0)} MB${mean}`,
+      `${kind.padEnd(8)} ${Math.round(rate(kind) ?? 0)} records/s, peak RSS (VmHWM) max ` +
+        `${(Math.max(...rs.map((r) => r.vmHwmKb)) / 1024).toFixed(0)} MB`,
     );
   }
-  const rate = (k: Kind) => {
-    const r = results.find((x) => x.kind === k);
-    return r === undefined ? undefined : r.records / r.seconds;
-  };
   const [raw, naive, service] = [rate('raw'), rate('naive'), rate('service')];
   if (service !== undefined && raw !== undefined)
     console.log(`service / raw kafkajs eachBatch: ${(service / raw).toFixed(2)}x (target >= 0.8x)`);

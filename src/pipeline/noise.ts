@@ -230,17 +230,30 @@ function watchedOf(info: SchemaInfo, config: Config): boolean[] {
   return flags;
 }
 
+/** An object member read in place by readRow: the source block inside the payload. */
+interface Inner {
+  index: number;
+  heads: Buffer[];
+  spans: Int32Array;
+}
+
 /**
- * Reads one row object whose '{' is at `open`, checking its columns are exactly the schema's, in
- * order; fills `spans` with each value's start and end. Returns the index just past its '}', or -1.
+ * Reads one object whose '{' is at `open` (or the rest of one, from a ','), checking its members are
+ * exactly `heads` in order; fills `spans` with each value's start and end, reading member
+ * `inner.index` as an object of its own. Returns the index just past its '}', or -1.
  */
-function readRow(b: Buffer, open: number, heads: Buffer[], spans: Int32Array): number {
+function readRow(b: Buffer, open: number, heads: Buffer[], spans: Int32Array, inner?: Inner): number {
   let i = open + 1;
   for (let k = 0; k < heads.length; k += 1) {
     const head = heads[k] as Buffer;
     if (!startsAt(b, i, head)) return -1;
     i += head.length;
-    const end = valueEnd(b, i);
+    const end =
+      inner !== undefined && k === inner.index
+        ? b[i] === LBRACE
+          ? readRow(b, i, inner.heads, inner.spans)
+          : -1
+        : valueEnd(b, i);
     if (end < 0) return -1;
     spans[2 * k] = i;
     spans[2 * k + 1] = end;
@@ -251,6 +264,20 @@ function readRow(b: Buffer, open: number, heads: Buffer[], spans: Int32Array): n
 }
 
 /**
+ * Scratch space for value spans, reused from record to record (nothing keeps it: dropNoise returns
+ * plain values), so that a record costs no typed-array allocations.
+ */
+let scratch = new Int32Array(256);
+function spansFor(size: number, offset: number): Int32Array {
+  if (scratch.length < offset + size) {
+    const bigger = new Int32Array(2 * (offset + size));
+    bigger.set(scratch);
+    scratch = bigger;
+  }
+  return scratch.subarray(offset, offset + size);
+}
+
+/**
  * The payload's members after the after image (source, transaction, op, ts_ms, … in schema order, as
  * JsonConverter writes every field) up to the payload's '}', which must be followed by the record's
  * closing '}' and nothing else. op must be "u" and the source block's fields must have their schema's
@@ -258,16 +285,14 @@ function readRow(b: Buffer, open: number, heads: Buffer[], spans: Int32Array): n
  * is not as expected.
  */
 function readRest(b: Buffer, afterClose: number, info: SchemaInfo): { tsMs: number | undefined } | false {
-  const rest = new Int32Array(2 * info.restHeads.length);
-  const end = readRow(b, afterClose, info.restHeads, rest);
+  const rest = spansFor(2 * info.restHeads.length, 4 * info.names.length);
+  const source = spansFor(2 * info.sourceHeads.length, 4 * info.names.length + 2 * info.restHeads.length);
+  const inner = { index: info.sourceIndex, heads: info.sourceHeads, spans: source };
+  const end = readRow(b, afterClose, info.restHeads, rest, inner);
   if (end !== b.length - 1 || b[end] !== RBRACE) return false;
   const opAt = rest[2 * info.opIndex] as number;
   if (rest[2 * info.opIndex + 1] !== opAt + 3 || b[opAt] !== QUOTE || b[opAt + 1] !== 117 /* u */)
     return false;
-  const sourceAt = rest[2 * info.sourceIndex] as number;
-  if (b[sourceAt] !== LBRACE) return false;
-  const source = new Int32Array(2 * info.sourceHeads.length);
-  if (readRow(b, sourceAt, info.sourceHeads, source) !== rest[2 * info.sourceIndex + 1]) return false;
   let tsMs: number | undefined;
   for (let k = 0; k < info.sourceFields.length; k += 1) {
     const s = source[2 * k] as number;
@@ -314,8 +339,8 @@ export function dropNoise(
   if (info === undefined) return undefined;
 
   const n = info.names.length;
-  const before = new Int32Array(2 * n);
-  const after = new Int32Array(2 * n);
+  const before = spansFor(2 * n, 0);
+  const after = spansFor(2 * n, 2 * n);
   const beforeOpen = SCHEMA_HEAD.length + info.bytes.length + PAYLOAD_HEAD.length - 1;
   const beforeClose = readRow(b, beforeOpen, info.heads, before);
   if (beforeClose < 0 || !startsAt(b, beforeClose, AFTER_HEAD)) return undefined;
