@@ -43,6 +43,12 @@ describe('the example file', () => {
       clientId: 'listing-notifier',
       deadLetterTopic: null,
       registryUrl: null,
+      fetch: {
+        maxBytes: 4194304,
+        maxBytesPerPartition: 1048576,
+        partitionsConsumedConcurrently: 4,
+        maxWaitTimeMs: 1000,
+      },
     });
     expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
     expect(config.delivery).toEqual({
