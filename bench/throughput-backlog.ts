@@ -194,3 +194,84 @@ export async function ensureBacklog(
   writeFileSync(backlogFile, `${JSON.stringify(backlog, null, 2)}\n`);
   return backlog;
 }
+
+/** The large-record variant's topic: the same noise with ~1 MB records. */
+export const LARGE_TOPIC = 'bench.throughput.listings-noise-1mb';
+
+/**
+ * The backlog with 1 MB records: `count` records of the backlog, each with its description made
+ * ~500 kB longer by the same text in before and after (still noise: only etl_batch_id differs), in a
+ * topic of its own that accepts 4 MB messages. Synthetic in size only: produced here rather than by
+ * Debezium, whose Connect producer refuses records above 1 MB by default (max.request.size).
+ */
+export async function ensureLargeBacklog(brokers: string[], from: Backlog, count: number): Promise<Backlog> {
+  const kafka = new Kafka({ clientId: 'ln-bench-large', brokers, logLevel: logLevel.NOTHING });
+  const a = kafka.admin();
+  await a.connect();
+  try {
+    if ((await a.listTopics()).includes(LARGE_TOPIC)) {
+      const offsets = await a.fetchTopicOffsets(LARGE_TOPIC);
+      const held = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+      if (held >= count && process.env.BENCH_NEW_BACKLOG !== '1')
+        return {
+          topic: LARGE_TOPIC,
+          partitions: offsets.map((o) => ({ partition: o.partition, start: o.low, end: o.high })),
+          updates: held,
+          createdAt: 'earlier',
+        };
+      await a.deleteTopics({ topics: [LARGE_TOPIC] });
+      await waitUntil('the old large topic to go', async () =>
+        (await a.listTopics()).includes(LARGE_TOPIC) ? undefined : true,
+      );
+    }
+    await a.createTopics({
+      topics: [
+        {
+          topic: LARGE_TOPIC,
+          numPartitions: from.partitions.length,
+          configEntries: [{ name: 'max.message.bytes', value: String(4 * 1024 * 1024) }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    const padding = 'Full specification sheet, repeated for size. '.repeat(11_400); // ~513 kB
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const consumer = kafka.consumer({ groupId: `ln-bench-large-${Date.now()}` });
+    let produced = 0;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [from.topic], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          if (produced >= count || message.value === null) return;
+          produced += 1;
+          const value = JSON.parse(message.value.toString('utf8'));
+          for (const image of [value.payload.before, value.payload.after])
+            image.description = `${image.description ?? ''}${padding}`;
+          await producer.send({
+            topic: LARGE_TOPIC,
+            messages: [
+              { partition, key: message.key, value: JSON.stringify(value), headers: message.headers ?? {} },
+            ],
+          });
+        },
+      });
+      await waitUntil(`${count} large records`, async () => (produced >= count ? true : undefined), {
+        timeoutMs: 300_000,
+      });
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
+    const offsets = await a.fetchTopicOffsets(LARGE_TOPIC);
+    return {
+      topic: LARGE_TOPIC,
+      partitions: offsets.map((o) => ({ partition: o.partition, start: o.low, end: o.high })),
+      updates: count,
+      createdAt: new Date().toISOString(),
+    };
+  } finally {
+    await a.disconnect();
+  }
+}

@@ -13,6 +13,9 @@
  *
  * Needs the stack (scripts/stack.sh up). Run: npm exec -- node bench/throughput.ts
  * BENCH_ROUNDS (default 3) rounds of the three, interleaved, medians reported (the machine is shared);
+ * BENCH_LARGE=1 drains BENCH_LARGE_RECORDS (default 600) of the same records made ~1 MB each instead
+ * (bench/throughput-backlog.ts: ensureLargeBacklog);
+ * BENCH_SERVICE_NODE_OPTIONS: Node flags for the service child only (e.g. --max-semi-space-size=4);
  * BENCH_RECORDS (default 48120) UPDATEs make a new backlog; BENCH_NEW_BACKLOG=1 makes one even when the
  * recorded one is still on the topic; BENCH_ONLY=raw,naive,service picks consumers; BENCH_CPU_PROF=DIR
  * runs the service child under `node --cpu-prof --cpu-prof-dir=DIR`; BENCH_SERVICE_CONFIG=FILE uses
@@ -33,7 +36,7 @@ import {
   waitUntil,
 } from '../test/support/stack.ts';
 import { startSlackStandin } from '../tools/slack-standin/server.ts';
-import { type Backlog, ensureBacklog, recordsIn } from './throughput-backlog.ts';
+import { type Backlog, ensureBacklog, ensureLargeBacklog, recordsIn } from './throughput-backlog.ts';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 type Kind = 'raw' | 'naive' | 'service';
@@ -190,6 +193,7 @@ async function runService(brokers: string[], backlog: Backlog): Promise<Result> 
     process.execPath,
     [
       ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.BENCH_SERVICE_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
       join(repoRoot, 'bin/listing-notifier.js'),
       'run',
       '--config',
@@ -252,7 +256,11 @@ async function main(): Promise<void> {
   } finally {
     await db.end();
   }
+  if (process.env.BENCH_LARGE === '1')
+    backlog = await ensureLargeBacklog(brokers, backlog, Number(process.env.BENCH_LARGE_RECORDS ?? 600));
   const only = (process.env.BENCH_ONLY ?? 'raw,naive,service').split(',');
+  const flags = process.env.BENCH_SERVICE_NODE_OPTIONS ?? '';
+  if (flags !== '') console.log(`service child runs with node ${flags}`);
   const range = backlog.partitions.map((p) => `[${p.partition}] ${p.start}..${p.end}`).join(', ');
   console.log(
     `backlog: ${recordsIn(backlog)} records of ${backlog.topic} ${range} (created ${backlog.createdAt})`,
