@@ -30,7 +30,7 @@ export interface KafkaSourceOptions {
   partitionsConsumedConcurrently?: number;
   /** Fetch size per partition; default 1 MiB (kafkajs's). Bounds memory per paused partition. */
   maxBytesPerPartition?: number;
-  /** Fetch response size over all partitions; default 4 MiB (kafkajs's is 10 MiB). */
+  /** Fetch response size over all partitions; default 2 MiB (kafkajs's is 10 MiB). */
   maxBytes?: number;
   /** Long-poll wait of an empty fetch; default 1000 ms (kafkajs's 5000 slows shutdown and tests). */
   maxWaitTimeInMs?: number;
@@ -67,7 +67,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
     sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: opts.heartbeatIntervalMs ?? 3000,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
-    maxBytes: opts.maxBytes ?? 4 * 1_048_576,
+    maxBytes: opts.maxBytes ?? 2 * 1_048_576,
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 1000,
     allowAutoTopicCreation: false,
   });

@@ -17,8 +17,8 @@ export const fetchSchema = z
     maxBytes: z
       .int()
       .min(1024)
-      .default(4 * 1024 * 1024)
-      .describe('Most bytes one fetch response may carry over all partitions. Default: 4194304 (4 MiB).'),
+      .default(2 * 1024 * 1024)
+      .describe('Most bytes one fetch response may carry over all partitions. Default: 2097152 (2 MiB).'),
     maxBytesPerPartition: z
       .int()
       .min(1024)

@@ -44,7 +44,7 @@ describe('the example file', () => {
       deadLetterTopic: null,
       registryUrl: null,
       fetch: {
-        maxBytes: 4194304,
+        maxBytes: 2097152,
         maxBytesPerPartition: 1048576,
         partitionsConsumedConcurrently: 4,
         maxWaitTimeMs: 1000,
