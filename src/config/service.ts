@@ -22,8 +22,8 @@ export const fetchSchema = z
     maxBytesPerPartition: z
       .int()
       .min(1024)
-      .default(1024 * 1024)
-      .describe('Most bytes per partition in one fetch response. Default: 1048576 (1 MiB).'),
+      .default(512 * 1024)
+      .describe('Most bytes per partition in one fetch response. Default: 524288 (512 KiB).'),
     partitionsConsumedConcurrently: z
       .int()
       .min(1)

@@ -45,7 +45,7 @@ describe('the example file', () => {
       registryUrl: null,
       fetch: {
         maxBytes: 2097152,
-        maxBytesPerPartition: 1048576,
+        maxBytesPerPartition: 524288,
         partitionsConsumedConcurrently: 4,
         maxWaitTimeMs: 1000,
       },
