@@ -17,13 +17,13 @@ export const fetchSchema = z
     maxBytes: z
       .int()
       .min(1024)
-      .default(2 * 1024 * 1024)
-      .describe('Most bytes one fetch response may carry over all partitions. Default: 2097152 (2 MiB).'),
+      .default(4 * 1024 * 1024)
+      .describe('Most bytes one fetch response may carry over all partitions. Default: 4194304 (4 MiB).'),
     maxBytesPerPartition: z
       .int()
       .min(1024)
-      .default(512 * 1024)
-      .describe('Most bytes per partition in one fetch response. Default: 524288 (512 KiB).'),
+      .default(768 * 1024)
+      .describe('Most bytes per partition in one fetch response. Default: 786432 (768 KiB).'),
     partitionsConsumedConcurrently: z
       .int()
       .min(1)

@@ -44,8 +44,8 @@ describe('the example file', () => {
       deadLetterTopic: null,
       registryUrl: null,
       fetch: {
-        maxBytes: 2097152,
-        maxBytesPerPartition: 524288,
+        maxBytes: 4194304,
+        maxBytesPerPartition: 786432,
         partitionsConsumedConcurrently: 4,
         maxWaitTimeMs: 1000,
       },
