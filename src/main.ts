@@ -6,15 +6,18 @@
  * process state.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createKafkaClient } from './adapters/kafka-client.ts';
+import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
+import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
+import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
+import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
 import { createDeliveryScheduler } from './delivery/scheduler.ts';
 import { createComposer } from './pipeline/compose.ts';
@@ -28,6 +31,11 @@ export interface StartOptions {
   config: Config;
   /** The Slack bot token (from process.env[config.slack.tokenEnv]); never logged. */
   token: string;
+  /**
+   * TLS/SASL and registry credentials, read from what config.source names (src/config/connections.ts).
+   * Default: read now from process.env and the named files.
+   */
+  connections?: Connections;
   /** Default: pino JSON on stdout at `logLevel`. */
   logger?: Logger;
   /** pino level for the default logger; default "info". */
@@ -51,6 +59,12 @@ export interface StartOptions {
   registry?: Registry;
   /** /readyz stall threshold; default 60 000 ms. */
   stallAfterMs?: number;
+  /**
+   * Reload the rules without a restart (the file is watched, and SIGHUP reloads it): `path` is the
+   * rules file, `initial` the config as read from it (before environment overrides), `overrides` applies
+   * those to a reloaded config. Default: no reloading.
+   */
+  rules?: { path: string; initial: Config; overrides(config: Config): Config };
 }
 
 /**
@@ -60,7 +74,9 @@ export interface StartOptions {
  */
 export async function start(options: StartOptions): Promise<Service> {
   const { config } = options;
-  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'info' });
+  const connections = options.connections ?? (await resolveConnections(config, process.env));
+  const logger =
+    options.logger ?? createLogger({ level: options.logLevel ?? 'info', secrets: connections.secrets });
   const clock = options.clock ?? systemClock;
 
   const chat = options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger });
@@ -76,10 +92,32 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   const metrics = createPromMetrics(registry);
 
+  let schemaRegistry: SchemaRegistryPort | undefined;
+  if (config.source.registryUrl !== null) {
+    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
+    const client = createSchemaRegistry({ host: config.source.registryUrl, ...connections.registry });
+    await client.check();
+    schemaRegistry = client;
+  }
+  // Records and folded messages both read the rules in effect: a reload reaches digests too.
+  const pipeline = createReloadablePipeline(config, (rules) =>
+    createPipeline(rules, schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
+  );
+  const watcher =
+    options.rules === undefined
+      ? undefined
+      : await createRulesWatcher({
+          path: options.rules.path,
+          initial: options.rules.initial,
+          logger: logger.child({ component: 'rules' }),
+          metrics: createReloadMetrics(registry),
+          onReload: (next) => pipeline.swap(options.rules?.overrides(next) ?? next),
+        });
+
   const { delivery } = config;
   const scheduler = createDeliveryScheduler({
     destination: chat,
-    composer: createComposer(() => config),
+    composer: createComposer(() => pipeline.config()),
     flood: delivery.flood,
     clock,
     metrics,
@@ -91,23 +129,19 @@ export async function start(options: StartOptions): Promise<Service> {
     retry: delivery.retry,
   });
 
-  let schemaRegistry: SchemaRegistryPort | undefined;
-  if (config.source.registryUrl !== null) {
-    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
-    schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
-  }
-  const pipeline = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
-
   const kafka = createKafkaClient({
     brokers: config.source.brokers,
     clientId: config.source.clientId,
     logger,
+    security: connections.kafka,
     ...(options.kafka?.logLevel === undefined ? {} : { logLevel: options.kafka.logLevel }),
   });
+  if (connections.kafka.ssl !== undefined) await checkBrokerTls(config.source.brokers, connections.kafka.ssl);
   const source = createKafkaSource({
     kafka,
     groupId: config.source.groupId,
     topics: config.source.topics,
+    clock,
     logger,
     maxBytes: config.source.fetch.maxBytes,
     maxBytesPerPartition: config.source.fetch.maxBytesPerPartition,
@@ -142,7 +176,7 @@ export async function start(options: StartOptions): Promise<Service> {
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
-    closers: [() => deadLetter.disconnect()],
+    closers: [async () => watcher?.stop(), async () => scheduler.close(), () => deadLetter.disconnect()],
   });
 }
 

@@ -120,7 +120,12 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     onFatal: fatalStop,
   });
 
-  const readiness = (): Readiness => assessReadiness(loop.status(), stallAfterMs);
+  const readiness = (): Readiness => {
+    const waiting = source.notReadyReason?.();
+    return waiting === undefined
+      ? assessReadiness(loop.status(), stallAfterMs)
+      : { ready: false, reason: waiting, status: loop.status() };
+  };
   http = await startHealthServer({ ...parts.http, readiness, metrics: parts.metricsText });
   try {
     await source.start(loop);

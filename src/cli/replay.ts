@@ -25,12 +25,38 @@ import {
   type ReplayTarget,
   targetTimestamp,
 } from '../app/replay.ts';
+import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
 import type { CliIo } from './index.ts';
 
 const usage =
   'usage: listing-notifier replay --config FILE (--to-datetime ISO8601 | --to-earliest | --to-latest | --by-duration 1h30m) [--topic T]... [--dry-run]';
+
+export const help = `${usage}
+
+Resets the consumer group's committed offsets (source.groupId) so that the service, once started
+again, re-reads (or skips) records. Prints, per partition, \`topic[p]: committed -> new (replays N
+records)\` (or skips N) and a summary. kafkajs can only set the offsets of a group without running
+members: stop the service first.
+
+Options:
+  -c, --config FILE        the rules file (required): source.brokers, groupId, clientId, topics
+      --to-datetime ISO    the first record at or after this time (with a zone: 2025-01-31T09:00:00Z)
+      --to-earliest        the first record still kept
+      --to-latest          the end (skip everything not yet read)
+      --by-duration D      the first record at or after now - D (1h30m; units d, h, m, s)
+      --topic T            a topic instead of source.topics (repeatable)
+      --dry-run            print the plan and change nothing
+  -h, --help               this text
+Exactly one of --to-datetime, --to-earliest, --to-latest, --by-duration.
+
+Environment: KAFKA_BROKERS replaces source.brokers; LOG_LEVEL (default warn) for kafkajs's lines.
+
+Exit codes:
+  0  done, or dry run
+  2  usage or configuration error, or a --topic that does not exist
+  1  Kafka error, or a group with running members`;
 
 export interface ReplayArgs {
   config: string;
@@ -42,7 +68,7 @@ export interface ReplayArgs {
 
 const modes = ['--to-datetime', '--to-earliest', '--to-latest', '--by-duration'] as const;
 
-export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } {
+export function parseReplayArgs(argv: string[]): ReplayArgs | { help: true } | { error: string } {
   let values: {
     config?: string;
     'to-datetime'?: string;
@@ -51,6 +77,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } 
     'by-duration'?: string;
     topic?: string[];
     'dry-run'?: boolean;
+    help?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -65,12 +92,14 @@ export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } 
         'by-duration': { type: 'string' },
         topic: { type: 'string', multiple: true },
         'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     // node:util names the option (ERR_PARSE_ARGS_UNKNOWN_OPTION, ..._INVALID_OPTION_VALUE, ...).
     return { error: error instanceof Error ? error.message : String(error) };
   }
+  if (values.help) return { help: true };
   if (values.config === undefined || values.config === '') return { error: '--config: missing FILE' };
 
   const given = modes.filter((flag) => values[flag.slice(2) as keyof typeof values] !== undefined);
@@ -112,13 +141,19 @@ export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } 
 
 export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const args = parseReplayArgs(argv);
+  if ('help' in args) {
+    io.stdout(help);
+    return 0;
+  }
   if ('error' in args) {
     io.stderr(`${args.error}\n${usage}`);
     return 2;
   }
   let config: Config;
+  let connections: Connections;
   try {
     config = applyEnvOverrides(await loadConfig(args.config), env);
+    connections = await resolveConnections(config, env);
   } catch (error) {
     io.stderr(isNotifierError(error) ? error.message : String(error));
     return 2;
@@ -130,12 +165,16 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
   const nowMs = Date.now();
 
   // kafkajs's own warnings go to stderr as JSON; stdout stays the plan.
-  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+  const logger = createLogger({
+    level: env.LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+    secrets: connections.secrets,
+  });
   // Imported here so that a usage error does not pay for kafkajs.
   const { connectReplayAdmin } = await import('../adapters/kafka-replay.ts');
   let admin: Awaited<ReturnType<typeof connectReplayAdmin>> | undefined;
   try {
-    admin = await connectReplayAdmin({ brokers, clientId, logger });
+    admin = await connectReplayAdmin({ brokers, clientId, logger, security: connections.kafka });
     const group = await admin.group(groupId);
     const busy = `stop the service first: ${group.members} member${group.members === 1 ? '' : 's'} in group ${groupId} (state ${group.state}); kafkajs can only set the offsets of an empty group`;
     if (group.members > 0 && !args.dryRun) {

@@ -14,7 +14,7 @@
  */
 import type { Config } from '../config/index.ts';
 import type { ChangeEvent } from '../domain/change.ts';
-import { type ErrorCode, isNotifierError, NotifierError } from '../domain/errors.ts';
+import { dispositionOf, type ErrorCode, isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
@@ -100,7 +100,7 @@ const decimalColumnsCached = (config: Config): Record<string, number> => {
 };
 
 const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
-  if (error.disposition !== 'dead-letter') throw error;
+  if (dispositionOf(error) !== 'dead-letter') throw error;
   return { kind: 'dead-letter', reason: `${error.code}: ${error.message}`, error, ...context };
 };
 
@@ -121,7 +121,14 @@ export function decideRecord(record: SourceRecord, framed: FramedParts, config: 
 export function decideDecoded(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
   let decoded: Decoded;
   try {
-    decoded = decodeResolved(record, framed, { decimalColumns: decimalColumnsCached(config) });
+    const columns = config.source.columns[record.topic];
+    decoded = decodeResolved(
+      record,
+      framed,
+      columns === undefined
+        ? { decimalColumns: decimalColumnsCached(config) }
+        : { decimalColumns: decimalColumnsCached(config), columns },
+    );
   } catch (error) {
     return deadLetter(asError(error, 'DECODE_FAILED'), {});
   }

@@ -10,7 +10,8 @@
  *
  * It applies only to JsonConverter records with schemas (`{"schema":…,"payload":{"before":{…},
  * "after":{…},…}}`, compact, as Connect writes them: https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-update-events)
- * whose op is "u", whose before image is complete, whose key decodes, and whose columns appear in
+ * whose op is "u", whose before image is complete, whose key decodes, whose topic has no column
+ * renames (source.columns), and whose columns appear in
  * the order of the row schema. Anything else (schemaless, Confluent-framed, TOAST placeholders, a
  * control record, a malformed envelope) goes to the full path, which also dead-letters what is broken.
  *
@@ -334,6 +335,8 @@ export function dropNoise(
 ): Outcome | undefined {
   const b = record.value;
   if (b === null || b.length < 64 || record.key === null || !startsAt(b, 0, SCHEMA_HEAD)) return undefined;
+  // A topic whose columns are renamed (source.columns) is decoded fully.
+  if (config.source.columns[record.topic] !== undefined) return undefined;
   if (record.topic.startsWith('__debezium-heartbeat')) return undefined;
   const info = schemaInfoOf(b);
   if (info === undefined) return undefined;

@@ -41,7 +41,7 @@ export interface ChatFile {
   /** Shown in Slack above the file. */
   title: string;
   content: Buffer;
-  /** Shown with the file as a comment (plain text, no mrkdwn is parsed). Optional. */
+  /** Shown with the file as its message text: Slack parses it as mrkdwn, so escape data in it. Optional. */
   initialComment?: string;
 }
 
@@ -53,7 +53,7 @@ export interface DeadLetterSink {
 /**
  * Confluent wire-format decoding (magic byte 0 + 4-byte schema id) through a schema registry.
  * Failures are NotifierErrors: SCHEMA_NOT_FOUND, REGISTRY_UNAVAILABLE (retry), DECODE_FAILED, or
- * CONFIG_INVALID (stop) when the registry refuses the credentials.
+ * REGISTRY_AUTH (stop) when the registry refuses the credentials.
  */
 export interface SchemaRegistryPort {
   decode(buffer: Buffer): Promise<unknown>;

@@ -2,15 +2,25 @@
  * Converts one column value with its Kafka Connect schema into a ColumnValue. The logical types are
  * those of Kafka Connect (https://kafka.apache.org/documentation/#connect_schemas: Decimal, Date, Time,
  * Timestamp) and Debezium's PostgreSQL connector
- * (https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-data-types).
+ * (https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-data-types)
+ * and its MySQL/MariaDB connectors (mysql.ts).
  * Values come from JSON (base64 text for bytes, JsonNumber for long numbers) or from Avro (Buffer,
  * bigint), and both are accepted everywhere.
  */
 import type { ColumnValue, Row } from '../../domain/change.ts';
 import { NotifierError } from '../../domain/errors.ts';
 import type { ConnectSchema } from './connect-schema.ts';
-import { canonicalDecimal, type DecimalColumns, decimalFromBytes, decimalFromDouble } from './decimal.ts';
+import {
+  canonicalDecimal,
+  type DecimalColumns,
+  decimalFromBytes,
+  decimalFromDouble,
+  formatDecimal,
+  unscaledAt,
+  unscaledFromBytes,
+} from './decimal.ts';
 import { JsonNumber } from './json.ts';
+import { bitsFromBytes, unsignedBigint } from './mysql.ts';
 import {
   dateFromEpochDays,
   type TimeUnit,
@@ -81,12 +91,14 @@ function convertLogical(
 ): ColumnValue | undefined {
   switch (name) {
     case 'org.apache.kafka.connect.data.Decimal':
-      return { type: 'decimal', value: decimalValue(value, scaleOf(schema, path), path) };
+      return { type: 'decimal', value: decimalValue(schema, value, scaleOf(schema, path), path) };
     case 'io.debezium.data.VariableScaleDecimal': {
       if (!isRecord(value)) return fail(path, 'a VariableScaleDecimal {scale, value}', value);
       const scale = Number(value.scale);
       if (!Number.isInteger(scale)) return fail(`${path}.scale`, 'an integer', value.scale);
-      return { type: 'decimal', value: decimalValue(value.value, scale, `${path}.value`) };
+      // Its value is plain Connect bytes (no logical type): a converter only ever writes base64 there.
+      const bytes = bytesOf(value.value) ?? fail(`${path}.value`, 'bytes (base64 or Buffer)', value.value);
+      return { type: 'decimal', value: decimalFromBytes(bytes, scale) };
     }
     case 'io.debezium.time.Date':
     case 'org.apache.kafka.connect.data.Date': {
@@ -113,6 +125,10 @@ function convertLogical(
         return value;
       }
     }
+    case 'io.debezium.data.Bits': {
+      const bytes = bytesOf(value) ?? fail(path, 'Bits bytes (base64 or Buffer)', value);
+      return bitsFromBytes(bytes, Number(schema.parameters?.length));
+    }
     default:
       break;
   }
@@ -126,7 +142,7 @@ function convertLogical(
     const n = bigintOf(value) ?? fail(path, `an integer count of ${time} since midnight`, value);
     return { type: 'time', iso: timeFromUnits(n, time) };
   }
-  // io.debezium.data.Uuid, Enum, EnumSet, Xml, Ltree, Bits, geometry, …: their physical type says it all.
+  // io.debezium.data.Uuid, Enum, EnumSet, Xml, Ltree, time.Year, geometry, …: their physical type says it all.
   return undefined;
 }
 
@@ -147,16 +163,42 @@ function scaleOf(schema: ConnectSchema, path: string): number {
     : fail(`${path} (schema)`, 'a Decimal "scale" parameter', schema.parameters);
 }
 
-/** Decimal bytes (base64 or Buffer) at `scale`; JsonConverter's decimal.format=NUMERIC gives a number instead. */
-function decimalValue(value: unknown, scale: number, path: string): string {
+/**
+ * A Connect Decimal: bytes (base64 or Buffer) holding the unscaled value at the schema's scale, or a
+ * JSON number when JsonConverter runs with decimal.format=NUMERIC (KIP-481; Kafka's own JsonConverter
+ * reads such a number back as the Decimal). Either way the value must be one the schema can hold: a
+ * number with more fractional digits than the scale, or any value with more digits than
+ * `connect.decimal.precision` (Debezium sets it from NUMERIC(p, s)), contradicts its own schema and is
+ * a DECODE_FAILED naming the path, not a 309-digit price (issue 9, finding 1).
+ */
+function decimalValue(schema: ConnectSchema, value: unknown, scale: number, path: string): string {
+  const expected = decimalShape(schema, scale);
   const bytes = bytesOf(value);
-  if (bytes !== undefined) return decimalFromBytes(bytes, scale);
-  if (value instanceof JsonNumber || typeof value === 'number') {
+  let unscaled: bigint | undefined;
+  if (bytes !== undefined) unscaled = unscaledFromBytes(bytes);
+  else if (value instanceof JsonNumber || typeof value === 'number') {
     const text = value instanceof JsonNumber ? value.source : String(value);
-    return canonicalDecimal(text) ?? fail(path, 'a decimal', value);
-  }
-  return fail(path, 'Decimal bytes (base64 or Buffer)', value);
+    const exact = canonicalDecimal(text);
+    unscaled = exact === undefined ? undefined : unscaledAt(exact, scale);
+    if (unscaled === undefined) return fail(path, expected, value);
+  } else return fail(path, 'Decimal bytes (base64 or Buffer)', value);
+  const precision = precisionOf(schema);
+  if (precision !== undefined && digitCount(unscaled) > precision) return fail(path, expected, value);
+  return formatDecimal(unscaled, scale);
 }
+
+/** `connect.decimal.precision`, when the schema gives one. */
+function precisionOf(schema: ConnectSchema): number | undefined {
+  const precision = Number(schema.parameters?.['connect.decimal.precision']);
+  return Number.isInteger(precision) && precision > 0 ? precision : undefined;
+}
+
+function decimalShape(schema: ConnectSchema, scale: number): string {
+  const precision = precisionOf(schema);
+  return `a Decimal of ${precision === undefined ? '' : `precision ${precision}, `}scale ${scale}`;
+}
+
+const digitCount = (unscaled: bigint): number => (unscaled < 0n ? -unscaled : unscaled).toString().length;
 
 function convertPlain(schema: ConnectSchema, value: unknown, path: string): ColumnValue {
   switch (schema.type) {
@@ -168,7 +210,8 @@ function convertPlain(schema: ConnectSchema, value: unknown, path: string): Colu
     case 'int64': {
       if (typeof value === 'number' && !Number.isInteger(value)) return fail(path, 'int64', value);
       const n = bigintOf(value);
-      if (n !== undefined) return integerValue(n);
+      if (n !== undefined)
+        return integerValue(unsignedBigint(n, schema.parameters?.['__debezium.source.column.type']) ?? n);
       if (typeof value === 'number') return numberValue(value);
       return fail(path, 'int64', value);
     }

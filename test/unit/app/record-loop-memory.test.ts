@@ -23,10 +23,10 @@ import {
   createManualDeliverer,
   createScriptedPipeline,
   flush,
+  loopTestRetryPolicy,
   outcomeFor,
   script,
-  testRetryPolicy,
-} from './fakes.ts';
+} from '../../support/fakes.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -113,7 +113,7 @@ describe('record loop memory under a backlog of large records', () => {
       logger: createCapturingLogger(),
       limits: { maxInFlightRecords: 1000, maxInFlightBytes, maxFoldedRecords: 1000 },
       maxQueuedPerChannel: 1000,
-      retry: testRetryPolicy,
+      retry: loopTestRetryPolicy,
       onFatal: (e) => {
         throw e;
       },

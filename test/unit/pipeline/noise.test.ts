@@ -46,6 +46,16 @@ describe('the noise fast path over the captured fixtures', () => {
     });
   });
 
+  it('leaves a topic with renamed columns (source.columns) to the full path', () => {
+    const [noise] = loadFixture('update-internal-only').records as [SourceRecord];
+    const renaming = parseConfig(
+      JSON.stringify({ source: { columns: { [noise.topic]: { etl_batch_id: 'batch' } } } }),
+      'renaming',
+    );
+    expect(fast(noise, renaming)).toBeUndefined();
+    agree(noise, renaming);
+  });
+
   it('leaves a change of a watched column to the full path, also with a config watching lst_ttl', () => {
     const [title] = loadFixture('update-title').records;
     const watchingTitle = parseConfig(
