@@ -155,6 +155,10 @@ export async function start(options: StartOptions): Promise<Service> {
     topics: config.source.topics,
     clock,
     logger,
+    maxBytes: config.source.fetch.maxBytes,
+    maxBytesPerPartition: config.source.fetch.maxBytesPerPartition,
+    maxWaitTimeInMs: config.source.fetch.maxWaitTimeMs,
+    partitionsConsumedConcurrently: config.source.fetch.partitionsConsumedConcurrently,
     ...(options.kafka?.fromBeginning === undefined ? {} : { fromBeginning: options.kafka.fromBeginning }),
     ...(options.kafka?.partitionsConsumedConcurrently === undefined
       ? {}

@@ -35,8 +35,10 @@ export interface KafkaSourceOptions {
   heartbeatIntervalMs?: number;
   /** Partitions handled at once; default 4. Partitions are independent, records within one are in order. */
   partitionsConsumedConcurrently?: number;
-  /** Fetch size per partition; default 1 MiB (kafkajs's). Bounds memory per paused partition. */
+  /** Fetch size per partition; default 768 KiB (kafkajs's is 1 MiB). Bounds memory per paused partition. */
   maxBytesPerPartition?: number;
+  /** Fetch response size over all partitions; default 4 MiB (kafkajs's is 10 MiB). */
+  maxBytes?: number;
   /** Long-poll wait of an empty fetch; default 1000 ms (kafkajs's 5000 slows shutdown and tests). */
   maxWaitTimeInMs?: number;
   /** How often missing topics are looked for; default 2000 ms. */
@@ -79,7 +81,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: opts.heartbeatIntervalMs ?? 3000,
-    maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
+    maxBytesPerPartition: opts.maxBytesPerPartition ?? 786_432,
+    maxBytes: opts.maxBytes ?? 4 * 1_048_576,
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 1000,
     allowAutoTopicCreation: false,
   });

@@ -86,6 +86,17 @@ export const reasonClass = (reason: string): string => {
   return (colon < 0 ? reason : reason.slice(0, colon)).trim() || 'unknown';
 };
 
+/** A copy of a buffer that is a view of a larger one (a fetch response); others as they are. */
+const own = (bytes: Buffer | null): Buffer | null =>
+  bytes === null || bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes);
+
+const withOwnBytes = (record: SourceRecord): SourceRecord => {
+  const headers: SourceRecord['headers'] = {};
+  for (const [name, value] of Object.entries(record.headers))
+    headers[name] = Buffer.isBuffer(value) ? (own(value) ?? undefined) : value;
+  return { ...record, key: own(record.key), value: own(record.value), headers };
+};
+
 export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const { pipeline, deliverer, deadLetter, source, clock, retry, limits } = options;
   const metrics = options.metrics ?? noopMetrics;
@@ -176,7 +187,11 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     if (completion.kind === 'finished') {
       metrics.recordOutcome(outcome.kind, reasonClass(outcome.reason));
       const error = outcome.error === undefined ? undefined : describeError(outcome.error);
-      logger.info(
+      // Drops are most records (noise) and need no action: at debug, a backlog is not a log flood
+      // (one line per record cost ~10% of draining one; the outcome metric still counts them).
+      const log = outcome.kind === 'dropped' ? logger.debug : logger.info;
+      log.call(
+        logger,
         {
           ...fields,
           outcome: outcome.kind,
@@ -199,7 +214,10 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     const ticket = tracker.take(record);
     batch.take(record.offset);
     if (inFlight === 0) lastProgressAt = clock.now();
-    const work = startRecordWork(record, outcome, workDeps, signalFor(batch));
+    // A record that waits (for Slack or the dead-letter topic) keeps bytes of its own: kafkajs hands
+    // out values as views of the whole fetch response, which one kept view would pin.
+    const kept = outcome.kind === 'dropped' ? record : withOwnBytes(record);
+    const work = startRecordWork(kept, outcome, workDeps, signalFor(batch));
     // Only coordinates are kept for records folded into digests; the others hold their bytes.
     const bytes = work.folded ? 0 : (record.value?.length ?? 0) + (record.key?.length ?? 0);
     const wasFolded = work.folded;

@@ -4,6 +4,45 @@
  */
 import { z } from 'zod';
 
+/**
+ * kafkajs fetch sizing (https://kafka.js.org/docs/consuming#options). Memory while draining a backlog
+ * follows from these, not from the backlog: a fetch response is held whole while its records are
+ * handled (kafkajs hands out record values as views of it), so the process holds about
+ * partitionsConsumedConcurrently batches of at most maxBytesPerPartition each, within one response of
+ * at most maxBytes, plus what delivery.maxInFlightBytes lets wait for Slack (copied out of the fetch).
+ * A record larger than maxBytesPerPartition is still fetched whole (Kafka returns at least one batch).
+ */
+export const fetchSchema = z
+  .strictObject({
+    maxBytes: z
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024)
+      .describe('Most bytes one fetch response may carry over all partitions. Default: 4194304 (4 MiB).'),
+    maxBytesPerPartition: z
+      .int()
+      .min(1024)
+      .default(768 * 1024)
+      .describe('Most bytes per partition in one fetch response. Default: 786432 (768 KiB).'),
+    partitionsConsumedConcurrently: z
+      .int()
+      .min(1)
+      .default(4)
+      .describe(
+        'Partitions handled at once (each in order). More uses more cores only where there are several ' +
+          'partitions, and holds more fetched batches. Default: 4.',
+      ),
+    maxWaitTimeMs: z
+      .int()
+      .min(0)
+      .default(1000)
+      .describe(
+        'How long the broker holds a fetch that has no records yet (a new record ends the wait at once). Default: 1000.',
+      ),
+  })
+  .prefault({})
+  .describe('Fetch sizing: bounds the memory a backlog can take.');
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 const filePath = z.string().min(1);
 
@@ -128,6 +167,8 @@ export const sourceSchema = z
       .describe(
         'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf (http or https). Default: null (JSON only).',
       ),
+    fetch: fetchSchema,
+
     registryAuth: registryAuthSchema
       .nullable()
       .default(null)

@@ -76,9 +76,15 @@ function sourceOf(source: Record<string, unknown>, op: ChangeOp): ChangeSource {
     const value = source[name];
     if (typeof value === 'string') out[name] = value;
   }
-  const tsMs = Number(source.ts_ms);
-  if (source.ts_ms !== undefined && source.ts_ms !== null && Number.isFinite(tsMs)) out.tsMs = tsMs;
+  const tsMs = sourceTsMsOf(source);
+  if (tsMs !== undefined) out.tsMs = tsMs;
   return out;
+}
+
+/** source.ts_ms (the commit in the database) as a number, when it is one. */
+export function sourceTsMsOf(source: Record<string, unknown>): number | undefined {
+  const tsMs = Number(source.ts_ms);
+  return source.ts_ms !== undefined && source.ts_ms !== null && Number.isFinite(tsMs) ? tsMs : undefined;
 }
 
 /** A column value as text for ids: "42", "9007199254740993", "a1b2-…". */

@@ -120,6 +120,11 @@ export async function decodeRecord(record: SourceRecord, deps: DecodeDeps): Prom
   return decodeResolved(record, await resolveFramed(record, deps.registry), deps);
 }
 
+/** Pure: a JSON record key (not Confluent-framed) as a Row; null for a null key payload. Throws DECODE_FAILED. */
+export function decodeKey(bytes: Buffer): Row | null {
+  return keyRow(decodePart(bytes, undefined, 'key'));
+}
+
 function decodePart(bytes: Buffer, framed: FramedValue | undefined, part: 'key' | 'value'): Payload {
   if (bytes.length === 0) {
     throw new NotifierError(

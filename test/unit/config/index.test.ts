@@ -48,6 +48,12 @@ describe('the example file', () => {
       registryAuth: null,
       registryCaFile: null,
       columns: {},
+      fetch: {
+        maxBytes: 4194304,
+        maxBytesPerPartition: 786432,
+        partitionsConsumedConcurrently: 4,
+        maxWaitTimeMs: 1000,
+      },
     });
     expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
     expect(config.delivery).toEqual({
