@@ -11,9 +11,11 @@
 import PQueue from 'p-queue';
 import type { ChangeEvent } from '../domain/change.ts';
 import type { NotifierError } from '../domain/errors.ts';
+import { describeError } from '../domain/errors.ts';
 import type { OutboundMessage, Priority, SlackPayload } from '../domain/message.ts';
-import type { ChatDestination, Fate, MessageComposer } from '../ports/index.ts';
+import type { ChatDestination, DeliveryLedger, Fate, MessageComposer } from '../ports/index.ts';
 import { decideFold, type FoldDecision, type FoldPolicy } from './fold.ts';
+import { ledgerKey } from './ledger.ts';
 import { type Gates, type SendDeps, sendGated } from './send.ts';
 
 /** One record's share in one item. */
@@ -21,6 +23,8 @@ export interface Share {
   settle(fate: Fate): void;
   /** Aborted when the record is given up (partition revoked, shutdown deadline). */
   signal: AbortSignal;
+  /** The record's coordinates (ledger.ts originOf), recorded in the delivery ledger once accepted. */
+  origin?: string;
 }
 
 interface DigestEntry {
@@ -70,6 +74,8 @@ export interface LaneOptions extends SendDeps {
   onFold(kind: string): void;
   /** Cancels digest timers (scheduler shutdown). */
   lifetime: AbortSignal;
+  /** Where accepted (record, channel) pairs are recorded; none: nothing is recorded. */
+  ledger?: DeliveryLedger;
 }
 
 const URGENT = 1;
@@ -343,13 +349,31 @@ export class Lane {
       return;
     }
     item.status = 'sending';
+    // Taken now: a share given up while the message is on the wire was carried all the same.
+    const origins = [...item.shares].flatMap((s) => (s.origin === undefined ? [] : [s.origin]));
     try {
       const fate = item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item);
+      if (fate.kind === 'delivered') await this.remember(origins);
       this.settle(item, fate);
     } catch (error) {
       // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
       // it from their own signals or from the scheduler's stop.
       if (!this.signalOf(item).aborted) this.o.onStop(error as NotifierError);
+    }
+  }
+
+  /** Records what the accepted item carried; a store that fails costs only the protection, not the item. */
+  private async remember(origins: string[]): Promise<void> {
+    const { ledger, channel } = this.o;
+    if (ledger === undefined || origins.length === 0) return;
+    try {
+      await ledger.record(origins.map((origin) => ledgerKey(origin, channel)));
+    } catch (error) {
+      this.o.metrics.storeFallback('ledger');
+      this.o.logger.warn(
+        { channel, records: origins.length, error: describeError(error) },
+        'delivery ledger write failed: these records could be posted again if read again',
+      );
     }
   }
 

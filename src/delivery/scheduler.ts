@@ -15,6 +15,7 @@ import {
   type ChatDestination,
   type Clock,
   type Deliverer,
+  type DeliveryLedger,
   type DeliveryResult,
   type Fate,
   type Logger,
@@ -22,10 +23,12 @@ import {
   type Metrics,
   noopLogger,
   noopMetrics,
+  type PaceBucket,
+  type PaceGate,
 } from '../ports/index.ts';
 import { capacityOf } from './fold.ts';
 import { Lane } from './lane.ts';
-import { createPaceWindow } from './pace.ts';
+import { createMemoryPaceGate } from './pace-gate.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 
 export interface Rate {
@@ -80,6 +83,10 @@ export interface DeliverySchedulerOptions {
   retry: RetryPolicy;
   /** Jitter source, [0, 1); default Math.random. */
   random?: () => number;
+  /** The pace gates (shared store, or this process). Default: in this process. */
+  pace?: PaceGate;
+  /** The delivery ledger accepted messages are recorded in. Default: none. */
+  ledger?: DeliveryLedger;
 }
 
 export interface DeliveryScheduler extends Deliverer {
@@ -112,7 +119,8 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
   const metrics = opts.metrics ?? noopMetrics;
   const logger = opts.logger ?? noopLogger;
   const random = opts.random ?? Math.random;
-  const workspace = createPaceWindow({ ...opts.workspace, burst: opts.workspace.cap });
+  const pace = opts.pace ?? createMemoryPaceGate(clock);
+  const workspace: PaceBucket = { key: 'workspace', ...opts.workspace, burst: opts.workspace.cap };
   const lifetime = new AbortController();
   const lanes = new Map<string, Lane>();
   const policy = {
@@ -163,7 +171,12 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
         channelKey,
         destination: opts.destination,
         composer: opts.composer,
-        gates: { channel: createPaceWindow({ ...opts.perChannel, burst: opts.burst }), workspace },
+        gates: {
+          pace,
+          channel: { key: `channel:${channel}`, ...opts.perChannel, burst: opts.burst },
+          workspace,
+        },
+        ...(opts.ledger === undefined ? {} : { ledger: opts.ledger }),
         policy,
         netZero: flood.netZero,
         digestWindowMs: flood.digestWindowMs,
@@ -185,14 +198,18 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     return lane;
   };
 
-  const submit: Deliverer['submit'] = (message, event, signal) => {
+  const submit: Deliverer['submit'] = (message, event, signal, origin) => {
     if (stopError !== undefined) return { digest: false, fate: Promise.reject(stopError) };
     if (signal.aborted) return { digest: false, fate: Promise.reject(signal.reason) };
     const lane = laneFor(message);
     let digest = false;
     const fate = new Promise<Fate>((resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      digest = lane.submit(message, event, { settle: resolve, signal });
+      digest = lane.submit(message, event, {
+        settle: resolve,
+        signal,
+        ...(origin === undefined ? {} : { origin }),
+      });
     });
     return { digest, fate: Promise.race([fate, stopped]) };
   };
