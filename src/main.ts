@@ -13,13 +13,25 @@ import { createLogger } from './adapters/logger.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
+import { withDeliveryLedger } from './app/ledger-filter.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
 import type { Config } from './config/index.ts';
+import { createMemoryLedger } from './delivery/ledger.ts';
+import { createFallbackPaceGate } from './delivery/pace-gate.ts';
 import { createDeliveryScheduler } from './delivery/scheduler.ts';
 import { createComposer } from './pipeline/compose.ts';
 import { createPipeline } from './pipeline/index.ts';
-import type { ChatDestination, Clock, Logger, SchemaRegistryPort } from './ports/index.ts';
+import type {
+  ChatDestination,
+  Clock,
+  DeliveryLedger,
+  Logger,
+  Metrics,
+  PaceGate,
+  SchemaRegistryPort,
+  StoreStatus,
+} from './ports/index.ts';
 
 export type { Service } from './app/service.ts';
 
@@ -74,10 +86,13 @@ export async function start(options: StartOptions): Promise<Service> {
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
   }
-  const metrics = createPromMetrics(registry);
+  const metrics: Metrics = createPromMetrics(registry);
 
   const { delivery } = config;
+  const store = await openStore(config, clock, logger, metrics);
   const scheduler = createDeliveryScheduler({
+    ...(store.pace === undefined ? {} : { pace: store.pace }),
+    ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
     destination: chat,
     composer: createComposer(() => config),
     flood: delivery.flood,
@@ -96,7 +111,15 @@ export async function start(options: StartOptions): Promise<Service> {
     const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
     schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
   }
-  const pipeline = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
+  const decided = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
+  const pipeline =
+    store.ledger === undefined
+      ? decided
+      : withDeliveryLedger(decided, {
+          ledger: store.ledger,
+          metrics,
+          logger: logger.child({ component: 'ledger' }),
+        });
 
   const kafka = createKafkaClient({
     brokers: config.source.brokers,
@@ -138,8 +161,59 @@ export async function start(options: StartOptions): Promise<Service> {
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
-    closers: [() => deadLetter.disconnect()],
+    closers: [() => deadLetter.disconnect(), store.close],
+    storeStatus: store.status,
   });
+}
+
+interface OpenedStore {
+  pace?: PaceGate;
+  ledger?: DeliveryLedger;
+  status(): StoreStatus;
+  close(): Promise<void>;
+}
+
+/**
+ * The shared store (config `store`): Redis when `store.url` is set, with pace gates that fall back to a
+ * local share while it cannot be reached; else the embedded default (pace and ledger in this process).
+ */
+async function openStore(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<OpenedStore> {
+  const { store } = config;
+  if (store.url === null) {
+    const ledger = store.ledger.enabled
+      ? createMemoryLedger({ clock, retentionMs: store.ledger.retentionMs })
+      : undefined;
+    return {
+      ...(ledger === undefined ? {} : { ledger }),
+      status: () => ({ kind: 'memory', connected: true, fallback: false }),
+      close: async () => {},
+    };
+  }
+  const { createRedisStore } = await import('./adapters/redis-store.ts');
+  const redis = createRedisStore({
+    url: store.url,
+    keyPrefix: store.keyPrefix,
+    ledgerRetentionMs: store.ledger.retentionMs,
+    logger: logger.child({ component: 'store' }),
+  });
+  const pace = createFallbackPaceGate({
+    shared: redis.pace,
+    clock,
+    replicas: store.expectedReplicas,
+    logger: logger.child({ component: 'pace' }),
+    metrics,
+  });
+  return {
+    pace,
+    ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
+    status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
+    close: () => redis.close(),
+  };
 }
 
 /**

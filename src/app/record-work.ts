@@ -9,6 +9,7 @@
  * dlq.original.{topic,partition,offset} find the bytes in the source topic.
  */
 
+import { originOf } from '../delivery/ledger.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
 import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
@@ -87,9 +88,10 @@ export function startRecordWork(
     );
     return { folded: false, done };
   }
+  const origin = originOf(record);
   const submissions = outcome.messages.map((message) => ({
     channel: message.channel,
-    ...deps.deliverer.submit(message, outcome.event, signal),
+    ...deps.deliverer.submit(message, outcome.event, signal, origin),
   }));
   const folded = submissions.length > 0 && submissions.every((s) => s.digest);
   // Only what the dead-letter topic would need is kept while the messages wait.

@@ -18,6 +18,7 @@ import type {
   Metrics,
   RecordPipeline,
   RecordSource,
+  StoreStatus,
 } from '../ports/index.ts';
 import type { AdmissionLimits } from './admission.ts';
 import {
@@ -52,6 +53,8 @@ export interface ServiceParts {
   random?: () => number;
   /** Closed after the source stopped, in order (dead-letter producer, ...). */
   closers?: Array<() => Promise<void>>;
+  /** The shared store, for /readyz. Default: embedded (memory). */
+  storeStatus?: () => StoreStatus;
 }
 
 export interface Service {
@@ -120,7 +123,12 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     onFatal: fatalStop,
   });
 
-  const readiness = (): Readiness => assessReadiness(loop.status(), stallAfterMs);
+  const storeStatus =
+    parts.storeStatus ?? ((): StoreStatus => ({ kind: 'memory', connected: true, fallback: false }));
+  const readiness = (): Readiness => ({
+    ...assessReadiness(loop.status(), stallAfterMs),
+    store: storeStatus(),
+  });
   http = await startHealthServer({ ...parts.http, readiness, metrics: parts.metricsText });
   try {
     await source.start(loop);

@@ -7,7 +7,7 @@
  * defaults reproduce the worked example in config/listing-notifier.yaml.
  */
 import { z } from 'zod';
-import { deliverySchema, httpSchema, slackSchema, sourceSchema } from './service.ts';
+import { deliverySchema, httpSchema, slackSchema, sourceSchema, storeSchema } from './service.ts';
 
 /** A decimal written as a YAML number (1.5) or string ("1.50"); kept as a canonical decimal string. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -339,6 +339,7 @@ export const configSchema = z
     source: sourceSchema,
     slack: slackSchema,
     delivery: deliverySchema,
+    store: storeSchema,
     http: httpSchema,
   })
   .superRefine((config, ctx) => crossCheck(config, ctx));
