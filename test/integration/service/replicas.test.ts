@@ -1,0 +1,308 @@
+/**
+ * Scale out (issue 11): three replicas (child processes, `listing-notifier run`) share the
+ * 6-partition listings topic, one Slack pace (Redis) and the delivery ledger. A 2,000-row burst over
+ * four channels; mid-burst one replica is killed (SIGKILL) and another started, or all are restarted
+ * one at a time (SIGTERM). Every expected message arrives exactly once, no channel goes past the
+ * stand-in's pace, and the stand-in answers no 429. The same kill with the ledger off counts the
+ * duplicates the ledger prevents.
+ *
+ * Listing ids 820000-821999 belong to this file. Each scenario re-inserts them (so stock and status
+ * are armed again), starts a fresh consumer group at the topic's end and a fresh key prefix in Redis.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Config } from '../../../src/config/index.ts';
+import { connectPg, type StackEndpoints } from '../../support/stack.ts';
+import {
+  type ChildService,
+  committedOffsets,
+  deleteListings,
+  insertListings,
+  LISTINGS_TOPIC,
+  listingIdOf,
+  type SlackStandin,
+  seedGroupAtEnd,
+  startChild,
+  startSlackStandin,
+  testConfig,
+  uniqueGroupId,
+  waitUntil,
+} from './harness.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const IDS = Array.from({ length: 2000 }, (_, i) => 820_000 + i);
+const PRICE = IDS.slice(0, 800); // -> sales-alerts
+const STOCK = IDS.slice(800, 1400); // low -> inventory-warnings
+const UNPUBLISH = IDS.slice(1400); // -> support-heads-up and marketing-updates
+const EXPECTED: Record<string, readonly number[]> = {
+  'sales-alerts': PRICE,
+  'inventory-warnings': STOCK,
+  'support-heads-up': UNPUBLISH,
+  'marketing-updates': UNPUBLISH,
+};
+const EXPECTED_TOTAL = Object.values(EXPECTED).reduce((n, ids) => n + ids.length, 0);
+/** The stand-in's pace; the service paces at the same sustained rate with no burst of its own. */
+const standinPace = { perSecond: 20, burst: 3 };
+const servicePace = { perSecond: 20, burst: 1 };
+const REPLICAS = 3;
+
+interface Replica {
+  child: ChildService;
+  url: string;
+}
+
+async function startReplica(config: Config, standin: SlackStandin): Promise<Replica> {
+  const child = await startChild(config, standin);
+  const url = await waitUntil('a replica to run', () =>
+    Promise.race([child.ready, child.exited.then(() => undefined)]),
+  );
+  return { child, url };
+}
+
+async function readyz(url: string): Promise<Record<string, unknown> | undefined> {
+  const response = await fetch(`${url}/readyz`).catch(() => undefined);
+  if (response?.status !== 200) return undefined;
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** The sum of a counter's samples on /metrics (0 when the replica is gone). */
+async function counter(url: string, name: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+/** Per channel, how many messages the stand-in accepted for each of our listings. */
+function tally(standin: SlackStandin): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const channel of Object.keys(EXPECTED)) {
+    const counts = new Map<number, number>();
+    for (const m of standin.messages(channel)) {
+      const id = listingIdOf(m);
+      if (id === undefined || id < 820_000 || id > 821_999) continue;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    out.set(channel, counts);
+  }
+  return out;
+}
+
+const delivered = (standin: SlackStandin): number =>
+  [...tally(standin).values()].reduce((n, c) => n + c.size, 0);
+
+async function topicEnds(stack: StackEndpoints) {
+  const admin = new Kafka({
+    clientId: 'ln-e2e-replicas',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return await admin.fetchTopicOffsets(LISTINGS_TOPIC);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type Disruption = 'kill' | 'rolling';
+
+interface Result {
+  missing: string[];
+  duplicates: number;
+  ledgerHits: number;
+  paceViolations: Record<string, unknown>;
+  rateLimited: number;
+  partitions: number;
+  seconds: number;
+}
+
+describe('service: three replicas on a six-partition topic share one pace and a delivery ledger', () => {
+  const stack = inject('stack');
+  let db: pg.Client;
+  const started: ChildService[] = [];
+  const standins: SlackStandin[] = [];
+
+  beforeAll(async () => {
+    db = await connectPg(stack.databaseUrl);
+  });
+
+  afterAll(async () => {
+    for (const child of started) await child.cleanup();
+    for (const standin of standins) await standin.close();
+    await deleteListings(db, IDS);
+    await db?.end();
+  });
+
+  async function scenario(disruption: Disruption, ledger: boolean): Promise<Result> {
+    const standin = await startSlackStandin({ pace: standinPace });
+    standins.push(standin);
+    await insertListings(
+      db,
+      stack,
+      IDS.map((id) => ({ id, price: '100.00', stock: 50, status: 'A' as const })),
+    );
+    const groupId = uniqueGroupId(`replicas-${disruption}`);
+    const ends = await seedGroupAtEnd(stack, groupId);
+    const base = testConfig(stack, standin, { groupId, pace: servicePace, shutdownDeadlineMs: 20_000 });
+    const config: Config = {
+      ...base,
+      store: {
+        url: REDIS_URL,
+        keyPrefix: `ln-e2e-${randomUUID().slice(0, 8)}`,
+        expectedReplicas: REPLICAS,
+        ledger: { enabled: ledger, retentionMs: 3_600_000 },
+      },
+    };
+    const replicas: Replica[] = [];
+    const add = async (): Promise<Replica> => {
+      const replica = await startReplica(config, standin);
+      started.push(replica.child);
+      replicas.push(replica);
+      return replica;
+    };
+    for (let i = 0; i < REPLICAS; i++) await add();
+    await waitUntil(
+      'every replica to join the group with partitions of its own',
+      async () => {
+        const all = await Promise.all(replicas.map((r) => readyz(r.url)));
+        const owned = all.map((r) => (r?.assigned as unknown[] | undefined)?.length ?? 0);
+        return owned.every((n) => n > 0) && owned.reduce((a, b) => a + b, 0) === ends.length
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+
+    const t0 = Date.now();
+    await db.query('BEGIN');
+    await db.query('UPDATE public.listings SET prc_amt = 75.00 WHERE lst_id = ANY($1::bigint[])', [PRICE]);
+    await db.query('UPDATE public.listings SET prod_stk_qty = 2 WHERE lst_id = ANY($1::bigint[])', [STOCK]);
+    await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'U' WHERE lst_id = ANY($1::bigint[])`, [
+      UNPUBLISH,
+    ]);
+    await db.query('COMMIT');
+
+    await waitUntil(
+      'a quarter of the burst delivered',
+      async () => (delivered(standin) >= EXPECTED_TOTAL / 4 ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 50 },
+    );
+    let ledgerHitsOfGone = 0;
+    if (disruption === 'kill') {
+      const victim = replicas.shift() as Replica;
+      victim.child.child.kill('SIGKILL');
+      await victim.child.exited;
+      await add();
+    } else {
+      for (let i = 0; i < REPLICAS; i++) {
+        const leaving = replicas.shift() as Replica;
+        ledgerHitsOfGone += await counter(leaving.url, 'listing_notifier_ledger_hits_total');
+        leaving.child.child.kill('SIGTERM');
+        expect(await leaving.child.exited).toBe(0);
+        const replacement = await add();
+        await waitUntil(
+          'the replacement to join',
+          async () => ((await readyz(replacement.url)) ? true : undefined),
+          {
+            timeoutMs: 90_000,
+            intervalMs: 250,
+          },
+        );
+      }
+    }
+
+    const missing = (): string[] => {
+      const seen = tally(standin);
+      return Object.entries(EXPECTED).flatMap(([channel, ids]) =>
+        ids.filter((id) => !seen.get(channel)?.has(id)).map((id) => `${channel}:${id}`),
+      );
+    };
+    await waitUntil('every expected message', async () => (missing().length === 0 ? true : undefined), {
+      timeoutMs: 240_000,
+      intervalMs: 500,
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    // Everything up to the burst's end committed: no record of it can come round again and post.
+    const target = await topicEnds(stack);
+    await waitUntil(
+      'the group to commit past the burst',
+      async () => {
+        const committed = await committedOffsets(stack, groupId);
+        return target.every(
+          (t) =>
+            BigInt(committed.find((c) => c.partition === t.partition)?.offset ?? '-1') >= BigInt(t.offset),
+        )
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    let ledgerHits = ledgerHitsOfGone;
+    for (const r of replicas) ledgerHits += await counter(r.url, 'listing_notifier_ledger_hits_total');
+    const counts = tally(standin);
+    const duplicates = [...counts.values()].reduce(
+      (n, c) => n + [...c.values()].reduce((d, k) => d + k - 1, 0),
+      0,
+    );
+    const stats = standin.stats();
+    for (const r of replicas) {
+      r.child.child.kill('SIGTERM');
+      await r.child.exited;
+    }
+    return {
+      missing: missing(),
+      duplicates,
+      ledgerHits,
+      paceViolations: stats.paceViolations,
+      rateLimited: stats.rateLimited.total,
+      partitions: ends.length,
+      seconds,
+    };
+  }
+
+  const report = (name: string, r: Result): void =>
+    console.log(
+      `[replicas ${name}] ${EXPECTED_TOTAL} messages expected over ${r.partitions} partitions in ${r.seconds.toFixed(1)} s: ` +
+        `${r.missing.length} missing, ${r.duplicates} duplicate(s), ${r.ledgerHits} ledger hit(s), ` +
+        `${r.rateLimited} 429(s), pace violations ${JSON.stringify(r.paceViolations)}`,
+    );
+
+  it('SIGKILL one replica mid-burst and start another: all delivered once, at the pace', {
+    timeout: 600_000,
+  }, async () => {
+    const r = await scenario('kill', true);
+    report('kill -9', r);
+    expect(r.partitions).toBe(6);
+    expect(r.missing).toEqual([]);
+    expect(r.duplicates).toBe(0);
+    expect(r.rateLimited).toBe(0);
+    expect(Object.values(r.paceViolations).every((v) => v === null)).toBe(true);
+  });
+
+  it('rolling restart (SIGTERM one at a time): all delivered once, at the pace', {
+    timeout: 600_000,
+  }, async () => {
+    const r = await scenario('rolling', true);
+    report('rolling', r);
+    expect(r.missing).toEqual([]);
+    expect(r.duplicates).toBe(0);
+    expect(r.rateLimited).toBe(0);
+    expect(Object.values(r.paceViolations).every((v) => v === null)).toBe(true);
+  });
+
+  it('the same kill with the ledger off: what the ledger prevents', { timeout: 600_000 }, async () => {
+    const r = await scenario('kill', false);
+    report('kill -9, ledger off', r);
+    expect(r.missing).toEqual([]);
+    expect(r.ledgerHits).toBe(0);
+    expect(r.rateLimited).toBe(0);
+    expect(Object.values(r.paceViolations).every((v) => v === null)).toBe(true);
+  });
+});
