@@ -18,8 +18,16 @@
  * (src/delivery/pace-gate.ts) or go on without the check (src/app/ledger-filter.ts). ioredis keeps
  * reconnecting in the background.
  */
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { DeliveryLedger, Logger, PaceBucket, PaceGate, ThreadAnchors } from '../ports/index.ts';
+import type {
+  ClaimState,
+  DeliveryLedger,
+  Logger,
+  PaceBucket,
+  PaceGate,
+  ThreadAnchors,
+} from '../ports/index.ts';
 
 // ARGV: per key, emission (ms per call) and tolerance ((burst - 1) * emission). Returns the ms to wait
 // (0: a slot was taken in every bucket).
@@ -53,6 +61,33 @@ redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now + tonumber(A
 return 0
 `;
 
+// KEYS: pairs (ledger key, claim key); ARGV: owner, ttl ms. Per pair: 'done', 'busy' or 'mine'.
+const CLAIM = `
+local out = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[#out + 1] = 'done'
+  else
+    local holder = redis.call('GET', KEYS[i + 1])
+    if holder and holder ~= ARGV[1] then
+      out[#out + 1] = 'busy'
+    else
+      redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2])
+      out[#out + 1] = 'mine'
+    end
+  end
+end
+return out
+`;
+
+// KEYS: claim keys; ARGV: owner. Deletes the claims this owner holds.
+const RELEASE = `
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 0
+`;
+
 export interface RedisStoreOptions {
   /** redis://host:port[/db] (config store.url). */
   url: string;
@@ -75,6 +110,8 @@ export interface RedisStore {
 
 type Scripted = Redis & {
   lnAcquire(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  lnClaim(numKeys: number, ...args: Array<string | number>): Promise<string[]>;
+  lnRelease(numKeys: number, ...args: Array<string | number>): Promise<number>;
   lnPush(key: string, ...args: Array<string | number>): Promise<number>;
 };
 
@@ -93,6 +130,10 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
   }) as Scripted;
   redis.defineCommand('lnAcquire', { lua: ACQUIRE });
   redis.defineCommand('lnPush', { lua: PUSH, numberOfKeys: 1 });
+  redis.defineCommand('lnClaim', { lua: CLAIM });
+  redis.defineCommand('lnRelease', { lua: RELEASE });
+  // Names this process as the holder of its claims.
+  const owner = randomUUID();
   redis.on('ready', () => {
     wasReady = true;
     o.logger.info({ store: 'redis' }, 'shared store connected');
@@ -124,10 +165,21 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
       const values = await redis.mget(...keys.map((k) => key('ledger', k)));
       return new Set(keys.filter((_, i) => values[i] !== null));
     },
+    async claim(keys, ttlMs) {
+      if (keys.length === 0) return new Map();
+      const pairs = keys.flatMap((k) => [key('ledger', k), key('claim', k)]);
+      const states = await redis.lnClaim(pairs.length, ...pairs, owner, Math.max(1, Math.ceil(ttlMs)));
+      return new Map(keys.map((k, i): [string, ClaimState] => [k, (states[i] ?? 'mine') as ClaimState]));
+    },
+    async release(keys) {
+      if (keys.length === 0) return;
+      await redis.lnRelease(keys.length, ...keys.map((k) => key('claim', k)), owner);
+    },
     async record(keys) {
       if (keys.length === 0) return;
       const batch = redis.multi();
       for (const k of keys) batch.set(key('ledger', k), '1', 'PX', o.ledgerRetentionMs);
+      batch.del(...keys.map((k) => key('claim', k)));
       const results = await batch.exec();
       const failed = results?.find(([error]) => error !== null);
       if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('ledger write discarded');

@@ -80,6 +80,14 @@ export interface LaneOptions extends SendDeps {
 
 const URGENT = 1;
 const NORMAL = 0;
+/**
+ * A claim outlives the longest a lane holds an item between claiming and its answer (the pace wait and
+ * the call; a lane whose partition was revoked gives up its retries at once). A crashed sender's claims
+ * are taken over after it; Kafka's session timeout (30 s) hands its partitions over later than that.
+ */
+const CLAIM_TTL_MS = 15_000;
+/** How often a sender asks again about records another sender has on the wire. */
+const CLAIM_POLL_MS = 200;
 
 export class Lane {
   readonly queue = new PQueue({ concurrency: 1 });
@@ -351,11 +359,23 @@ export class Lane {
     item.status = 'sending';
     // Taken now: a share given up while the message is on the wire was carried all the same.
     const origins = [...item.shares].flatMap((s) => (s.origin === undefined ? [] : [s.origin]));
+    let claimed = false;
     try {
+      const go = await this.claim(origins, this.signalOf(item));
+      if (go === 'done') {
+        // Another sender (the partition's old owner) delivered it meanwhile.
+        this.o.metrics.ledgerHit(this.o.channel);
+        const folded = item.kind === 'digest' ? 'digest' : item.shares.size > 1 ? 'coalesced' : 'no';
+        this.settle(item, { kind: 'delivered', folded, ts: '' });
+        return;
+      }
+      claimed = true;
       const fate = item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item);
       if (fate.kind === 'delivered') await this.remember(origins);
+      else void this.release(origins);
       this.settle(item, fate);
     } catch (error) {
+      if (claimed) void this.release(origins);
       // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
       // it from their own signals or from the scheduler's stop.
       if (!this.signalOf(item).aborted) this.o.onStop(error as NotifierError);
@@ -375,6 +395,37 @@ export class Lane {
         'delivery ledger write failed: these records could be posted again if read again',
       );
     }
+  }
+
+  /**
+   * Claims the item's (record, channel) keys before sending. 'busy' (another replica has them on the
+   * wire, e.g. the partition's owner before a rebalance) waits until that sender recorded them
+   * ('done': nothing to send) or gave them up. A store that fails costs the check, not the item.
+   */
+  private async claim(origins: string[], signal: AbortSignal): Promise<'send' | 'done'> {
+    const { ledger, channel } = this.o;
+    if (ledger === undefined || origins.length === 0) return 'send';
+    const keys = origins.map((origin) => ledgerKey(origin, channel));
+    for (;;) {
+      let states: Map<string, string>;
+      try {
+        states = await ledger.claim(keys, CLAIM_TTL_MS);
+      } catch (error) {
+        this.o.metrics.storeFallback('ledger');
+        this.o.logger.warn({ channel, error: describeError(error) }, 'delivery ledger claim failed; sending');
+        return 'send';
+      }
+      const values = [...states.values()];
+      if (values.length > 0 && values.every((v) => v === 'done')) return 'done';
+      if (!values.includes('busy')) return 'send';
+      await this.o.clock.sleep(CLAIM_POLL_MS, signal);
+    }
+  }
+
+  private async release(origins: string[]): Promise<void> {
+    const { ledger, channel } = this.o;
+    if (ledger === undefined || origins.length === 0) return;
+    await ledger.release(origins.map((origin) => ledgerKey(origin, channel))).catch(() => {});
   }
 
   /** An item's calls end when no share is left to deliver for, or when delivery stops. */

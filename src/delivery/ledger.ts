@@ -7,7 +7,7 @@
  * rebalance) is looked up before it is folded or queued (src/app/ledger-filter.ts): channels where it
  * was already carried are left out, so it is not posted twice there, and its offset still commits.
  */
-import type { Clock, DeliveryLedger } from '../ports/index.ts';
+import type { ClaimState, Clock, DeliveryLedger } from '../ports/index.ts';
 
 /** "topic/partition/offset": where a record sits, as Submission origins carry it. */
 export const originOf = (record: { topic: string; partition: number; offset: string }): string =>
@@ -42,6 +42,17 @@ export function createMemoryLedger(o: MemoryLedgerOptions): DeliveryLedger & { s
       const now = o.clock.now();
       return new Set(keys.filter((k) => (entries.get(k) ?? Number.NEGATIVE_INFINITY) > now));
     },
+    async claim(keys) {
+      // One process: a key is never claimed by another sender here.
+      const now = o.clock.now();
+      return new Map(
+        keys.map((k): [string, ClaimState] => [
+          k,
+          (entries.get(k) ?? Number.NEGATIVE_INFINITY) > now ? 'done' : 'mine',
+        ]),
+      );
+    },
+    async release() {},
     async record(keys) {
       const now = o.clock.now();
       for (const k of keys) {

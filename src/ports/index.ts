@@ -132,7 +132,14 @@ export type {
   SourceHandlers,
   TopicPartition,
 } from './source.ts';
-export type { DeliveryLedger, PaceBucket, PaceGate, StoreStatus, ThreadAnchors } from './store.ts';
+export type {
+  ClaimState,
+  DeliveryLedger,
+  PaceBucket,
+  PaceGate,
+  StoreStatus,
+  ThreadAnchors,
+} from './store.ts';
 
 /** src/pipeline/index.ts's Pipeline: never throws for a record problem; rethrows 'retry' and 'stop' errors. */
 export interface RecordPipeline {

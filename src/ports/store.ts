@@ -42,9 +42,19 @@ export interface PaceGate {
 export interface DeliveryLedger {
   /** Of `keys`, those recorded. A store that cannot answer rejects (the caller decides). */
   seen(keys: readonly string[]): Promise<Set<string>>;
-  /** A message carrying these records was accepted by the chat service. */
+  /**
+   * Just before a message carrying these goes out: each key neither recorded nor claimed by another
+   * sender is claimed by this one for `ttlMs` ('mine'); the others are 'done' (recorded) or 'busy'
+   * (another replica is sending it: after a rebalance, the old owner may still have it on the wire).
+   */
+  claim(keys: readonly string[], ttlMs: number): Promise<Map<string, ClaimState>>;
+  /** A message carrying these records was accepted by the chat service; their claims end. */
   record(keys: readonly string[]): Promise<void>;
+  /** The message was not sent after all (refused, given up): this sender's claims end. */
+  release(keys: readonly string[]): Promise<void>;
 }
+
+export type ClaimState = 'mine' | 'done' | 'busy';
 
 /** Thread anchors: the `ts` of a listing's first message in a channel, for replies within a window. */
 export interface ThreadAnchors {

@@ -10,6 +10,9 @@
  * are armed again), starts a fresh consumer group at the topic's end and a fresh key prefix in Redis.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -116,6 +119,10 @@ type Disruption = 'kill' | 'rolling';
 interface Result {
   missing: string[];
   duplicates: number;
+  /** channel:id of each listing posted more than once. */
+  duplicated: string[];
+  /** Where the replicas' logs were written when something was posted twice. */
+  logs?: string;
   ledgerHits: number;
   paceViolations: Record<string, unknown>;
   rateLimited: number;
@@ -251,12 +258,23 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       (n, c) => n + [...c.values()].reduce((d, k) => d + k - 1, 0),
       0,
     );
+    const duplicated = [...counts].flatMap(([channel, c]) =>
+      [...c].filter(([, k]) => k > 1).map(([id]) => `${channel}:${id}`),
+    );
     const stats = standin.stats();
     for (const r of replicas) {
       r.child.child.kill('SIGTERM');
       await r.child.exited;
     }
+    let logs: string | undefined;
+    if (duplicates > 0) {
+      logs = await mkdtemp(join(tmpdir(), 'ln-e2e-replicas-'));
+      for (const [i, child] of started.entries())
+        await writeFile(join(logs, `replica-${i}.log`), child.output.join('\n'));
+    }
     return {
+      ...(logs === undefined ? {} : { logs }),
+      duplicated,
       missing: missing(),
       duplicates,
       ledgerHits,
@@ -271,7 +289,8 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     console.log(
       `[replicas ${name}] ${EXPECTED_TOTAL} messages expected over ${r.partitions} partitions in ${r.seconds.toFixed(1)} s: ` +
         `${r.missing.length} missing, ${r.duplicates} duplicate(s), ${r.ledgerHits} ledger hit(s), ` +
-        `${r.rateLimited} 429(s), pace violations ${JSON.stringify(r.paceViolations)}`,
+        `${r.rateLimited} 429(s), pace violations ${JSON.stringify(r.paceViolations)}` +
+        (r.duplicates > 0 ? `; posted twice: ${r.duplicated.join(' ')} (replica logs: ${r.logs})` : ''),
     );
 
   it('SIGKILL one replica mid-burst and start another: all delivered once, at the pace', {
