@@ -13,6 +13,7 @@ import { createLogger } from './adapters/logger.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
+import { withAlertMemory } from './app/alert-memory.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
@@ -23,6 +24,7 @@ import { createDeliveryScheduler } from './delivery/scheduler.ts';
 import { createComposer } from './pipeline/compose.ts';
 import { createPipeline } from './pipeline/index.ts';
 import type {
+  AlertMemory,
   ChatDestination,
   Clock,
   DeliveryLedger,
@@ -31,6 +33,7 @@ import type {
   PaceGate,
   SchemaRegistryPort,
   StoreStatus,
+  ThreadAnchors,
 } from './ports/index.ts';
 
 export type { Service } from './app/service.ts';
@@ -93,6 +96,8 @@ export async function start(options: StartOptions): Promise<Service> {
   const scheduler = createDeliveryScheduler({
     ...(store.pace === undefined ? {} : { pace: store.pace }),
     ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
+    ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
+    threads: delivery.threads,
     destination: chat,
     composer: createComposer(() => config),
     flood: delivery.flood,
@@ -112,10 +117,19 @@ export async function start(options: StartOptions): Promise<Service> {
     schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
   }
   const decided = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
+  const remembering =
+    store.alerts === undefined
+      ? decided
+      : withAlertMemory(decided, {
+          memory: store.alerts,
+          config: () => config,
+          metrics,
+          logger: logger.child({ component: 'alerts' }),
+        });
   const pipeline =
     store.ledger === undefined
-      ? decided
-      : withDeliveryLedger(decided, {
+      ? remembering
+      : withDeliveryLedger(remembering, {
           ledger: store.ledger,
           metrics,
           logger: logger.child({ component: 'ledger' }),
@@ -167,8 +181,10 @@ export async function start(options: StartOptions): Promise<Service> {
 }
 
 interface OpenedStore {
+  alerts?: AlertMemory;
   pace?: PaceGate;
   ledger?: DeliveryLedger;
+  anchors?: ThreadAnchors;
   status(): StoreStatus;
   close(): Promise<void>;
 }
@@ -210,6 +226,8 @@ async function openStore(
   });
   return {
     pace,
+    anchors: redis.anchors,
+    ...(store.alertMemory ? { alerts: redis.alerts } : {}),
     ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
     status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
     close: () => redis.close(),

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type {
+  AlertMemory,
   ClaimState,
   DeliveryLedger,
   Logger,
@@ -101,6 +102,7 @@ export interface RedisStoreOptions {
 }
 
 export interface RedisStore {
+  alerts: AlertMemory;
   pace: PaceGate;
   ledger: DeliveryLedger;
   anchors: ThreadAnchors;
@@ -195,7 +197,25 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     },
   };
 
+  const alerts: AlertMemory = {
+    async get(listingId) {
+      const text = await redis.get(key('alert', listingId));
+      if (text === null) return undefined;
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      const out: Record<string, 'low' | 'recovered'> = {};
+      for (const [field, state] of Object.entries(parsed)) {
+        if (state === 'low' || state === 'recovered') out[field] = state;
+      }
+      return out;
+    },
+    async set(listingId, value) {
+      // A listing untouched for 90 days starts from the stateless rule again.
+      await redis.set(key('alert', listingId), JSON.stringify(value), 'PX', 90 * 24 * 3600 * 1000);
+    },
+  };
+
   return {
+    alerts,
     pace,
     ledger,
     anchors,

@@ -13,7 +13,14 @@ import type { ChangeEvent } from '../domain/change.ts';
 import type { NotifierError } from '../domain/errors.ts';
 import { describeError } from '../domain/errors.ts';
 import type { OutboundMessage, Priority, SlackPayload } from '../domain/message.ts';
-import type { ChatDestination, DeliveryLedger, Fate, MessageComposer } from '../ports/index.ts';
+import type {
+  ChatDestination,
+  DeliveryLedger,
+  Fate,
+  MessageComposer,
+  ThreadAnchors,
+} from '../ports/index.ts';
+import { anchorKey } from './anchors.ts';
 import { decideFold, type FoldDecision, type FoldPolicy } from './fold.ts';
 import { ledgerKey } from './ledger.ts';
 import { type Gates, type SendDeps, sendGated } from './send.ts';
@@ -76,6 +83,8 @@ export interface LaneOptions extends SendDeps {
   lifetime: AbortSignal;
   /** Where accepted (record, channel) pairs are recorded; none: nothing is recorded. */
   ledger?: DeliveryLedger;
+  /** Thread per listing in this channel (config delivery.threads); none: every message top-level. */
+  threads?: { anchors: ThreadAnchors; windowMs: number };
 }
 
 const URGENT = 1;
@@ -428,6 +437,20 @@ export class Lane {
     await ledger.release(origins.map((origin) => ledgerKey(origin, channel))).catch(() => {});
   }
 
+  /** An anchor read or write; a store that fails costs the thread (a top-level message), not the item. */
+  private async anchor<T>(op: () => Promise<T> | undefined): Promise<T | undefined> {
+    try {
+      return await op();
+    } catch (error) {
+      this.o.metrics.storeFallback('anchors');
+      this.o.logger.warn(
+        { channel: this.o.channel, error: describeError(error) },
+        'thread anchor store failed',
+      );
+      return undefined;
+    }
+  }
+
   /** An item's calls end when no share is left to deliver for, or when delivery stops. */
   private signalOf(item: Item): AbortSignal {
     return AbortSignal.any([item.abort.signal, this.o.lifetime]);
@@ -441,13 +464,24 @@ export class Lane {
   private async sendSingle(item: Item): Promise<Fate> {
     const payload = item.payload as SlackPayload;
     const folded = item.shares.size > 1 ? 'coalesced' : 'no';
+    const { channel, destination, threads } = this.o;
+    const key =
+      threads !== undefined && item.listingKey !== null ? anchorKey(channel, item.listingKey) : undefined;
+    const threadTs = key === undefined ? undefined : await this.anchor(() => threads?.anchors.get(key));
     const result = await sendGated(
-      this.o.channel,
+      channel,
       this.o.gates,
-      () => this.o.destination.post(this.o.channel, payload),
+      () =>
+        threadTs === undefined
+          ? destination.post(channel, payload)
+          : destination.post(channel, payload, { threadTs }),
       this.o,
       this.signalOf(item),
     );
+    if (result.ok && key !== undefined && threadTs === undefined && threads !== undefined) {
+      // The listing's first message in the window: its later changes reply under it.
+      await this.anchor(() => threads.anchors.set(key, result.value.ts, threads.windowMs));
+    }
     return result.ok
       ? { kind: 'delivered', folded, ts: result.value.ts }
       : { kind: 'failed', error: result.error };

@@ -25,7 +25,9 @@ import {
   noopMetrics,
   type PaceBucket,
   type PaceGate,
+  type ThreadAnchors,
 } from '../ports/index.ts';
+import { createMemoryAnchors } from './anchors.ts';
 import { capacityOf } from './fold.ts';
 import { Lane } from './lane.ts';
 import { createMemoryPaceGate } from './pace-gate.ts';
@@ -87,6 +89,10 @@ export interface DeliverySchedulerOptions {
   pace?: PaceGate;
   /** The delivery ledger accepted messages are recorded in. Default: none. */
   ledger?: DeliveryLedger;
+  /** Thread per listing (config delivery.threads): channel keys and window. Default: no threads. */
+  threads?: { channels: readonly string[]; windowMs: number };
+  /** Where thread anchors live. Default: in this process. */
+  anchors?: ThreadAnchors;
 }
 
 export interface DeliveryScheduler extends Deliverer {
@@ -120,6 +126,8 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
   const logger = opts.logger ?? noopLogger;
   const random = opts.random ?? Math.random;
   const pace = opts.pace ?? createMemoryPaceGate(clock);
+  const anchors = opts.anchors ?? createMemoryAnchors(clock);
+  const threaded = new Set(opts.threads?.channels ?? []);
   const workspace: PaceBucket = { key: 'workspace', ...opts.workspace, burst: opts.workspace.cap };
   const lifetime = new AbortController();
   const lanes = new Map<string, Lane>();
@@ -177,6 +185,9 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
           workspace,
         },
         ...(opts.ledger === undefined ? {} : { ledger: opts.ledger }),
+        ...(threaded.has(channelKey) && opts.threads !== undefined
+          ? { threads: { anchors, windowMs: opts.threads.windowMs } }
+          : {}),
         policy,
         netZero: flood.netZero,
         digestWindowMs: flood.digestWindowMs,

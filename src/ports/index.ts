@@ -133,6 +133,7 @@ export type {
   TopicPartition,
 } from './source.ts';
 export type {
+  AlertMemory,
   ClaimState,
   DeliveryLedger,
   PaceBucket,

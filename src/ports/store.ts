@@ -63,6 +63,12 @@ export interface ThreadAnchors {
   set(key: string, ts: string, ttlMs: number): Promise<void>;
 }
 
+/** The last stock alert announced per listing (pipeline/filter.ts RememberedAlerts). */
+export interface AlertMemory {
+  get(listingId: string): Promise<Record<string, 'low' | 'recovered'> | undefined>;
+  set(listingId: string, alerts: Record<string, 'low' | 'recovered'>): Promise<void>;
+}
+
 /** What /readyz says of the store. */
 export interface StoreStatus {
   /** "memory" (embedded, no shared store) or "redis". */

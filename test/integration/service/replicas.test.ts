@@ -164,6 +164,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
         url: REDIS_URL,
         keyPrefix: `ln-e2e-${randomUUID().slice(0, 8)}`,
         expectedReplicas: REPLICAS,
+        alertMemory: true,
         ledger: { enabled: ledger, retentionMs: 3_600_000 },
       },
     };

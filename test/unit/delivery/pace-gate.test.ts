@@ -8,7 +8,13 @@ import { createCapturingLogger } from '../app/fakes.ts';
 /** A clock moved by hand. */
 function handClock(start = 0): Clock & { set(ms: number): void } {
   let now = start;
-  return { now: () => now, sleep: async () => {}, set: (ms) => void (now = ms) };
+  return {
+    now: () => now,
+    sleep: async () => {},
+    set: (ms) => {
+      now = ms;
+    },
+  };
 }
 
 const channel: PaceBucket = { key: 'channel:#a', cap: 1, intervalMs: 1000, burst: 3 };
