@@ -5,9 +5,7 @@
  *
  * A redis-server of this test's own on a free port above 20000 (the machine's 6379 is never stopped).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,69 +14,8 @@ import { systemClock } from '../../src/adapters/system-clock.ts';
 import { paceViolation } from '../../src/delivery/pace.ts';
 import { createFallbackPaceGate } from '../../src/delivery/pace-gate.ts';
 import { noopLogger, noopMetrics, type PaceBucket, type PaceGate } from '../../src/ports/index.ts';
+import { type OwnRedis, ownRedis } from '../support/redis.ts';
 import { waitUntil } from '../support/stack.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-interface OwnRedis {
-  port: number;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function ownRedis(dir: string): Promise<OwnRedis> {
-  let port = 0;
-  while (port <= 20_000) port = await freePort();
-  let child: ChildProcess | undefined;
-  return {
-    port,
-    async start() {
-      child = spawn(
-        'redis-server',
-        ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--dir', dir],
-        {
-          stdio: 'ignore',
-        },
-      );
-      await waitUntil('redis-server to accept connections', async () => {
-        const probe = createRedisStore({
-          url: `redis://127.0.0.1:${port}`,
-          keyPrefix: 'probe',
-          ledgerRetentionMs: 1,
-          logger: noopLogger,
-        });
-        try {
-          return await waitFor(() => probe.connected(), 500);
-        } finally {
-          await probe.close();
-        }
-      });
-    },
-    async stop() {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child?.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function waitFor(condition: () => boolean, ms: number): Promise<true | undefined> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (condition()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return undefined;
-}
 
 /** Calls through `gate` as fast as it allows for `ms`; returns when each call left (epoch ms). */
 async function callAsFastAsAllowed(gate: PaceGate, bucket: PaceBucket, ms: number): Promise<number[]> {

@@ -17,6 +17,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Config } from '../../../src/config/index.ts';
+import { type OwnRedis, ownRedis } from '../../support/redis.ts';
 import { connectPg, type StackEndpoints } from '../../support/stack.ts';
 import {
   type ChildService,
@@ -114,7 +115,12 @@ async function topicEnds(stack: StackEndpoints) {
   }
 }
 
-type Disruption = 'kill' | 'rolling';
+/**
+ * kill: SIGKILL one replica, start another. rolling: SIGTERM each in turn, a replacement joining before
+ * the next. redis: the store (a redis-server of the test's own, no persistence) stops for 5 s and
+ * comes back empty.
+ */
+type Disruption = 'kill' | 'rolling' | 'redis';
 
 interface Result {
   missing: string[];
@@ -128,6 +134,8 @@ interface Result {
   rateLimited: number;
   partitions: number;
   seconds: number;
+  /** Store fallbacks counted by the replicas alive at the end. */
+  fallbacks: number;
 }
 
 describe('service: three replicas on a six-partition topic share one pace and a delivery ledger', () => {
@@ -147,7 +155,24 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     await db?.end();
   });
 
-  async function scenario(disruption: Disruption, ledger: boolean): Promise<Result> {
+  async function dumpLogs(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-replicas-'));
+    for (const [i, child] of started.entries()) {
+      await writeFile(join(dir, `replica-${i}.log`), child.output.join('\n'));
+    }
+    return dir;
+  }
+
+  async function scenario(disruption: Disruption, ledger: boolean, redis?: OwnRedis): Promise<Result> {
+    try {
+      return await run(disruption, ledger, redis);
+    } catch (error) {
+      console.log(`[replicas ${disruption}] failed; replica logs in ${await dumpLogs()}`);
+      throw error;
+    }
+  }
+
+  async function run(disruption: Disruption, ledger: boolean, redis?: OwnRedis): Promise<Result> {
     const standin = await startSlackStandin({ pace: standinPace });
     standins.push(standin);
     await insertListings(
@@ -161,7 +186,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     const config: Config = {
       ...base,
       store: {
-        url: REDIS_URL,
+        url: redis === undefined ? REDIS_URL : `redis://127.0.0.1:${redis.port}`,
         keyPrefix: `ln-e2e-${randomUUID().slice(0, 8)}`,
         expectedReplicas: REPLICAS,
         alertMemory: true,
@@ -208,6 +233,11 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       victim.child.child.kill('SIGKILL');
       await victim.child.exited;
       await add();
+    } else if (disruption === 'redis') {
+      await redis?.stop();
+      // Pacing on the local share meanwhile; the delivery goes on.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await redis?.start();
     } else {
       for (let i = 0; i < REPLICAS; i++) {
         const leaving = replicas.shift() as Replica;
@@ -253,7 +283,11 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       { timeoutMs: 120_000, intervalMs: 500 },
     );
     let ledgerHits = ledgerHitsOfGone;
-    for (const r of replicas) ledgerHits += await counter(r.url, 'listing_notifier_ledger_hits_total');
+    let fallbacks = 0;
+    for (const r of replicas) {
+      ledgerHits += await counter(r.url, 'listing_notifier_ledger_hits_total');
+      fallbacks += await counter(r.url, 'listing_notifier_store_fallbacks_total');
+    }
     const counts = tally(standin);
     const duplicates = [...counts.values()].reduce(
       (n, c) => n + [...c.values()].reduce((d, k) => d + k - 1, 0),
@@ -267,13 +301,9 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       r.child.child.kill('SIGTERM');
       await r.child.exited;
     }
-    let logs: string | undefined;
-    if (duplicates > 0) {
-      logs = await mkdtemp(join(tmpdir(), 'ln-e2e-replicas-'));
-      for (const [i, child] of started.entries())
-        await writeFile(join(logs, `replica-${i}.log`), child.output.join('\n'));
-    }
+    const logs = duplicates > 0 ? await dumpLogs() : undefined;
     return {
+      fallbacks,
       ...(logs === undefined ? {} : { logs }),
       duplicated,
       missing: missing(),
@@ -290,7 +320,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     console.log(
       `[replicas ${name}] ${EXPECTED_TOTAL} messages expected over ${r.partitions} partitions in ${r.seconds.toFixed(1)} s: ` +
         `${r.missing.length} missing, ${r.duplicates} duplicate(s), ${r.ledgerHits} ledger hit(s), ` +
-        `${r.rateLimited} 429(s), pace violations ${JSON.stringify(r.paceViolations)}` +
+        `${r.rateLimited} 429(s), ${r.fallbacks} store fallback(s), pace violations ${JSON.stringify(r.paceViolations)}` +
         (r.duplicates > 0 ? `; posted twice: ${r.duplicated.join(' ')} (replica logs: ${r.logs})` : ''),
     );
 
@@ -324,5 +354,24 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     expect(r.ledgerHits).toBe(0);
     expect(r.rateLimited).toBe(0);
     expect(Object.values(r.paceViolations).every((v) => v === null)).toBe(true);
+  });
+
+  it('Redis stops mid-burst and comes back empty: delivery goes on at the local share', {
+    timeout: 600_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-redis-'));
+    const redis = await ownRedis(dir);
+    await redis.start();
+    try {
+      const r = await scenario('redis', true, redis);
+      report('redis restart', r);
+      expect(r.missing).toEqual([]);
+      expect(r.fallbacks).toBeGreaterThan(0);
+      expect(r.duplicates).toBe(0);
+      expect(r.rateLimited).toBe(0);
+      expect(Object.values(r.paceViolations).every((v) => v === null)).toBe(true);
+    } finally {
+      await redis.stop();
+    }
   });
 });
