@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type {
+  AlertEntry,
   AlertMemory,
   ClaimState,
   DeliveryLedger,
@@ -201,10 +202,12 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     async get(listingId) {
       const text = await redis.get(key('alert', listingId));
       if (text === null) return undefined;
-      const parsed = JSON.parse(text) as Record<string, unknown>;
-      const out: Record<string, 'low' | 'recovered'> = {};
-      for (const [field, state] of Object.entries(parsed)) {
-        if (state === 'low' || state === 'recovered') out[field] = state;
+      const parsed = JSON.parse(text) as Record<string, Partial<AlertEntry> | null>;
+      const out: Record<string, AlertEntry> = {};
+      const state = (v: unknown) => (v === 'low' || v === 'recovered' ? v : null);
+      for (const [field, entry] of Object.entries(parsed)) {
+        const last = state(entry?.last);
+        if (last !== null) out[field] = { last, prev: state(entry?.prev), by: String(entry?.by ?? '') };
       }
       return out;
     },

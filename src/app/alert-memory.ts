@@ -9,11 +9,12 @@
  * costs the memory, not the record: the stateless decision goes out (metric and log line).
  */
 import type { Config } from '../config/index.ts';
+import { originOf } from '../delivery/ledger.ts';
 import { describeError } from '../domain/errors.ts';
 import { diff } from '../pipeline/diff.ts';
-import { type RememberedAlerts, significance } from '../pipeline/filter.ts';
+import { significance } from '../pipeline/filter.ts';
 import { decide } from '../pipeline/index.ts';
-import type { AlertMemory, Logger, Metrics, RecordPipeline } from '../ports/index.ts';
+import type { AlertEntry, AlertMemory, Logger, Metrics, RecordPipeline } from '../ports/index.ts';
 
 export interface AlertMemoryOptions {
   memory: AlertMemory;
@@ -39,10 +40,25 @@ export function withAlertMemory(pipeline: RecordPipeline, o: AlertMemoryOptions)
       if (alerting(stateless).length === 0) return outcome;
       const listingId = event.listingId;
       try {
-        const remembered: RememberedAlerts = (await o.memory.get(listingId)) ?? {};
+        const stored = (await o.memory.get(listingId)) ?? {};
+        const origin = originOf(record);
+        // A record read again (crash, rebalance) is judged by what was remembered before it, so its
+        // alert, perhaps never delivered, is decided the same way again (the ledger stops a repeat).
+        const remembered: Record<string, 'low' | 'recovered'> = {};
+        for (const [field, entry] of Object.entries(stored)) {
+          const state = entry.by === origin ? entry.prev : entry.last;
+          if (state !== null) remembered[field] = state;
+        }
         const verdict = significance(event, diff(event), config, remembered);
-        const next: Record<string, 'low' | 'recovered'> = { ...remembered };
-        for (const sig of alerting(verdict)) next[sig.field as string] = sig.condition as 'low' | 'recovered';
+        const next: Record<string, AlertEntry> = { ...stored };
+        for (const sig of alerting(verdict)) {
+          const field = sig.field as string;
+          next[field] = {
+            last: sig.condition as 'low' | 'recovered',
+            prev: remembered[field] ?? null,
+            by: origin,
+          };
+        }
         if (alerting(verdict).length > 0) await o.memory.set(listingId, next);
         return Object.keys(remembered).length === 0 ? outcome : decide(event, config, remembered);
       } catch (error) {

@@ -133,6 +133,7 @@ export type {
   TopicPartition,
 } from './source.ts';
 export type {
+  AlertEntry,
   AlertMemory,
   ClaimState,
   DeliveryLedger,

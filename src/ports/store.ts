@@ -63,10 +63,18 @@ export interface ThreadAnchors {
   set(key: string, ts: string, ttlMs: number): Promise<void>;
 }
 
-/** The last stock alert announced per listing (pipeline/filter.ts RememberedAlerts). */
+/** The last stock alert announced per listing and field key (pipeline/filter.ts RememberedAlerts). */
 export interface AlertMemory {
-  get(listingId: string): Promise<Record<string, 'low' | 'recovered'> | undefined>;
-  set(listingId: string, alerts: Record<string, 'low' | 'recovered'>): Promise<void>;
+  get(listingId: string): Promise<Record<string, AlertEntry> | undefined>;
+  set(listingId: string, alerts: Record<string, AlertEntry>): Promise<void>;
+}
+
+export interface AlertEntry {
+  last: 'low' | 'recovered';
+  /** What was remembered before `by` set `last`: a record read again is judged as the first time. */
+  prev: 'low' | 'recovered' | null;
+  /** The record (ledger.ts originOf) whose decision set `last`. */
+  by: string;
 }
 
 /** What /readyz says of the store. */

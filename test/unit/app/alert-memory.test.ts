@@ -12,7 +12,7 @@ import type { SourceRecord } from '../../../src/domain/record.ts';
 import { diff } from '../../../src/pipeline/diff.ts';
 import { significance } from '../../../src/pipeline/filter.ts';
 import { decide } from '../../../src/pipeline/index.ts';
-import type { AlertMemory, RecordPipeline } from '../../../src/ports/index.ts';
+import type { AlertEntry, AlertMemory, RecordPipeline } from '../../../src/ports/index.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
 import { makeUpdate } from '../../support/events.ts';
 import { createCapturingLogger } from './fakes.ts';
@@ -26,23 +26,24 @@ const stock = (before: number, after: number, id = 7): ChangeEvent =>
     { listingId: String(id), key: { lst_id: id } },
   );
 
-const record: SourceRecord = {
+const recordAt = (offset: number): SourceRecord => ({
   topic: 't',
   partition: 0,
-  offset: '1',
+  offset: String(offset),
   key: null,
   value: null,
   headers: {},
   timestamp: '0',
-};
+});
+const record = recordAt(1);
 
 /** A pipeline that decides the next event of `events` statelessly, as createPipeline does. */
 function pipelineOver(events: ChangeEvent[]): RecordPipeline {
   return { process: async () => decide(events.shift() as ChangeEvent, config) };
 }
 
-function memoryMap(): AlertMemory & { map: Map<string, Record<string, 'low' | 'recovered'>> } {
-  const map = new Map<string, Record<string, 'low' | 'recovered'>>();
+function memoryMap(): AlertMemory & { map: Map<string, Record<string, AlertEntry>> } {
+  const map = new Map<string, Record<string, AlertEntry>>();
   return { map, get: async (id) => map.get(id), set: async (id, v) => void map.set(id, v) };
 }
 
@@ -74,10 +75,23 @@ describe('withAlertMemory', () => {
       logger: createCapturingLogger(),
     });
     const seen: string[] = [];
-    for (let i = 0; i < 5; i++) seen.push(conditions(await pipeline.process(record)));
+    for (let i = 0; i < 5; i++) seen.push(conditions(await pipeline.process(recordAt(i))));
     expect(seen.map((s) => s.startsWith('notify'))).toEqual([true, false, false, true, true]);
     expect(seen[2]).toContain('announced already');
-    expect(memory.map.get('7')).toEqual({ stock: 'low' });
+    expect(memory.map.get('7')).toEqual({ stock: { last: 'low', prev: 'recovered', by: 't/0/4' } });
+  });
+
+  it('a record read again (crash before its alert went out) is decided as the first time', async () => {
+    const memory = memoryMap();
+    const pipeline = withAlertMemory(pipelineOver([stock(9, 3), stock(9, 3), stock(6, 4)]), {
+      memory,
+      config: () => config,
+      metrics: noopMetrics,
+      logger: createCapturingLogger(),
+    });
+    expect((await pipeline.process(recordAt(10))).kind).toBe('notify');
+    expect((await pipeline.process(recordAt(10))).kind).toBe('notify'); // the same record again
+    expect((await pipeline.process(recordAt(11))).kind).toBe('dropped'); // a later one: already low
   });
 
   it('decides from the change alone when the store cannot answer, and says so', async () => {
