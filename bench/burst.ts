@@ -12,7 +12,9 @@
  * RSS (VmHWM of the child process). Not a test: it prints figures and asserts nothing.
  *
  * Needs the stack (scripts/stack.sh up). Run: npm exec -- node bench/burst.ts
- * (BENCH_ROWS, default 10000; BENCH_BASELINE_SECONDS, default 180; BENCH_FLOOD_SECONDS, default 300.)
+ * (BENCH_ROWS, default 10000; BENCH_BASELINE_SECONDS, default 180; BENCH_FLOOD_SECONDS, default 300;
+ * BENCH_RUNS=flood|baseline|both, default both; BENCH_SERVICE_NODE_OPTIONS, node options for the service
+ * process only, e.g. --max-old-space-size=128.)
  */
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
@@ -34,8 +36,10 @@ import {
   connectPg,
   endOffsets,
   endpointsFromEnv,
+  keyListingId,
   LISTINGS_TOPIC,
   localStackEndpoints,
+  openTopicReader,
   type StackEndpoints,
 } from '../test/support/stack.ts';
 
@@ -45,10 +49,17 @@ const floodSeconds = Number(process.env.BENCH_FLOOD_SECONDS ?? 300);
 const BULK = Array.from({ length: rows }, (_, i) => 2_000_000 + i);
 const UNPUBLISHED = 2_100_000;
 const slackPace = { perSecond: 1, burst: 3 };
+const runs = process.env.BENCH_RUNS ?? 'both';
+if (process.env.BENCH_SERVICE_NODE_OPTIONS !== undefined) {
+  // Children inherit the environment; this process is already running with its own options.
+  process.env.NODE_OPTIONS = process.env.BENCH_SERVICE_NODE_OPTIONS;
+}
 
 interface RunResult {
   name: string;
   unpublishSeconds: number | null;
+  /** The unpublish's legs: commit -> Kafka (Debezium), Kafka -> the stand-in (the service). */
+  unpublishLegs: { debezium: number; service: number } | null;
   conveyedSeconds: number | null;
   conveyed: number;
   missing: number;
@@ -102,10 +113,26 @@ async function run(
       return response?.status === 200 ? true : undefined;
     });
 
+    const reader = await openTopicReader({
+      brokers: stack.kafkaBrokers,
+      topics: [LISTINGS_TOPIC],
+      clientId: 'ln-bench-burst',
+    });
+    const sum = (offsets: Array<{ offset: string }>): bigint =>
+      offsets.reduce((n, o) => n + BigInt(o.offset), 0n);
+    const before = sum(await endOffsets(stack, LISTINGS_TOPIC));
     await db.query('UPDATE public.listings SET prc_amt = $2 WHERE lst_id = ANY($1::bigint[])', [BULK, price]);
     await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'U' WHERE lst_id = $1`, [UNPUBLISHED]);
     const committedAt = Date.now();
-    const ends = await endOffsets(stack, LISTINGS_TOPIC);
+    // The burst's end: once Debezium has written all of it (the bulk and the unpublish) to the topic.
+    const ends = await waitUntil(
+      'the burst on the topic',
+      async () => {
+        const now = await endOffsets(stack, LISTINGS_TOPIC);
+        return sum(now) - before >= BigInt(BULK.length + 1) ? now : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 250 },
+    );
 
     let unpublishSeconds: number | null = null;
     let conveyedSeconds: number | null = null;
@@ -126,7 +153,8 @@ async function run(
         if (conveyed === BULK.length) conveyedSeconds = (Date.now() - committedAt) / 1000;
       }
       if (committedSeconds === null) {
-        const committed = await committedOffsets(stack, groupId);
+        // A broker restart by someone else on the shared stack: ask again on the next turn.
+        const committed = await committedOffsets(stack, groupId).catch(() => []);
         const passed = ends.every((e) => {
           const c = committed.find((p) => p.partition === e.partition);
           return c !== undefined && BigInt(c.offset) >= BigInt(e.offset);
@@ -135,6 +163,16 @@ async function run(
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    let unpublishLegs: RunResult['unpublishLegs'] = null;
+    const record = reader.received().find((r) => keyListingId(r) === String(UNPUBLISHED));
+    const arrival = standin
+      .messages('support-heads-up')
+      .find((x) => listingIdOf(x) === UNPUBLISHED)?.receivedAt;
+    if (record !== undefined && arrival !== undefined) {
+      const atKafka = Number(record.timestamp);
+      unpublishLegs = { debezium: (atKafka - committedAt) / 1000, service: (arrival - atKafka) / 1000 };
+    }
+    await reader.close();
     const messages: RunResult['messages'] = {};
     for (const channel of ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates']) {
       const all = standin.messages(channel);
@@ -148,6 +186,7 @@ async function run(
     return {
       name,
       unpublishSeconds,
+      unpublishLegs,
       conveyedSeconds,
       conveyed,
       missing: BULK.length - conveyed,
@@ -159,6 +198,9 @@ async function run(
     };
   } finally {
     clearInterval(sampler);
+    // A graceful stop first (a --cpu-prof in BENCH_SERVICE_NODE_OPTIONS is written at exit).
+    child.child.kill('SIGTERM');
+    await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     await child.cleanup();
     await standin.close();
   }
@@ -177,9 +219,11 @@ async function main(): Promise<void> {
   ]);
   const results: RunResult[] = [];
   try {
-    results.push(await run('flood-control', stack, db, true, '85.00', floodSeconds));
+    if (runs !== 'baseline') results.push(await run('flood-control', stack, db, true, '85.00', floodSeconds));
     await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'A' WHERE lst_id = $1`, [UNPUBLISHED]);
-    results.push(await run('baseline (flood control off)', stack, db, false, '70.00', baselineSeconds));
+    if (runs !== 'flood') {
+      results.push(await run('baseline (flood control off)', stack, db, false, '70.00', baselineSeconds));
+    }
   } finally {
     await deleteListings(db, [...BULK, UNPUBLISHED]);
     await db.end();
@@ -187,6 +231,11 @@ async function main(): Promise<void> {
   for (const r of results) {
     console.log(`\n[burst] ${r.name}: ${rows} repriced in one transaction, then one unpublish`);
     console.log(`  unpublish: commit -> arrival        ${fmt(r.unpublishSeconds, r.stoppedAfterSeconds)}`);
+    if (r.unpublishLegs !== null) {
+      console.log(
+        `    of which commit -> Kafka (Debezium) ${r.unpublishLegs.debezium.toFixed(1)} s, Kafka -> stand-in (service) ${r.unpublishLegs.service.toFixed(1)} s`,
+      );
+    }
     console.log(
       `  every change conveyed              ${fmt(r.conveyedSeconds, r.stoppedAfterSeconds)} (${r.conveyed} conveyed, ${r.missing} missing)`,
     );

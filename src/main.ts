@@ -11,10 +11,12 @@ import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
+import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
+import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
 import type { Config } from './config/index.ts';
@@ -66,6 +68,12 @@ export interface StartOptions {
   registry?: Registry;
   /** /readyz stall threshold; default 60 000 ms. */
   stallAfterMs?: number;
+  /**
+   * Reload the rules without a restart (the file is watched, and SIGHUP reloads it): `path` is the
+   * rules file, `initial` the config as read from it (before environment overrides), `overrides` applies
+   * those to a reloaded config. Default: no reloading.
+   */
+  rules?: { path: string; initial: Config; overrides(config: Config): Config };
 }
 
 /**
@@ -91,6 +99,26 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   const metrics: Metrics = createPromMetrics(registry);
 
+  let schemaRegistry: SchemaRegistryPort | undefined;
+  if (config.source.registryUrl !== null) {
+    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
+    schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
+  }
+  // Records and folded messages both read the rules in effect: a reload reaches digests too.
+  const pipeline = createReloadablePipeline(config, (rules) =>
+    createPipeline(rules, schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
+  );
+  const watcher =
+    options.rules === undefined
+      ? undefined
+      : await createRulesWatcher({
+          path: options.rules.path,
+          initial: options.rules.initial,
+          logger: logger.child({ component: 'rules' }),
+          metrics: createReloadMetrics(registry),
+          onReload: (next) => pipeline.swap(options.rules?.overrides(next) ?? next),
+        });
+
   const { delivery } = config;
   const store = await openStore(config, clock, logger, metrics);
   const scheduler = createDeliveryScheduler({
@@ -99,7 +127,7 @@ export async function start(options: StartOptions): Promise<Service> {
     ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
     threads: delivery.threads,
     destination: chat,
-    composer: createComposer(() => config),
+    composer: createComposer(() => pipeline.config()),
     flood: delivery.flood,
     clock,
     metrics,
@@ -111,22 +139,18 @@ export async function start(options: StartOptions): Promise<Service> {
     retry: delivery.retry,
   });
 
-  let schemaRegistry: SchemaRegistryPort | undefined;
-  if (config.source.registryUrl !== null) {
-    const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
-    schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
-  }
-  const decided = createPipeline(config, schemaRegistry === undefined ? {} : { registry: schemaRegistry });
+  // At the edge of the pure decision: alert memory (read before, written after), then the ledger
+  // (channels a record was already delivered to are left out).
   const remembering =
     store.alerts === undefined
-      ? decided
-      : withAlertMemory(decided, {
+      ? pipeline
+      : withAlertMemory(pipeline, {
           memory: store.alerts,
-          config: () => config,
+          config: () => pipeline.config(),
           metrics,
           logger: logger.child({ component: 'alerts' }),
         });
-  const pipeline =
+  const processing =
     store.ledger === undefined
       ? remembering
       : withDeliveryLedger(remembering, {
@@ -158,7 +182,7 @@ export async function start(options: StartOptions): Promise<Service> {
 
   return startService({
     source,
-    pipeline,
+    pipeline: processing,
     deliverer: scheduler,
     deadLetter,
     clock,
@@ -175,7 +199,12 @@ export async function start(options: StartOptions): Promise<Service> {
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
-    closers: [() => deadLetter.disconnect(), store.close],
+    closers: [
+      async () => watcher?.stop(),
+      async () => scheduler.close(),
+      () => deadLetter.disconnect(),
+      store.close,
+    ],
     storeStatus: store.status,
   });
 }

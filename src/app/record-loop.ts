@@ -157,7 +157,16 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   });
 
   // --- one record -------------------------------------------------------------------------------
-  const logFinished = (record: SourceRecord, outcome: Outcome, completion: Completion): void => {
+  /** What the "record finished" line says of the outcome: not the outcome itself (it holds the event). */
+  type Summary = Pick<Outcome, 'kind' | 'reason' | 'listingId'> & { error?: unknown };
+  const summaryOf = (outcome: Outcome): Summary => ({
+    kind: outcome.kind,
+    reason: outcome.reason,
+    ...(outcome.listingId === undefined ? {} : { listingId: outcome.listingId }),
+    ...(outcome.kind === 'dead-letter' ? { error: outcome.error } : {}),
+  });
+
+  const logFinished = (record: SourceRecord, outcome: Summary, completion: Completion): void => {
     const fields = {
       topic: record.topic,
       partition: record.partition,
@@ -166,7 +175,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     };
     if (completion.kind === 'finished') {
       metrics.recordOutcome(outcome.kind, reasonClass(outcome.reason));
-      const error = outcome.kind === 'dead-letter' ? describeError(outcome.error) : undefined;
+      const error = outcome.error === undefined ? undefined : describeError(outcome.error);
       logger.info(
         {
           ...fields,
@@ -197,13 +206,15 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     inFlight += 1;
     inFlightBytes += bytes;
     if (wasFolded) folded += 1;
-    // The record itself is not referenced from here on: the closure keeps only what logging needs.
+    // Neither the record nor the outcome is referenced from here on: a record folded into a digest
+    // waits for it with only what logging needs (the outcome holds the whole decoded event).
     const coordinates = { ...record, key: null, value: null, headers: {} };
+    const summary = summaryOf(outcome);
     const settle = (completion: Completion): void => {
       inFlight -= 1;
       inFlightBytes -= bytes;
       if (wasFolded) folded -= 1;
-      logFinished(coordinates, outcome, completion);
+      logFinished(coordinates, summary, completion);
       if (completion.kind === 'finished') {
         tracker.finish(ticket);
         lastProgressAt = clock.now();

@@ -52,12 +52,16 @@ type ChannelResult =
   | { kind: 'abandoned' }
   | { kind: 'fatal'; error: unknown };
 
-/** What is kept of a record folded into a digest: where it is, not what it said. */
+/**
+ * What is kept of a record folded into a digest: where it is, not what it said. The key is copied:
+ * kafkajs hands out keys and values as views of the whole fetch response, and one kept view keeps
+ * that whole response (megabytes) alive.
+ */
 const coordinatesOf = (record: SourceRecord): SourceRecord => ({
   topic: record.topic,
   partition: record.partition,
   offset: record.offset,
-  key: record.key,
+  key: record.key === null ? null : Buffer.from(record.key),
   value: null,
   headers: {},
   timestamp: record.timestamp,
@@ -79,20 +83,18 @@ export function startRecordWork(
       done: Promise.resolve({ kind: 'finished', delivered: [], deadLettered: [], dropped: [] }),
     };
   }
-  if (outcome.kind === 'dead-letter') {
-    const done = deadLetterWithRetry(record, outcome.error, undefined, deps, signal).then(
-      (r): Completion =>
-        r === 'sent'
-          ? { kind: 'finished', delivered: [], deadLettered: [{ code: outcome.error.code }], dropped: [] }
-          : r,
-    );
-    return { folded: false, done };
-  }
+  if (outcome.kind === 'dead-letter')
+    return { folded: false, done: deadLetterRecord(record, outcome.error, deps, signal) };
+  // A plain loop, no closure: a closure over `outcome` would keep the whole decoded event alive for as
+  // long as the record waits (in a digest, possibly minutes, for tens of thousands of records).
   const origin = originOf(record);
-  const submissions = outcome.messages.map((message) => ({
-    channel: message.channel,
-    ...deps.deliverer.submit(message, outcome.event, signal, origin),
-  }));
+  const submissions: Array<{ channel: string; digest: boolean; fate: Promise<Fate> }> = [];
+  for (const message of outcome.messages) {
+    submissions.push({
+      channel: message.channel,
+      ...deps.deliverer.submit(message, outcome.event, signal, origin),
+    });
+  }
   const folded = submissions.length > 0 && submissions.every((s) => s.digest);
   // Only what the dead-letter topic would need is kept while the messages wait.
   const kept = folded ? coordinatesOf(record) : record;
@@ -104,6 +106,19 @@ export function startRecordWork(
     ),
   );
   return { folded, done: Promise.all(results).then((all) => settleChannels(kept, all, deps, signal)) };
+}
+
+/** A record that can never succeed: to the dead-letter topic, then finished. */
+async function deadLetterRecord(
+  record: SourceRecord,
+  error: NotifierError,
+  deps: RecordWorkDeps,
+  signal: AbortSignal,
+): Promise<Completion> {
+  const r = await deadLetterWithRetry(record, error, undefined, deps, signal);
+  return r === 'sent'
+    ? { kind: 'finished', delivered: [], deadLettered: [{ code: error.code }], dropped: [] }
+    : r;
 }
 
 function fromFate(

@@ -10,6 +10,18 @@ import type { CliIo } from './index.ts';
 
 const usage = 'usage: listing-notifier check-config FILE';
 
+export const help = `${usage}
+
+Validates a rules file with the same function the service uses at start. Prints "ok: FILE", or one
+problem per line as \`path: problem, got <value>\` (e.g. rules[3].channels[0]: unknown channel, ...).
+
+Options:
+  -h, --help   this text
+
+Exit codes:
+  0  the file is valid
+  2  the file is invalid or cannot be read, or a usage error`;
+
 export async function run(argv: string[], io: CliIo): Promise<number> {
   let file: string | undefined;
   try {
@@ -20,7 +32,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       strict: true,
     });
     if (values.help) {
-      io.stdout(usage);
+      io.stdout(help);
       return 0;
     }
     if (positionals.length !== 1)

@@ -24,6 +24,24 @@ import type { CliIo } from './index.ts';
 
 const usage = 'usage: listing-notifier render --config FILE [--registry URL] EVENT...';
 
+export const help = `${usage}
+
+Runs the pure pipeline (decode -> normalize -> diff -> significance -> route -> render) over files
+holding a Kafka record's value and prints one JSON line per file:
+  {"source": FILE, "outcome": "notify"|"dropped"|"dead-letter", "reason": ..., "messages": [...]}
+An empty file is a tombstone. A file in a captured fixture folder (meta.json beside it) is rendered
+with its captured key, headers and topic.
+
+Options:
+  -c, --config FILE    the rules file (required)
+      --registry URL   schema registry for Confluent-framed values
+  -h, --help           this text
+
+Exit codes:
+  0  every file rendered (dropped and dead-letter are outcomes, not failures)
+  2  usage or configuration error, or an EVENT file that cannot be read
+  1  the schema registry is unavailable`;
+
 interface RenderArgs {
   config: string;
   registry: string | undefined;
@@ -108,7 +126,7 @@ export function outcomeLine(source: string, outcome: Outcome): string {
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const args = parseRenderArgs(argv);
   if ('help' in args) {
-    io.stdout(usage);
+    io.stdout(help);
     return 0;
   }
   if ('error' in args) {

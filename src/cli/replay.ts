@@ -32,6 +32,31 @@ import type { CliIo } from './index.ts';
 const usage =
   'usage: listing-notifier replay --config FILE (--to-datetime ISO8601 | --to-earliest | --to-latest | --by-duration 1h30m) [--topic T]... [--dry-run]';
 
+export const help = `${usage}
+
+Resets the consumer group's committed offsets (source.groupId) so that the service, once started
+again, re-reads (or skips) records. Prints, per partition, \`topic[p]: committed -> new (replays N
+records)\` (or skips N) and a summary. kafkajs can only set the offsets of a group without running
+members: stop the service first.
+
+Options:
+  -c, --config FILE        the rules file (required): source.brokers, groupId, clientId, topics
+      --to-datetime ISO    the first record at or after this time (with a zone: 2025-01-31T09:00:00Z)
+      --to-earliest        the first record still kept
+      --to-latest          the end (skip everything not yet read)
+      --by-duration D      the first record at or after now - D (1h30m; units d, h, m, s)
+      --topic T            a topic instead of source.topics (repeatable)
+      --dry-run            print the plan and change nothing
+  -h, --help               this text
+Exactly one of --to-datetime, --to-earliest, --to-latest, --by-duration.
+
+Environment: KAFKA_BROKERS replaces source.brokers; LOG_LEVEL (default warn) for kafkajs's lines.
+
+Exit codes:
+  0  done, or dry run
+  2  usage or configuration error, or a --topic that does not exist
+  1  Kafka error, or a group with running members`;
+
 export interface ReplayArgs {
   config: string;
   target: ReplayTarget;
@@ -42,7 +67,7 @@ export interface ReplayArgs {
 
 const modes = ['--to-datetime', '--to-earliest', '--to-latest', '--by-duration'] as const;
 
-export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } {
+export function parseReplayArgs(argv: string[]): ReplayArgs | { help: true } | { error: string } {
   let values: {
     config?: string;
     'to-datetime'?: string;
@@ -51,6 +76,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } 
     'by-duration'?: string;
     topic?: string[];
     'dry-run'?: boolean;
+    help?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -65,12 +91,14 @@ export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } 
         'by-duration': { type: 'string' },
         topic: { type: 'string', multiple: true },
         'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     // node:util names the option (ERR_PARSE_ARGS_UNKNOWN_OPTION, ..._INVALID_OPTION_VALUE, ...).
     return { error: error instanceof Error ? error.message : String(error) };
   }
+  if (values.help) return { help: true };
   if (values.config === undefined || values.config === '') return { error: '--config: missing FILE' };
 
   const given = modes.filter((flag) => values[flag.slice(2) as keyof typeof values] !== undefined);
@@ -112,6 +140,10 @@ export function parseReplayArgs(argv: string[]): ReplayArgs | { error: string } 
 
 export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const args = parseReplayArgs(argv);
+  if ('help' in args) {
+    io.stdout(help);
+    return 0;
+  }
   if ('error' in args) {
     io.stderr(`${args.error}\n${usage}`);
     return 2;

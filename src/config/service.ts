@@ -95,11 +95,21 @@ export const floodSchema = z
         "A channel's pending messages may take this long at its pace (10 s at 1/s: 10 messages, one of " +
           'them kept for the digest); past it, normal changes go into a digest. Default: 10000.',
       ),
+    digestQuietMs: z
+      .int()
+      .min(1)
+      .default(2_000)
+      .describe(
+        'A digest goes out once no change joined it for this long (a bulk change streams in over ' +
+          'seconds: one digest for it, not one per beat). Default: 2000.',
+      ),
     digestWindowMs: z
       .int()
       .min(1)
-      .default(10_000)
-      .describe('A digest collects for this long from its first change, then is sent. Default: 10000.'),
+      .default(30_000)
+      .describe(
+        '...or this long after its first change at the latest (a flood that never pauses). Default: 30000.',
+      ),
     maxDigestItems: z
       .int()
       .min(1)

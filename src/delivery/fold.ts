@@ -38,6 +38,11 @@ export interface LaneView {
   inDigest(listingKey: string): 'open' | 'closed' | undefined;
   /** A digest is collecting now. */
   digestOpen: boolean;
+  /**
+   * The last digest was cut by its window or its size, not closed by a pause: the flood goes on, and
+   * its next overflow goes straight into the next digest rather than refilling the budget first.
+   */
+  flooding: boolean;
   /** Top-level messages queued or being sent (singles and closed digests). */
   pending: number;
 }
@@ -73,7 +78,7 @@ export function decideFold(view: LaneView, arrival: Arrival, policy: FoldPolicy)
   }
   if (priority === 'urgent') return { kind: 'queue' };
   // One slot stays free for the digest itself, so a flood costs at most `capacity` top-level messages.
-  if (view.digestOpen || view.pending + 1 >= policy.capacity) return { kind: 'digest' };
+  if (view.digestOpen || view.flooding || view.pending + 1 >= policy.capacity) return { kind: 'digest' };
   return { kind: 'queue' };
 }
 

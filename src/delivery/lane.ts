@@ -56,6 +56,11 @@ interface Item {
   entries: Map<string, DigestEntry>;
   fromMs: number;
   toMs: number;
+  /** clock.now() when the digest opened, and when a change last joined it. */
+  openedAt: number;
+  lastAddAt: number;
+  /** Ends the digest's collecting wait once it is closed. */
+  windowEnd?: AbortController;
 }
 
 export interface LaneOptions extends SendDeps {
@@ -67,7 +72,9 @@ export interface LaneOptions extends SendDeps {
   policy: FoldPolicy;
   /** What a listing change coming back to where it started does: drop the pending message or keep both. */
   netZero: 'drop' | 'keep';
-  /** Digests collect this long from their first change (config delivery.flood.digestWindowMs). */
+  /** A digest goes out once no change joined it for this long (config delivery.flood.digestQuietMs)... */
+  digestQuietMs: number;
+  /** ...or this long after its first change at the latest (config delivery.flood.digestWindowMs). */
   digestWindowMs: number;
   /** A digest is closed early at this many listings (memory bound). */
   maxDigestItems: number;
@@ -105,6 +112,8 @@ export class Lane {
   private readonly queuedByListing = new Map<string, Item>();
   private readonly digestOf = new Map<string, Item>();
   private open: Item | undefined;
+  /** The last digest was cut by its window or size (fold.ts LaneView.flooding). */
+  private flooding = false;
   private seq = 0;
 
   private readonly o: LaneOptions;
@@ -156,7 +165,7 @@ export class Lane {
 
   /** Closes the open digest now (shutdown: its records should not wait out the window). */
   flush(): void {
-    if (this.open !== undefined) this.close(this.open);
+    if (this.open !== undefined) this.close(this.open, false);
   }
 
   private view() {
@@ -171,6 +180,7 @@ export class Lane {
         return digest === this.open ? ('open' as const) : ('closed' as const);
       },
       digestOpen: this.open !== undefined,
+      flooding: this.flooding,
       pending: this.pending,
     };
   }
@@ -188,6 +198,8 @@ export class Lane {
       entries: new Map(),
       fromMs: Number.POSITIVE_INFINITY,
       toMs: Number.NEGATIVE_INFINITY,
+      openedAt: this.o.clock.now(),
+      lastAddAt: this.o.clock.now(),
     };
   }
 
@@ -282,13 +294,14 @@ export class Lane {
       this.digestOf.set(listingKey, digest);
     }
     this.attach(digest, share);
+    digest.lastAddAt = this.o.clock.now();
     const at = event.source.tsMs;
     if (at !== undefined) {
       digest.fromMs = Math.min(digest.fromMs, at);
       digest.toMs = Math.max(digest.toMs, at);
     }
     this.o.onFold('digest');
-    if (digest.entries.size >= this.o.maxDigestItems) this.close(digest);
+    if (digest.entries.size >= this.o.maxDigestItems) this.close(digest, true);
   }
 
   private openDigest(): Item {
@@ -297,18 +310,38 @@ export class Lane {
     this.open = digest;
     this.o.onChange();
     const windowEnd = new AbortController();
+    digest.windowEnd = windowEnd;
     digest.abort.signal.addEventListener('abort', () => windowEnd.abort(), { once: true });
     this.o.lifetime.addEventListener('abort', () => windowEnd.abort(), { once: true });
-    this.o.clock.sleep(this.o.digestWindowMs, windowEnd.signal).then(
-      () => this.close(digest),
-      () => this.close(digest),
+    this.collect(digest, windowEnd.signal).then(
+      (paused) => this.close(digest, !paused),
+      () => this.close(digest, false),
     );
     return digest;
   }
 
-  private close(digest: Item): void {
+  /**
+   * Waits while the digest keeps growing: until no change joined it for digestQuietMs, or digestWindowMs
+   * after it opened. A bulk change streams in over seconds; closing on a fixed beat would cut it into
+   * several digests and let messages of their own in between.
+   */
+  private async collect(digest: Item, signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      const now = this.o.clock.now();
+      const quiet = digest.lastAddAt + this.o.digestQuietMs - now;
+      const window = digest.openedAt + this.o.digestWindowMs - now;
+      if (quiet <= 0) return true;
+      if (window <= 0) return false;
+      await this.o.clock.sleep(Math.min(quiet, window), signal);
+    }
+  }
+
+  /** `flooding`: cut by its window or size while changes keep coming (the next overflow is a digest too). */
+  private close(digest: Item, flooding: boolean): void {
     if (this.open !== digest) return;
     this.open = undefined;
+    this.flooding = flooding;
+    digest.windowEnd?.abort();
     this.schedule(digest);
   }
 

@@ -46,6 +46,7 @@ export interface FloodOptions {
   enabled: boolean;
   /** A channel's pending messages may take this long at its pace; past it, overflow goes to a digest. */
   budgetMs: number;
+  digestQuietMs: number;
   digestWindowMs: number;
   maxDigestItems: number;
   coalesce: boolean;
@@ -59,7 +60,8 @@ export interface FloodOptions {
 export const floodOff: FloodOptions = {
   enabled: false,
   budgetMs: 10_000,
-  digestWindowMs: 10_000,
+  digestQuietMs: 2_000,
+  digestWindowMs: 30_000,
   maxDigestItems: 20_000,
   coalesce: false,
   netZero: 'drop',
@@ -100,6 +102,27 @@ export interface DeliveryScheduler extends Deliverer {
   pending(): number;
   /** Digest listings waiting per channel (open and closed, unsent). */
   digestSizes(): Record<string, number>;
+  /**
+   * Ends every wait (digest windows, retries, pace) after the service has drained: what is still
+   * unsent was not committed and will be read again. Without it a digest window's timer would keep the
+   * process alive after a graceful stop.
+   */
+  close(): void;
+}
+
+/** A promise and its settlers, made outside any caller's scope (so it captures nothing of theirs). */
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve: (value: T) => void = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 function checkOptions(opts: DeliverySchedulerOptions): void {
@@ -190,6 +213,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
           : {}),
         policy,
         netZero: flood.netZero,
+        digestQuietMs: flood.digestQuietMs,
         digestWindowMs: flood.digestWindowMs,
         maxDigestItems: flood.maxDigestItems,
         completeList: flood.channels[channelKey]?.completeList ?? flood.completeList,
@@ -213,16 +237,21 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     if (stopError !== undefined) return { digest: false, fate: Promise.reject(stopError) };
     if (signal.aborted) return { digest: false, fate: Promise.reject(signal.reason) };
     const lane = laneFor(message);
-    let digest = false;
-    const fate = new Promise<Fate>((resolve, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      digest = lane.submit(message, event, {
-        settle: resolve,
-        signal,
-        ...(origin === undefined ? {} : { origin }),
-      });
+    // No closure here may capture `message` or `event`: a record folded into a digest waits with its
+    // share, and the share must not keep the whole decoded event (or the rendered payload) alive.
+    const { promise, resolve, reject } = deferred<Fate>();
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (fate: Fate): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(fate);
+    };
+    const digest = lane.submit(message, event, {
+      settle,
+      signal,
+      ...(origin === undefined ? {} : { origin }),
     });
-    return { digest, fate: Promise.race([fate, stopped]) };
+    return { digest, fate: Promise.race([promise, stopped]) };
   };
 
   return {
@@ -250,6 +279,10 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     },
     flush() {
       for (const lane of lanes.values()) lane.flush();
+    },
+    close() {
+      for (const lane of lanes.values()) lane.flush();
+      if (!lifetime.signal.aborted) lifetime.abort(new Error('delivery closed'));
     },
     onIdle: () => (busy() ? new Promise((resolve) => idleWaiters.push(resolve)) : Promise.resolve()),
   };

@@ -39,9 +39,19 @@ export function routeTo(event: ChangeEvent, channelKey: string, config: Config):
 }
 
 export function createComposer(config: () => Config): MessageComposer {
+  // Once per rules in effect, not per event.
+  const columnsByConfig = new WeakMap<Config, Set<string>>();
+  const columnsOf = (rules: Config): Set<string> => {
+    let columns = columnsByConfig.get(rules);
+    if (columns === undefined) {
+      columns = columnsRead(rules);
+      columnsByConfig.set(rules, columns);
+    }
+    return columns;
+  };
   return {
     slim(event) {
-      const columns = columnsRead(config());
+      const columns = columnsOf(config());
       return { ...event, before: project(event.before, columns), after: project(event.after, columns) };
     },
 

@@ -213,9 +213,13 @@ function judgeQuantity(
   if (after === null) return { reason: `${label} has no value` };
   const isLow = compareAmounts(after, low) < 0;
   if (c.beforeUnknown) {
-    // A crossing needs both sides; warning on the level alone would repeat on every update.
+    // previousUnknown: notify judges each field by its new value alone (as price and status are): a
+    // stock below the low mark warns, since missing a sell-out is worse than hearing again on the next
+    // update of that row (previousUnknown: drop is the way out). Above the mark nothing says the stock
+    // was ever low, so "recovered" would fire for every healthy listing: dropped.
+    if (isLow) return signal('low');
     return {
-      reason: `${label} is ${formatAmount(after)} but its previous value is unknown: cannot tell whether it crossed ${field.lowBelow} or ${field.lowBelow + field.hysteresis}`,
+      reason: `${label} is ${formatAmount(after)} but its previous value is unknown: cannot tell whether it recovered to ${field.lowBelow + field.hysteresis}`,
     };
   }
   if (before === null)

@@ -8,7 +8,7 @@ import type { ChangeEvent, ColumnValue, Row } from '../domain/change.ts';
 import { type Amount, amountOf, formatAmount, percentChange } from './amount.ts';
 import { codeOf, isUnavailable, labelOf, textOf } from './columns.ts';
 import type { Signal } from './filter.ts';
-import { plain, type Rich } from './mrkdwn.ts';
+import { plain, type Rich, sanitize } from './mrkdwn.ts';
 import { excerpt, wordDiff } from './words.ts';
 
 export const PREVIOUS_UNKNOWN = 'previous value unknown';
@@ -148,7 +148,9 @@ export function listingTitle(event: ChangeEvent, config: Config): string | null 
   if (column === null) return null;
   const value = event.after?.[column] ?? event.before?.[column];
   const text = isUnavailable(value) ? null : textOf(value);
-  return text === null || text.trim() === '' ? null : text.trim();
+  // Judged as shown: a title of nothing but bidi marks is no title (the header would be empty).
+  const shown = text === null ? '' : sanitize(text).trim();
+  return shown === '' ? null : shown;
 }
 
 /** Words for one signal: a one-line summary plus before/after fields. */
@@ -166,6 +168,15 @@ export function describe(signal: Signal, event: ChangeEvent, config: Config): Fa
   ];
   const fact = (...summary: Rich): Fact => ({ summary, fields });
 
+  if (c.beforeUnknown && field.kind === 'quantity' && signal.condition === 'low') {
+    return fact(
+      plain(
+        amountOf(c.after)?.units === 0n
+          ? `${label} ran out: ${after} left (${PREVIOUS_UNKNOWN})`
+          : `${label} is low: ${after} left (${PREVIOUS_UNKNOWN}; low below ${field.lowBelow})`,
+      ),
+    );
+  }
   if (c.beforeUnknown) {
     const now = field.kind === 'text' ? `: ${after}` : ` ${after}`;
     return fact(plain(`${label} is now${now} (${PREVIOUS_UNKNOWN})`));

@@ -14,7 +14,7 @@
  */
 import type { Config } from '../config/index.ts';
 import type { ChangeEvent } from '../domain/change.ts';
-import { type ErrorCode, isNotifierError, NotifierError } from '../domain/errors.ts';
+import { dispositionOf, type ErrorCode, isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
@@ -99,7 +99,7 @@ const decimalColumnsCached = (config: Config): Record<string, number> => {
 };
 
 const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
-  if (error.disposition !== 'dead-letter') throw error;
+  if (dispositionOf(error) !== 'dead-letter') throw error;
   return { kind: 'dead-letter', reason: `${error.code}: ${error.message}`, error, ...context };
 };
 

@@ -20,8 +20,20 @@ export const ELLIPSIS = '…';
 const markers: Record<Style, string> = { bold: '*', italic: '_', strike: '~' };
 
 /**
- * Control characters (other than tab and newline) and lone surrogates carry no meaning in a chat
- * message and would only bloat the JSON (`\u0000` is six characters); they become U+FFFD.
+ * Bidirectional formatting characters: the embeddings and overrides (U+202A-U+202E), the isolates
+ * (U+2066-U+2069) and the implicit marks (U+200E LRM, U+200F RLM, U+061C ALM). A value holding one can
+ * reorder what is shown after it, ours included: "\u202Efdp.exe" displays as "exe.pdf", and
+ * "\u200F100 - 200\u200F" as "200 - 100" (the Trojan Source class, CVE-2021-42574; Unicode UAX #9).
+ * They are removed rather than replaced with U+FFFD: right-to-left titles legitimately carry marks, and
+ * without them Hebrew or Arabic text still displays in its natural order.
+ */
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * What every value passes through before it is shown (toMrkdwn, toPlain). Control characters (C0 other
+ * than tab and newline, DEL, and C1, the set the demo's terminal view also blanks) and lone surrogates
+ * carry no meaning in a chat message and would only bloat the JSON (`\u0000` is six characters): they
+ * become U+FFFD. Bidirectional formatting characters are removed (see BIDI_CONTROLS).
  */
 export function sanitize(text: string): string {
   return (
@@ -29,7 +41,8 @@ export function sanitize(text: string): string {
       .replace(/\r\n?/g, '\n')
       .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
       // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '\uFFFD')
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, '\uFFFD')
+      .replace(BIDI_CONTROLS, '')
   );
 }
 
@@ -86,11 +99,15 @@ export function toMrkdwn(rich: Rich, max: number = Number.POSITIVE_INFINITY): st
       out += piece;
       continue;
     }
-    // Doesn't fit: cut this span's own text (room for two markers and the ellipsis), then stop.
-    const room = max - out.length - (piece.length === escaped.length ? 0 : 2);
+    // Doesn't fit: cut this span's own text (room for two markers and the ellipsis), then stop. A span
+    // left unstyled whole stays unstyled when cut: the cut may have dropped the marker that kept it so
+    // ("<!channel>~" struck), and markers it had no room for would break the limit.
+    const styledWhole = piece !== escaped;
+    const room = max - out.length - (styledWhole ? 2 : 0);
     if (room < 2) return truncateEscaped(`${out}${escaped}`, max);
     const cut = truncateEscaped(escaped, room);
-    return out + (cut === ELLIPSIS ? cut : styled(cut.slice(0, -1), span.style) + ELLIPSIS);
+    if (cut === ELLIPSIS || !styledWhole) return out + cut;
+    return out + styled(cut.slice(0, -1), span.style) + ELLIPSIS;
   }
   return out;
 }

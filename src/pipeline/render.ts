@@ -15,7 +15,7 @@ import type { SlackBlock, SlackPayload } from '../domain/message.ts';
 import { checkPayload, slackLimits } from './block-limits.ts';
 import type { Signal } from './filter.ts';
 import { describe, type Fact, formatInstant, listingTitle } from './human.ts';
-import { bold, plain, type Rich, toMrkdwn, toPlain, truncatePlain } from './mrkdwn.ts';
+import { bold, plain, type Rich, toMrkdwn, toPlain } from './mrkdwn.ts';
 
 export interface RenderInput {
   event: ChangeEvent;
@@ -53,7 +53,7 @@ export function listingUrl(template: string, listingId: string | null): string |
 
 /** "Ergonomic Office Chair (#1)": the title shortened so the id stays visible within 150. */
 export function headerText(title: string | null, listingId: string | null): string {
-  const id = listingId === null ? null : `#${truncatePlain(listingId, 40)}`;
+  const id = listingId === null ? null : `#${toPlain([plain(listingId)], 40)}`;
   if (title === null)
     return toPlain([plain(id === null ? 'Listing (id unknown)' : `Listing ${id}`)], slackLimits.headerText);
   if (id === null) return toPlain([plain(title)], slackLimits.headerText);

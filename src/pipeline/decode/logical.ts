@@ -9,7 +9,15 @@
 import type { ColumnValue, Row } from '../../domain/change.ts';
 import { NotifierError } from '../../domain/errors.ts';
 import type { ConnectSchema } from './connect-schema.ts';
-import { canonicalDecimal, type DecimalColumns, decimalFromBytes, decimalFromDouble } from './decimal.ts';
+import {
+  canonicalDecimal,
+  type DecimalColumns,
+  decimalFromBytes,
+  decimalFromDouble,
+  formatDecimal,
+  unscaledAt,
+  unscaledFromBytes,
+} from './decimal.ts';
 import { JsonNumber } from './json.ts';
 import {
   dateFromEpochDays,
@@ -81,12 +89,14 @@ function convertLogical(
 ): ColumnValue | undefined {
   switch (name) {
     case 'org.apache.kafka.connect.data.Decimal':
-      return { type: 'decimal', value: decimalValue(value, scaleOf(schema, path), path) };
+      return { type: 'decimal', value: decimalValue(schema, value, scaleOf(schema, path), path) };
     case 'io.debezium.data.VariableScaleDecimal': {
       if (!isRecord(value)) return fail(path, 'a VariableScaleDecimal {scale, value}', value);
       const scale = Number(value.scale);
       if (!Number.isInteger(scale)) return fail(`${path}.scale`, 'an integer', value.scale);
-      return { type: 'decimal', value: decimalValue(value.value, scale, `${path}.value`) };
+      // Its value is plain Connect bytes (no logical type): a converter only ever writes base64 there.
+      const bytes = bytesOf(value.value) ?? fail(`${path}.value`, 'bytes (base64 or Buffer)', value.value);
+      return { type: 'decimal', value: decimalFromBytes(bytes, scale) };
     }
     case 'io.debezium.time.Date':
     case 'org.apache.kafka.connect.data.Date': {
@@ -147,16 +157,42 @@ function scaleOf(schema: ConnectSchema, path: string): number {
     : fail(`${path} (schema)`, 'a Decimal "scale" parameter', schema.parameters);
 }
 
-/** Decimal bytes (base64 or Buffer) at `scale`; JsonConverter's decimal.format=NUMERIC gives a number instead. */
-function decimalValue(value: unknown, scale: number, path: string): string {
+/**
+ * A Connect Decimal: bytes (base64 or Buffer) holding the unscaled value at the schema's scale, or a
+ * JSON number when JsonConverter runs with decimal.format=NUMERIC (KIP-481; Kafka's own JsonConverter
+ * reads such a number back as the Decimal). Either way the value must be one the schema can hold: a
+ * number with more fractional digits than the scale, or any value with more digits than
+ * `connect.decimal.precision` (Debezium sets it from NUMERIC(p, s)), contradicts its own schema and is
+ * a DECODE_FAILED naming the path, not a 309-digit price (issue 9, finding 1).
+ */
+function decimalValue(schema: ConnectSchema, value: unknown, scale: number, path: string): string {
+  const expected = decimalShape(schema, scale);
   const bytes = bytesOf(value);
-  if (bytes !== undefined) return decimalFromBytes(bytes, scale);
-  if (value instanceof JsonNumber || typeof value === 'number') {
+  let unscaled: bigint | undefined;
+  if (bytes !== undefined) unscaled = unscaledFromBytes(bytes);
+  else if (value instanceof JsonNumber || typeof value === 'number') {
     const text = value instanceof JsonNumber ? value.source : String(value);
-    return canonicalDecimal(text) ?? fail(path, 'a decimal', value);
-  }
-  return fail(path, 'Decimal bytes (base64 or Buffer)', value);
+    const exact = canonicalDecimal(text);
+    unscaled = exact === undefined ? undefined : unscaledAt(exact, scale);
+    if (unscaled === undefined) return fail(path, expected, value);
+  } else return fail(path, 'Decimal bytes (base64 or Buffer)', value);
+  const precision = precisionOf(schema);
+  if (precision !== undefined && digitCount(unscaled) > precision) return fail(path, expected, value);
+  return formatDecimal(unscaled, scale);
 }
+
+/** `connect.decimal.precision`, when the schema gives one. */
+function precisionOf(schema: ConnectSchema): number | undefined {
+  const precision = Number(schema.parameters?.['connect.decimal.precision']);
+  return Number.isInteger(precision) && precision > 0 ? precision : undefined;
+}
+
+function decimalShape(schema: ConnectSchema, scale: number): string {
+  const precision = precisionOf(schema);
+  return `a Decimal of ${precision === undefined ? '' : `precision ${precision}, `}scale ${scale}`;
+}
+
+const digitCount = (unscaled: bigint): number => (unscaled < 0n ? -unscaled : unscaled).toString().length;
 
 function convertPlain(schema: ConnectSchema, value: unknown, path: string): ColumnValue {
   switch (schema.type) {

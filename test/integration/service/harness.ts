@@ -5,6 +5,11 @@
  * service started in-process (src/main.ts's start) or as a child process, and bounded waits.
  *
  * Listing ids 810000-819999 belong to these tests (seed: 1..1200, chain test 800001, fixtures 900001..).
+ *
+ * Records a test produces itself (poison, hand-made envelopes) go to a topic of its own (ownTopic),
+ * never to monolith.public.listings: the demo and a developer's own group read that topic too, and
+ * would meet them (issue 9, finding 5). Changes made in the database reach the shared topic through
+ * Debezium like any other change, on listing ids these tests own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -51,6 +56,8 @@ export interface TestConfigOptions {
   shutdownDeadlineMs?: number;
   maxInFlightRecords?: number;
   maxQueuedPerChannel?: number;
+  /** The topics the service reads. Default: [LISTINGS_TOPIC]. */
+  topics?: string[];
   /**
    * delivery.flood. Default { enabled: false }: the tests that count one message per change (burst,
    * kill, outage, broker restart) run without folding; flood.test.ts and flood-kill.test.ts turn it on.
@@ -65,7 +72,12 @@ export interface TestConfigOptions {
  */
 export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: TestConfigOptions): Config {
   const config = {
-    source: { brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC], groupId: o.groupId, clientId: 'ln-e2e' },
+    source: {
+      brokers: stack.kafkaBrokers,
+      topics: o.topics ?? [LISTINGS_TOPIC],
+      groupId: o.groupId,
+      clientId: 'ln-e2e',
+    },
     slack: { apiUrl: standin.apiUrl, tokenEnv: 'SLACK_BOT_TOKEN' },
     delivery: {
       perChannel: { intervalMs: 1000, cap: o.pace.perSecond },
@@ -91,6 +103,38 @@ function admin(stack: StackEndpoints) {
     brokers: stack.kafkaBrokers,
     logLevel: logLevel.NOTHING,
   }).admin();
+}
+
+export interface OwnTopic {
+  topic: string;
+  /** Deletes the topic and its dead-letter topic (`<topic>.dlq`), whichever exist. */
+  remove(): Promise<void>;
+}
+
+/** A fresh one-partition topic `ln-e2e-<name>-<random>` for records the test produces itself. */
+export async function createOwnTopic(stack: StackEndpoints, name: string): Promise<OwnTopic> {
+  const topic = `ln-e2e-${name}-${randomUUID().slice(0, 8)}`;
+  const a = admin(stack);
+  await a.connect();
+  try {
+    await a.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await a.disconnect();
+  }
+  return {
+    topic,
+    remove: async () => {
+      const b = admin(stack);
+      await b.connect();
+      try {
+        const existing = new Set(await b.listTopics());
+        const topics = [topic, `${topic}.dlq`].filter((t) => existing.has(t));
+        if (topics.length > 0) await b.deleteTopics({ topics });
+      } finally {
+        await b.disconnect();
+      }
+    },
+  };
 }
 
 /** Commits the topic's current end for a new group, so the service starts there. Returns the offsets. */
@@ -156,8 +200,9 @@ export async function insertListings(
       ],
     );
     const wanted = new Set(ids.map(String));
+    // Debezium streams a large insert at a few thousand rows a second on a quiet machine.
     await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === 'c', ids.length, {
-      timeoutMs: 60_000,
+      timeoutMs: 60_000 + ids.length * 30,
     });
   } finally {
     await reader.close();
@@ -321,9 +366,9 @@ export async function startChild(config: Config, standin: SlackStandin): Promise
   };
 }
 
-/** A reader of the dead-letter topic from its current end (created first if missing). */
-export function openDeadLetterReader(stack: StackEndpoints): Promise<TopicReader> {
-  return openTopicReader({ brokers: stack.kafkaBrokers, topics: [DLQ_TOPIC], clientId: 'ln-e2e-dlq-reader' });
+/** A reader of a dead-letter topic (default the shared one) from its current end (created first if missing). */
+export function openDeadLetterReader(stack: StackEndpoints, topic = DLQ_TOPIC): Promise<TopicReader> {
+  return openTopicReader({ brokers: stack.kafkaBrokers, topics: [topic], clientId: 'ln-e2e-dlq-reader' });
 }
 
 export type { SlackStandin, StandinMessage };
@@ -333,9 +378,11 @@ export interface Scenario {
   db: pg.Client;
   standin: SlackStandin;
   running: InProcessService;
-  /** Reads the dead-letter topic from where it ended before the service started. */
+  /** Reads the service's dead-letter topic (`<topic>.dlq`) from where it ended before the service started. */
   dlq: TopicReader;
   groupId: string;
+  /** The topic the service reads: LISTINGS_TOPIC, or with ScenarioOptions.ownTopic the test's own. */
+  topic: string;
   /** Stops and removes everything started, in reverse order; safe after a failed start. */
   close(): Promise<void>;
 }
@@ -346,7 +393,13 @@ export interface ScenarioOptions {
   /** Listing rows the test owns: inserted (and their create events awaited) first, deleted at close. */
   listings: ListingRow[];
   standin?: SlackStandinOptions;
-  config: Omit<TestConfigOptions, 'groupId'>;
+  config: Omit<TestConfigOptions, 'groupId' | 'topics'>;
+  /**
+   * The service reads a topic of the test's own (one partition, `ln-e2e-<name>-<random>`, deleted with
+   * its dead letters at close) instead of LISTINGS_TOPIC: for tests that produce their records
+   * themselves. It sees nothing of anyone else's changes. Default: false.
+   */
+  ownTopic?: boolean;
 }
 
 /**
@@ -365,18 +418,29 @@ export async function startScenario(stack: StackEndpoints, o: ScenarioOptions): 
     const standin = await startSlackStandin(o.standin);
     cleanups.push(() => standin.close());
     const ids = o.listings.map((row) => row.id);
-    cleanups.push(() => deleteListings(db, ids));
-    await insertListings(db, stack, o.listings);
-    const dlq = await openDeadLetterReader(stack);
+    if (ids.length > 0) {
+      cleanups.push(() => deleteListings(db, ids));
+      await insertListings(db, stack, o.listings);
+    }
+    let topic = LISTINGS_TOPIC;
+    if (o.ownTopic === true) {
+      const own = await createOwnTopic(stack, o.name);
+      cleanups.push(() => own.remove());
+      topic = own.topic;
+    }
+    const dlq = await openDeadLetterReader(stack, `${topic}.dlq`);
     cleanups.push(() => dlq.close());
     const groupId = uniqueGroupId(o.name);
-    await seedGroupAtEnd(stack, groupId);
-    const running = await startInProcess(testConfig(stack, standin, { ...o.config, groupId }), standin);
+    await seedGroupAtEnd(stack, groupId, topic);
+    const running = await startInProcess(
+      testConfig(stack, standin, { ...o.config, groupId, topics: [topic] }),
+      standin,
+    );
     cleanups.push(() => running.stop());
     await waitUntil('the service to join its group', async () =>
       running.service.readiness().ready ? true : undefined,
     );
-    return { db, standin, running, dlq, groupId, close };
+    return { db, standin, running, dlq, groupId, topic, close };
   } catch (error) {
     await close();
     throw error;

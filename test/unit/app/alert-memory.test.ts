@@ -15,7 +15,7 @@ import { decide } from '../../../src/pipeline/index.ts';
 import type { AlertEntry, AlertMemory, RecordPipeline } from '../../../src/ports/index.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
 import { makeUpdate } from '../../support/events.ts';
-import { createCapturingLogger } from './fakes.ts';
+import { createCapturingLogger } from '../../support/fakes.ts';
 
 // Default fields: stock low below 5, recovered at 5 + 3 = 8.
 const config = parseConfig('', 'alert-memory-test');

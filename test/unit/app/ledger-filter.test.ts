@@ -4,7 +4,7 @@ import type { Outcome } from '../../../src/domain/outcome.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import type { DeliveryLedger, RecordPipeline } from '../../../src/ports/index.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
-import { createCapturingLogger } from './fakes.ts';
+import { createCapturingLogger } from '../../support/fakes.ts';
 
 const record: SourceRecord = {
   topic: 'monolith.public.listings',

@@ -10,9 +10,9 @@ import {
   createRecordingMetrics,
   createScriptedPipeline,
   flush,
+  loopTestRetryPolicy,
   script,
-  testRetryPolicy,
-} from './fakes.ts';
+} from '../../support/fakes.ts';
 
 interface SetupOptions extends Partial<RecordLoopOptions> {
   partitions?: number;
@@ -46,7 +46,7 @@ async function setup(options: SetupOptions = {}) {
       maxFoldedRecords: 1000,
     },
     maxQueuedPerChannel: 50,
-    retry: testRetryPolicy,
+    retry: loopTestRetryPolicy,
     random: () => 0.5,
     onFatal: (e) => fatals.push(e),
     ...overrides,

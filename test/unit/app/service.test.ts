@@ -11,9 +11,9 @@ import {
   createManualDeliverer,
   createScriptedPipeline,
   flush,
+  loopTestRetryPolicy,
   script,
-  testRetryPolicy,
-} from './fakes.ts';
+} from '../../support/fakes.ts';
 
 async function setup() {
   const source = createFakeSource();
@@ -32,7 +32,7 @@ async function setup() {
     metricsText: metrics.registry,
     limits: { maxInFlightRecords: 10, maxInFlightBytes: 1 << 30, maxFoldedRecords: 1000 },
     maxQueuedPerChannel: 10,
-    retry: testRetryPolicy,
+    retry: loopTestRetryPolicy,
     shutdownDeadlineMs: 25_000,
     http: { host: '127.0.0.1', port: 0 },
     closers: [

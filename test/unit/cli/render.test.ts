@@ -66,7 +66,11 @@ describe('render over every captured fixture value file', () => {
       'primary-key-change/03.value.json': ['dropped', []],
       'replica-identity-default/01.value.json': [
         'notify',
-        ['#sales-alerts: Price is now €1,099.00 (previous value unknown)'],
+        [
+          '#sales-alerts: Price is now €1,099.00 (previous value unknown)',
+          // previousUnknown: notify warns of stock below its low mark (issue 9, finding 3).
+          '#inventory-warnings: Stock ran out: 0 left (previous value unknown)',
+        ],
       ],
       'schemas-disabled/01.value.json': priceUp,
       'snapshot-read/01.value.json': ['dropped', []],

@@ -55,7 +55,8 @@ describe('the example file', () => {
       flood: {
         enabled: true,
         budgetMs: 10000,
-        digestWindowMs: 10000,
+        digestQuietMs: 2000,
+        digestWindowMs: 30000,
         maxDigestItems: 20000,
         maxFoldedRecords: 100000,
         coalesce: true,

@@ -28,6 +28,7 @@ const config: Config = parseConfig(
 const flood: FloodOptions = {
   enabled: true,
   budgetMs: 10_000,
+  digestQuietMs: 2_000,
   digestWindowMs: 10_000,
   maxDigestItems: 20_000,
   coalesce: true,
@@ -167,6 +168,38 @@ describe('digests', () => {
     for (let id = 10; id <= 100; id += 1) expect(csv).toMatch(new RegExp(`^${id},`, 'm'));
     expect(fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
     expect(fates.filter((f) => 'folded' in f && f.folded === 'digest')).toHaveLength(91);
+  });
+
+  it('keeps one digest open while a bulk streams in, and sends it once the changes pause', async () => {
+    const { chat, scheduler, submit } = setup();
+    for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
+    // Changes keep coming every 1.5 s (under the 2 s quiet period) for 9 s, within the 10 s window.
+    for (let id = 21; id <= 26; id += 1) {
+      await vi.advanceTimersByTimeAsync(1500);
+      submit(price(id, '100.00', '90.00'));
+    }
+    await vi.advanceTimersByTimeAsync(60_000);
+    await scheduler.onIdle();
+    const files = chat.delivered().filter((c) => c.file !== undefined);
+    expect(files).toHaveLength(1);
+    const csv = files[0]?.file?.content.toString('utf8') ?? '';
+    for (let id = 10; id <= 26; id += 1) expect(csv).toMatch(new RegExp(`^${id},`, 'm'));
+    expect(chat.delivered().filter((c) => c.threadTs === undefined)).toHaveLength(10);
+  });
+
+  it('sends a digest at the end of its window even when changes never pause', async () => {
+    const { chat, scheduler, submit } = setup();
+    for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
+    for (let id = 21; id <= 35; id += 1) {
+      await vi.advanceTimersByTimeAsync(1000);
+      submit(price(id, '100.00', '90.00'));
+    }
+    await vi.advanceTimersByTimeAsync(60_000);
+    await scheduler.onIdle();
+    // The 10 s window closed one digest mid-stream; the rest went into a second one, with no messages
+    // of their own in between (the flood went on).
+    expect(chat.delivered().filter((c) => c.file !== undefined)).toHaveLength(2);
+    expect(chat.delivered().filter((c) => c.threadTs === undefined)).toHaveLength(11);
   });
 
   it('pages the complete list into thread replies when files are off for the channel', async () => {

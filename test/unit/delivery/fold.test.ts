@@ -17,6 +17,7 @@ function view(
     },
     inDigest: (key) => digest[key],
     digestOpen: Object.values(digest).includes('open'),
+    flooding: false,
     pending: 0,
     ...rest,
   };
@@ -38,6 +39,14 @@ describe('decideFold', () => {
   it('folds every normal change into the open digest, even once messages have left the queue', () => {
     const v = view({ pending: 0, digest: { other: 'open' } });
     expect(decideFold(v, { listingKey: '1', priority: 'normal' }, policy)).toEqual({ kind: 'digest' });
+  });
+
+  it('while a flood goes on past a digest’s window, the next overflow goes straight into the next digest', () => {
+    expect(
+      decideFold(view({ pending: 1, flooding: true }), { listingKey: '1', priority: 'normal' }, policy),
+    ).toEqual({
+      kind: 'digest',
+    });
   });
 
   it('never folds an urgent change into a digest', () => {

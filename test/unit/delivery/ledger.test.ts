@@ -7,7 +7,7 @@ import { createDeliveryScheduler, floodOff } from '../../../src/delivery/schedul
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import type { ClaimState, DeliveryLedger } from '../../../src/ports/index.ts';
 import { createFakeChat, slackErrors } from '../../support/fake-chat.ts';
-import { createManualClock } from '../app/fakes.ts';
+import { createManualClock } from '../../support/fakes.ts';
 
 describe('createMemoryLedger', () => {
   it('remembers keys for the retention, then forgets them', async () => {

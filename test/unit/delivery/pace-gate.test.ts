@@ -3,7 +3,7 @@ import { createPaceWindow, paceViolation } from '../../../src/delivery/pace.ts';
 import { createFallbackPaceGate, createMemoryPaceGate, localShare } from '../../../src/delivery/pace-gate.ts';
 import type { Clock, PaceBucket, PaceGate } from '../../../src/ports/index.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
-import { createCapturingLogger } from '../app/fakes.ts';
+import { createCapturingLogger } from '../../support/fakes.ts';
 
 /** A clock moved by hand. */
 function handClock(start = 0): Clock & { set(ms: number): void } {

@@ -13,7 +13,7 @@ import { createComposer } from '../../../src/pipeline/compose.ts';
 import { decide } from '../../../src/pipeline/index.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat } from '../../support/fake-chat.ts';
-import { createManualClock } from '../app/fakes.ts';
+import { createManualClock } from '../../support/fakes.ts';
 
 const config = parseConfig(
   [

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../../src/config/index.ts';
 import type { Row } from '../../../src/domain/change.ts';
@@ -136,11 +137,46 @@ describe('a missing before image (REPLICA IDENTITY DEFAULT)', () => {
     }),
   });
 
-  it('is judged by the new values alone: price states itself, stock cannot be said to cross, TOAST stays unchanged', () => {
+  it('is judged by the new values alone: price states itself, stock below its mark warns, TOAST stays unchanged', () => {
     const result = significance(event, withChanges(event).changes, defaults);
-    expect(signals(result)).toEqual(['price changed', 'status changed']);
+    expect(signals(result)).toEqual(['price changed', 'status changed', 'stock low']);
     if (!result.significant) throw new Error('unreachable');
     expect(result.signals.every((s) => s.change?.beforeUnknown)).toBe(true);
+  });
+
+  // Issue 9, finding 3: config/listing-notifier.yaml promised that with previousUnknown: notify "stock
+  // below its low mark still warns", and the code dropped it. A user who chose notify chose "judge each
+  // field by its new value alone" (price and status already are); a sell-out is what the stock rule
+  // exists for. Above the mark, nothing says the stock was ever low: no "recovered".
+  describe('finding 3: stock with previousUnknown: notify, as the config comment says', () => {
+    const stockOnly = (qty: number) =>
+      makeEvent({ before: null, beforeComplete: false, after: makeListingRow({ prod_stk_qty: qty }) });
+    const config = parseConfig(
+      'fields: { stock: { kind: quantity, column: prod_stk_qty, lowBelow: 5, hysteresis: 3 } }\n' +
+        'rules: []\n',
+      'x',
+    );
+    const judged = (qty: number) =>
+      signals(significance(stockOnly(qty), withChanges(stockOnly(qty)).changes, config));
+
+    it.each([0, 4])('stock %i, below its low mark (5), warns', (qty) => {
+      expect(judged(qty)).toEqual(['stock low']);
+    });
+
+    it.each([5, 7, 8, 100])('stock %i, not below it, is dropped: no recovery can be told', (qty) => {
+      expect(judged(qty)).toBe(
+        `insignificant: Stock is ${qty} but its previous value is unknown: cannot tell whether it recovered to 8`,
+      );
+    });
+
+    it('the default config file says the same, and is configured so', () => {
+      const text = readFileSync(new URL('../../../config/listing-notifier.yaml', import.meta.url), 'utf8');
+      expect(text).toMatch(/stock below its low mark still warns/);
+      const fromFile = parseConfig(text, 'config/listing-notifier.yaml');
+      expect(fromFile.previousUnknown).toBe('notify');
+      const event = stockOnly(0);
+      expect(signals(significance(event, withChanges(event).changes, fromFile))).toContain('stock low');
+    });
   });
 
   it('is dropped with previousUnknown: drop', () => {

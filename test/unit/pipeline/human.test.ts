@@ -186,6 +186,25 @@ describe('sentences a sales or support person reads', () => {
     });
   });
 
+  it.each([
+    [0, 'Stock ran out: 0 left (previous value unknown)'],
+    [3, 'Stock is low: 3 left (previous value unknown; low below 5)'],
+  ])('says low stock plainly when the previous value is unknown (issue 9, finding 3): %i', (qty, summary) => {
+    const event = makeEvent({
+      before: null,
+      beforeComplete: false,
+      after: makeListingRow({ prod_stk_qty: qty }),
+    });
+    const stock = words(event).find((w) => w.summary.startsWith('Stock'));
+    expect(stock).toEqual({
+      summary,
+      fields: [
+        ['Stock before', 'previous value unknown'],
+        ['Stock after', String(qty)],
+      ],
+    });
+  });
+
   it('shows a rewritten description as an excerpt, not a giant diff', () => {
     const before = Array.from({ length: 200 }, (_, i) => `old${i}`).join(' ');
     const after = Array.from({ length: 200 }, (_, i) => `new${i}`).join(' ');

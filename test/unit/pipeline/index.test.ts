@@ -9,7 +9,7 @@ import type { Outcome } from '../../../src/domain/outcome.ts';
 import { checkPayload } from '../../../src/pipeline/block-limits.ts';
 import { createPipeline, decimalColumnsOf } from '../../../src/pipeline/index.ts';
 import type { SchemaRegistryPort } from '../../../src/ports/index.ts';
-import { fixtureCases, loadFixture, makePayload, makeRecord } from '../../support/records.ts';
+import { fixtureCases, loadFixture, makePayload, makeRecord, makeRow } from '../../support/records.ts';
 
 const defaults = parseConfig('', 'defaults');
 
@@ -50,12 +50,16 @@ const expectations: Record<string, Expected[]> = {
   'decimal-string': [PRICE_UP],
   'decimal-double': [PRICE_UP],
   'schemas-disabled': [PRICE_UP],
-  // No before image: the new price, said plainly; the stock (already 0) is not re-announced.
+  // No before image (previousUnknown: notify): each field judged by its new value alone. The new price,
+  // said plainly, and the stock of 0 below its low mark warns (issue 9, finding 3).
   'replica-identity-default': [
     [
       'notify',
-      'notify: price changed -> sales-alerts (no rule for status changed)',
-      [['#sales-alerts', 'Price is now €1,099.00 (previous value unknown)']],
+      'notify: price changed -> sales-alerts; stock low -> inventory-warnings (no rule for status changed)',
+      [
+        ['#sales-alerts', 'Price is now €1,099.00 (previous value unknown)'],
+        ['#inventory-warnings', 'Stock ran out: 0 left (previous value unknown)'],
+      ],
     ],
   ],
   delete: [
@@ -171,6 +175,18 @@ describe('failures', () => {
       error: { code: 'DECODE_FAILED', disposition: 'dead-letter' },
     });
     expect(outcome.reason).toMatch(/^DECODE_FAILED: /);
+  });
+
+  it('finding 1 (issue 9): dead-letters a price of 1e308 under its Decimal(12, 2) schema, naming the path', async () => {
+    const payload = makePayload({ after: makeRow({ prc_amt: 1e308 }) });
+    const outcome = await pipeline.process(makeRecord({ payload }));
+    expect(outcome).toMatchObject({
+      kind: 'dead-letter',
+      error: { code: 'DECODE_FAILED', details: { path: 'after.prc_amt' } },
+    });
+    expect(outcome.reason).toBe(
+      'DECODE_FAILED: after.prc_amt: expected a Decimal of precision 12, scale 2, got number 1e+308',
+    );
   });
 
   it('dead-letters an envelope no row change can look like (NORMALIZE_FAILED), keeping the source time', async () => {

@@ -164,6 +164,46 @@ describe('render', () => {
   });
 });
 
+/** Bidirectional formatting characters (issue 9, finding 2) and C1 controls: never in a payload. */
+const BIDI_OR_C1 = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u0080-\u009F]/;
+
+describe('finding 2 (issue 9): bidirectional control characters never reach Slack', () => {
+  it('a title with U+202E (right-to-left override) is shown without it, in header, fields and text', () => {
+    const title = 'Chair \u202Efdp.exe\u202C \u2067isolated\u2069 \u200Fmarked\u200E\u061C';
+    const payload = renderOne(
+      makeUpdate({ prc_amt: dec('9.99'), lst_ttl: title, description: `new ${title}` }, { lst_ttl: title }),
+    );
+    expect(payload.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Chair fdp.exe isolated marked (#1)', emoji: true },
+    });
+    expect(payload.text).toMatch(/^Chair fdp\.exe isolated marked \(#1\): Price changed from \$19\.99/);
+    expect(JSON.stringify(payload)).not.toMatch(BIDI_OR_C1);
+  });
+
+  it('a listing id with U+202E is shown without it in the header and the context line', () => {
+    const payload = renderOne(makeUpdate({ prc_amt: dec('9.99') }, {}, { listingId: '12\u202E34' }));
+    expect(payload.blocks[0]).toMatchObject({ text: { text: 'Ergonomic Office Chair, Mesh Back (#1234)' } });
+    expect(JSON.stringify(payload)).not.toMatch(BIDI_OR_C1);
+    // The URL keeps the id exactly, percent-encoded: it names the listing, it is not shown as text.
+    expect(JSON.stringify(payload)).toContain('/listings/12%E2%80%AE34');
+  });
+
+  it('a title of nothing but bidi marks is no title: the header names the listing instead', () => {
+    const title = '\u200F\u202E \u2066';
+    const payload = renderOne(makeUpdate({ prc_amt: dec('9.99'), lst_ttl: title }, { lst_ttl: title }));
+    expect(payload.blocks[0]).toMatchObject({ text: { text: 'Listing #1' } });
+  });
+
+  it('an amount spoof ("\u200F100 - 200\u200F" displays as "200 - 100") reaches Slack without its marks', () => {
+    const payload = renderOne(makeUpdate({ LST_STAT_CD: '\u200F100 - 200\u200F' }));
+    expect(payload.blocks[1]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: 'Status changed from Active to 100 - 200' },
+    });
+  });
+});
+
 describe('header and button', () => {
   it('keeps the id visible when the title is cut', () => {
     const text = headerText('x'.repeat(300), '900001');
@@ -209,6 +249,10 @@ describe('any string in any field (property)', () => {
         'a',
         '\u0000',
         '\uD83D',
+        '\u0085',
+        '\u202E',
+        '\u2066',
+        '\u200F',
       ),
       maxLength: 4000,
     }),
@@ -277,6 +321,7 @@ describe('any string in any field (property)', () => {
           for (const { payload } of outcome.messages) {
             expect(checkPayload(payload, { forbidMarkup: true })).toEqual([]);
             expect(hasUnescapedMarkup(payload.text)).toBe(false);
+            expect(JSON.stringify(payload)).not.toMatch(BIDI_OR_C1);
           }
         },
       ),

@@ -27,7 +27,17 @@ describe('convertValue: Kafka Connect and Debezium logical types', () => {
     ['Decimal as JSON number (decimal.format=NUMERIC)', price, 19.99, decimal('19.99')],
     [
       'Decimal as long JSON number',
-      price,
+      named('bytes', 'org.apache.kafka.connect.data.Decimal', {
+        scale: '2',
+        'connect.decimal.precision': '20',
+      }),
+      new JsonNumber('12345678901234567.89'),
+      decimal('12345678901234567.89'),
+    ],
+    ['Decimal as JSON number with fewer fraction digits than the scale', price, 249, decimal('249')],
+    [
+      'Decimal as JSON number, no precision in the schema',
+      named('bytes', 'org.apache.kafka.connect.data.Decimal', { scale: '2' }),
       new JsonNumber('12345678901234567.89'),
       decimal('12345678901234567.89'),
     ],
@@ -211,6 +221,12 @@ describe('convertValue: Kafka Connect and Debezium logical types', () => {
       /after\.c: expected an integer count of us/,
     ],
     ['struct given a number', { type: 'struct', fields: [] }, 3, /after\.c: expected struct/],
+    [
+      'VariableScaleDecimal whose value is a number, not bytes',
+      { type: 'struct', name: 'io.debezium.data.VariableScaleDecimal', fields: [] },
+      { scale: 2, value: 1e308 },
+      /after\.c\.value: expected bytes \(base64 or Buffer\), got number 1e\+308/,
+    ],
   ])('%s is DECODE_FAILED naming the path', (_label, schema, value, message) => {
     try {
       convertValue(schema, value, 'after.c');
@@ -220,6 +236,58 @@ describe('convertValue: Kafka Connect and Debezium logical types', () => {
       expect((error as NotifierError).code).toBe('DECODE_FAILED');
       expect((error as NotifierError).message).toMatch(message);
     }
+  });
+
+  // Issue 9, finding 1: prc_amt arrived as the number 1e308 under a Decimal(12, 2) schema and was
+  // delivered as a 309-digit price. A value its own schema cannot hold is a decode error naming the path.
+  describe('finding 1: a JSON number that contradicts its Decimal schema is DECODE_FAILED', () => {
+    it.each<[string, ConnectSchema, unknown, string]>([
+      [
+        '1e308 (JSON number) under Decimal(12, 2)',
+        price,
+        1e308,
+        'after.prc_amt: expected a Decimal of precision 12, scale 2, got number 1e+308',
+      ],
+      [
+        '1e308 (exact JSON text) under Decimal(12, 2)',
+        price,
+        new JsonNumber('1E308'),
+        'after.prc_amt: expected a Decimal of precision 12, scale 2, got number 1E308',
+      ],
+      [
+        'thirteen digits under Decimal(12, 2)',
+        price,
+        new JsonNumber('12345678901.23'),
+        'after.prc_amt: expected a Decimal of precision 12, scale 2, got number 12345678901.23',
+      ],
+      [
+        'three fraction digits under scale 2',
+        price,
+        19.999,
+        'after.prc_amt: expected a Decimal of precision 12, scale 2, got number 19.999',
+      ],
+      [
+        'a fraction under scale 0 without a precision',
+        named('bytes', 'org.apache.kafka.connect.data.Decimal', { scale: '0' }),
+        0.5,
+        'after.prc_amt: expected a Decimal of scale 0, got number 0.5',
+      ],
+      [
+        'bytes holding thirteen digits under Decimal(12, 2)',
+        price,
+        decimalBase64('12345678901.23', 2),
+        'after.prc_amt: expected a Decimal of precision 12, scale 2, got string "AR9x+wTL"',
+      ],
+    ])('%s', (_label, schema, value, message) => {
+      expect(() => convertValue(schema, value, 'after.prc_amt')).toThrow(
+        expect.objectContaining({ code: 'DECODE_FAILED', message, details: { path: 'after.prc_amt' } }),
+      );
+    });
+
+    it('the largest value Decimal(12, 2) holds still decodes, as a number and as bytes', () => {
+      expect(convertValue(price, new JsonNumber('-9999999999.99'), 'c')).toEqual(decimal('-9999999999.99'));
+      expect(convertValue(price, decimalBase64('9999999999.99', 2), 'c')).toEqual(decimal('9999999999.99'));
+    });
   });
 
   it('a date beyond what Date can show (PostgreSQL infinity) stays a raw number instead of failing', () => {

@@ -1,11 +1,13 @@
 /**
- * Fakes for the app loop's unit tests: a manual clock, a scripted pipeline, and a deliverer whose
- * deliveries the test completes one by one (the real scheduler is tested on its own).
+ * Fakes for the app's unit tests (record loop, service): a manual clock, a scripted pipeline, a
+ * deliverer whose deliveries the test completes one by one (the real scheduler is tested on its own),
+ * a capturing logger and recording metrics. Fakes of the I/O ports live beside this file
+ * (fake-chat.ts, fake-source.ts, fake-dead-letter.ts).
  */
-import { NotifierError } from '../../../src/domain/errors.ts';
-import type { OutboundMessage } from '../../../src/domain/message.ts';
-import type { Outcome } from '../../../src/domain/outcome.ts';
-import type { SourceRecord } from '../../../src/domain/record.ts';
+import { NotifierError } from '../../src/domain/errors.ts';
+import type { OutboundMessage } from '../../src/domain/message.ts';
+import type { Outcome } from '../../src/domain/outcome.ts';
+import type { SourceRecord } from '../../src/domain/record.ts';
 import type {
   Clock,
   Deliverer,
@@ -14,7 +16,7 @@ import type {
   Logger,
   Metrics,
   RecordPipeline,
-} from '../../../src/ports/index.ts';
+} from '../../src/ports/index.ts';
 
 export interface ManualClock extends Clock {
   /** Moves time forward, waking sleepers in due order. */
@@ -273,4 +275,8 @@ export function createRecordingMetrics(): Metrics & {
   return m;
 }
 
-export const testRetryPolicy = { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 };
+/**
+ * The record loop's tests step a manual clock by hand and read delays off this policy (100 ms, 200 ms,
+ * ...); the delivery tests use src/delivery/retry-policy.ts's testRetryPolicy under fake timers.
+ */
+export const loopTestRetryPolicy = { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 };

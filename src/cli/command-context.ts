@@ -1,0 +1,105 @@
+/**
+ * What the Kafka-reading commands (`dlq`, `explain`) share: the config loaded with the env overrides,
+ * a logger on stderr (stdout is the command's data), a topic reader, times given as an ISO date-time
+ * or a duration ago, and Ctrl-C/SIGTERM turned into an AbortSignal.
+ */
+
+import type { TopicReader } from '../adapters/kafka-range-reader.ts';
+import { createLogger } from '../adapters/logger.ts';
+import { applyEnvOverrides } from '../app/env.ts';
+import { parseDateTime, parseDuration } from '../app/replay.ts';
+import { type Config, loadConfig } from '../config/index.ts';
+import { isNotifierError } from '../domain/errors.ts';
+import type { Logger } from '../ports/index.ts';
+import type { CliIo } from './index.ts';
+
+/** The config with env overrides, or the exit-2 message. */
+export async function loadCommandConfig(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ config: Config } | { error: string }> {
+  try {
+    return { config: applyEnvOverrides(await loadConfig(file), env) };
+  } catch (error) {
+    return { error: isNotifierError(error) ? error.message : String(error) };
+  }
+}
+
+/**
+ * With LOG_LEVEL set, pino JSON lines on stderr. Without it, a person at a terminal: kafkajs's retry
+ * lines (one JSON line with a stack per attempt while a broker is unreachable) become one plain line,
+ * "waiting for Kafka: <why>", the command's own warnings (a Slack retry during a redrive) plain lines
+ * without repeats, and the command's one-line failure says the rest.
+ */
+export function commandLogger(env: NodeJS.ProcessEnv, io: CliIo): Logger {
+  if (env.LOG_LEVEL !== undefined) return createLogger({ level: env.LOG_LEVEL, destination: process.stderr });
+  let toldKafka = false;
+  let last = '';
+  const say = (msg: string | undefined): void => {
+    const line = `listing-notifier: ${msg ?? 'warning'}`;
+    if (line !== last) io.stderr(line);
+    last = line;
+  };
+  const kafka: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: () => {},
+    error: (_fields, msg) => {
+      if (toldKafka) return;
+      toldKafka = true;
+      say(`waiting for Kafka (retrying): ${msg ?? 'connection error'}`);
+    },
+    child: () => kafka,
+  };
+  const plain: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (_fields, msg) => say(msg),
+    error: (_fields, msg) => say(msg),
+    child: (bindings) => (bindings.component === 'kafkajs' ? kafka : plain),
+  };
+  return plain;
+}
+
+/** A reader on the config's brokers; kafkajs is imported only when a command gets this far. */
+export async function openReader(config: Config, logger: Logger, clientSuffix: string): Promise<TopicReader> {
+  const { createKafkaClient } = await import('../adapters/kafka-client.ts');
+  const { createTopicReader } = await import('../adapters/kafka-range-reader.ts');
+  const clientId = `${config.source.clientId}-${clientSuffix}`;
+  const kafka = createKafkaClient({ brokers: config.source.brokers, clientId, logger });
+  return createTopicReader({ kafka, clientId, logger });
+}
+
+/** `2025-01-31T09:00:00Z` (with a zone) or a duration ago (`2h`, `1d12h`); null when neither. */
+export function parseWhen(text: string, nowMs: number): number | null {
+  const at = parseDateTime(text);
+  if (at !== null) return at;
+  const ago = parseDuration(text);
+  return ago === null ? null : nowMs - ago;
+}
+
+export const whenHelp =
+  'an ISO 8601 date-time with a zone (2025-01-31T09:00:00Z) or a duration ago (2h, 1d12h)';
+
+/** An AbortSignal fired by SIGINT/SIGTERM, and the function removing the handlers. */
+export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => controller.abort(new Error(`interrupted (${signal})`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** The message for a failure talking to Kafka (exit 1). */
+export function kafkaFailure(io: CliIo, command: string, error: unknown): number {
+  io.stderr(
+    `listing-notifier ${command}: Kafka error: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  return 1;
+}
