@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -143,6 +144,8 @@ describe('service: three replicas on a six-partition topic share one pace and a 
   let db: pg.Client;
   const started: ChildService[] = [];
   const standins: SlackStandin[] = [];
+  /** Key prefixes this file used in the machine's Redis, removed at the end. */
+  const prefixes: string[] = [];
 
   beforeAll(async () => {
     db = await connectPg(stack.databaseUrl);
@@ -153,6 +156,20 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     for (const standin of standins) await standin.close();
     await deleteListings(db, IDS);
     await db?.end();
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      for (const prefix of prefixes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+          if (keys.length > 0) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   async function dumpLogs(): Promise<string> {
@@ -182,12 +199,14 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     );
     const groupId = uniqueGroupId(`replicas-${disruption}`);
     const ends = await seedGroupAtEnd(stack, groupId);
+    const prefix = `ln-e2e-${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
     const base = testConfig(stack, standin, { groupId, pace: servicePace, shutdownDeadlineMs: 20_000 });
     const config: Config = {
       ...base,
       store: {
         url: redis === undefined ? REDIS_URL : `redis://127.0.0.1:${redis.port}`,
-        keyPrefix: `ln-e2e-${randomUUID().slice(0, 8)}`,
+        keyPrefix: prefix,
         expectedReplicas: REPLICAS,
         alertMemory: true,
         ledger: { enabled: ledger, retentionMs: 3_600_000 },
