@@ -6,6 +6,9 @@
  * stand-in's pace, and the stand-in answers no 429. The same kill with the ledger off counts the
  * duplicates the ledger prevents.
  *
+ * The topic is shared: other tests' and benchmarks' records are processed too (their messages ignored
+ * by listing id), so the waits are long and the commit checked is that of the burst's own records.
+ *
  * Listing ids 820000-821999 belong to this file. Each scenario re-inserts them (so stock and status
  * are armed again), starts a fresh consumer group at the topic's end and a fresh key prefix in Redis.
  */
@@ -237,7 +240,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     await waitUntil(
       'a quarter of the burst delivered',
       async () => (delivered(standin) >= EXPECTED_TOTAL / 4 ? true : undefined),
-      { timeoutMs: 120_000, intervalMs: 50 },
+      { timeoutMs: 300_000, intervalMs: 50 },
     );
     let ledgerHitsOfGone = 0;
     if (disruption === 'kill') {
@@ -275,7 +278,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       );
     };
     await waitUntil('every expected message', async () => (missing().length === 0 ? true : undefined), {
-      timeoutMs: 240_000,
+      timeoutMs: 400_000,
       intervalMs: 500,
     });
     const seconds = (Date.now() - t0) / 1000;
@@ -373,7 +376,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     expect(Object.values(r.paceViolations).every((v) => v === null)).toBe(true);
   });
 
-  it('the same kill with the ledger off: what the ledger prevents', { timeout: 600_000 }, async () => {
+  it('the same kill with the ledger off: what the ledger prevents', { timeout: 900_000 }, async () => {
     const r = await scenario('kill', false);
     report('kill -9, ledger off', r);
     expect(r.missing).toEqual([]);
