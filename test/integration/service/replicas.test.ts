@@ -354,7 +354,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     );
 
   it('SIGKILL one replica mid-burst and start another: all delivered once, at the pace', {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
     const r = await scenario('kill', true);
     report('kill -9', r);
@@ -366,7 +366,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
   });
 
   it('rolling restart (SIGTERM one at a time): all delivered once, at the pace', {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
     const r = await scenario('rolling', true);
     report('rolling', r);
@@ -386,7 +386,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
   });
 
   it('Redis stops mid-burst and comes back empty: delivery goes on at the local share', {
-    timeout: 600_000,
+    timeout: 900_000,
   }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-redis-'));
     const redis = await ownRedis(dir);
