@@ -2,7 +2,9 @@
  * Captures real Debezium change events from the running stack into test/fixtures/debezium/<case>/:
  * meta.json plus NN.key.json / NN.value.json holding exactly the bytes Kafka carried.
  *
- *   scripts/stack.sh up && npm exec -- node scripts/capture-fixtures.ts [case ...]
+ *   scripts/stack.sh up && npm exec -- node scripts/capture-fixtures.ts
+ *   scripts/stack.sh up && npm exec -- node scripts/capture-fixtures.ts --mariadb   (the MariaDB source:
+ *     test/fixtures/debezium-mariadb/, see scripts/capture-fixtures-mariadb.ts)
  *
  * Uses listing ids 900001.. (deleted first, so it can be rerun). Variant settings (decimal modes,
  * JSON without schemas, the snapshot) run as extra connectors with their own topic.prefix, slot and
@@ -405,4 +407,9 @@ async function main(): Promise<void> {
   console.log(`wrote ${written.length} cases into ${fixturesDir.pathname}:\n  ${written.join('\n  ')}`);
 }
 
-await main();
+if (process.argv.includes('--mariadb')) {
+  const { captureMariadb } = await import('./capture-fixtures-mariadb.ts');
+  await captureMariadb(stack);
+} else {
+  await main();
+}

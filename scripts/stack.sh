@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# The real stack without Docker: a private PostgreSQL cluster (wal_level=logical), a single-node
-# KRaft Kafka broker and a distributed Kafka Connect worker running the Debezium Postgres connector.
+# The real stack without Docker: a private PostgreSQL cluster (wal_level=logical), a private MariaDB
+# (ROW binlog, full row images), a single-node KRaft Kafka broker and a distributed Kafka Connect
+# worker running the Debezium Postgres and MariaDB connectors.
 #
 #   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
 #   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
-#   scripts/stack.sh logs [name] [-f]   postgres | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
+#   scripts/stack.sh logs [name] [-f]   postgres | mariadb | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
 #   scripts/stack.sh reset         down, then delete the state directory (downloads are kept)
 #   scripts/stack.sh restart kafka stop and start the broker only (end-to-end tests), wait for the connector
+#
+# Kafka has two client listeners: PLAINTEXT on $KAFKA_PORT (Connect, most tests) and SASL_SSL on
+# $KAFKA_SASL_SSL_PORT (PLAIN, SCRAM-SHA-256/512), with a throw-away CA, the broker's keystore, a client
+# certificate and the SASL user's password made by openssl under <state>/tls when missing.
 #
 # One stack per machine: state lives outside the repository so every clone shares it.
 #   LISTING_NOTIFIER_STACK_DIR  state (data, pids, logs)  default ~/.local/state/listing-notifier
 #   LISTING_NOTIFIER_CACHE      resolved jars and plugin  default ~/.cache/listing-notifier
 #   LISTING_NOTIFIER_M2_REPO    optional Maven local repository (default: Maven's own ~/.m2)
 #   MONOLITH_DB_PASSWORD        the debezium role's password   default debezium (local development)
+#   MONOLITH_MARIADB_PASSWORD   the MariaDB debezium user's password   default debezium (local development)
 # Versions and ports: scripts/stack/versions.env. Debezium's database-side settings: debezium/README.md.
 set -euo pipefail
 
@@ -28,6 +34,8 @@ LOGS="$STATE/logs"
 RUN="$STATE/run"
 PGDATA="$STATE/pg"
 KAFKA_DATA="$STATE/kafka/data"
+TLS_DIR="$STATE/tls"
+SASL_USER=listing_notifier
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 PLUGIN_PATH="$CACHE/debezium-$DEBEZIUM_VERSION/plugins"
 CONNECTOR_FILE="$ROOT/debezium/connector.json"
@@ -256,13 +264,73 @@ EOF
 JAVA_COMMON=(-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
   "-Dlog4j2.configurationFile=$STACK_FILES/log4j2.properties")
 
-render() { # template output
-  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
-    -e "s#@KAFKA_DATA@#$KAFKA_DATA#g" -e "s#@CONNECT_PORT@#$CONNECT_PORT#g" \
-    -e "s#@PLUGIN_PATH@#$PLUGIN_PATH#g" "$1" >"$2"
+render() { # template output (secrets are hex, so they need no escaping)
+  local keystore_password="" sasl_password=""
+  if [[ -f "$TLS_DIR/.complete" ]]; then
+    keystore_password="$(cat "$TLS_DIR/keystore-password")"
+    sasl_password="$(cat "$TLS_DIR/sasl-password")"
+  fi
+  (
+    umask 077
+    sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+      -e "s#@KAFKA_SASL_SSL_PORT@#$KAFKA_SASL_SSL_PORT#g" -e "s#@TLS_DIR@#$TLS_DIR#g" \
+      -e "s#@KEYSTORE_PASSWORD@#$keystore_password#g" -e "s#@SASL_USER@#$SASL_USER#g" \
+      -e "s#@SASL_PASSWORD@#$sasl_password#g" \
+      -e "s#@KAFKA_DATA@#$KAFKA_DATA#g" -e "s#@CONNECT_PORT@#$CONNECT_PORT#g" \
+      -e "s#@PLUGIN_PATH@#$PLUGIN_PATH#g" "$1" >"$2"
+  )
 }
 
-kafka_ready() { grep -q 'Kafka Server started' "$LOGS/kafka.log" && port_busy "$KAFKA_PORT"; }
+# The SASL_SSL listener's material (scripts/stack/make-tls.sh: CA, broker keystore, client
+# certificate, a CA that trusts nothing here, the SASL user's password), made once, kept with the state.
+tls_material() {
+  [[ -f "$TLS_DIR/.complete" ]] && return 0
+  command -v openssl >/dev/null || die "openssl not found: it makes the SASL_SSL listener's throw-away CA (apt-get install openssl)"
+  local t0 log="$LOGS/tls.log"
+  t0="$(now)"
+  rm -rf "$TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  sh "$STACK_FILES/make-tls.sh" "$TLS_DIR" "$SASL_USER" >"$log" 2>&1 || {
+    tail -n 20 "$log" >&2
+    die "making the SASL_SSL listener's CA and keystore with openssl failed (log: $log)"
+  }
+  touch "$TLS_DIR/.complete"
+  say "tls: made a throw-away CA, the broker keystore and a client certificate in $TLS_DIR ($(since "$t0"))"
+}
+
+# The SCRAM user lives in the cluster metadata: add it (both hash sizes) once per data directory and
+# password, through the PLAINTEXT listener (kafka-configs.sh's class; KRaft takes it over the admin API).
+# A new cluster gets them when formatted (no extra JVM); scram_user_marker records which user,
+# password and cluster the credentials belong to.
+SCRAM_MARKER="$STATE/kafka/scram-user.done"
+scram_user_marker() {
+  printf '%s %s %s' "$SASL_USER" "$(sha256sum <"$TLS_DIR/sasl-password" | cut -c1-16)" \
+    "$(sed -n 's/^cluster.id=//p' "$KAFKA_DATA/meta.properties" 2>/dev/null)"
+}
+scram_user() {
+  local password want
+  password="$(cat "$TLS_DIR/sasl-password")"
+  want="$(scram_user_marker)"
+  [[ -f "$SCRAM_MARKER" && "$(cat "$SCRAM_MARKER")" == "$want" ]] && return 0
+  : >"$LOGS/kafka-scram.log"
+  local mechanism
+  # One mechanism per request: the broker refuses to alter one user's credentials twice in a request.
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.admin.ConfigCommand \
+      --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users --entity-name "$SASL_USER" \
+      --add-config "$mechanism=[iterations=8192,password=$password]" >>"$LOGS/kafka-scram.log" 2>&1 || {
+      tail -n 20 "$LOGS/kafka-scram.log" >&2
+      die "adding the $mechanism credentials of $SASL_USER failed (log: $LOGS/kafka-scram.log)"
+    }
+  done
+  printf '%s\n' "$want" >"$SCRAM_MARKER"
+  say "kafka: SCRAM-SHA-256/512 credentials for $SASL_USER added"
+}
+
+kafka_ready() {
+  grep -q 'Kafka Server started' "$LOGS/kafka.log" && port_busy "$KAFKA_PORT" && port_busy "$KAFKA_SASL_SSL_PORT"
+}
 
 kafka_up() {
   local pid
@@ -270,22 +338,35 @@ kafka_up() {
   if pid_alive "$pid" && port_busy "$KAFKA_PORT"; then
     require_port_free_or_ours "$KAFKA_PORT" "$pid" Kafka
     say "kafka: already running (pid $pid, port $KAFKA_PORT)"
+    if ! port_busy "$KAFKA_SASL_SSL_PORT"; then
+      # Not restarted on its own: others may be running tests against this broker.
+      say "kafka: WARNING: the running broker has no SASL_SSL listener on $KAFKA_SASL_SSL_PORT (started from an older scripts/stack/server.properties); 'scripts/stack.sh restart kafka' adds it"
+    else
+      scram_user
+    fi
     return
   fi
   require_port_free_or_ours "$KAFKA_PORT" "" Kafka
   require_port_free_or_ours "$KAFKA_CONTROLLER_PORT" "" "the Kafka controller"
+  require_port_free_or_ours "$KAFKA_SASL_SSL_PORT" "" "Kafka's SASL_SSL listener"
+  tls_material
   mkdir -p "$STATE/kafka" "$KAFKA_DATA"
   render "$STACK_FILES/server.properties" "$STATE/kafka/server.properties"
   if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
     local id
     id="$(java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    local password
+    password="$(cat "$TLS_DIR/sasl-password")"
     java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool format --standalone -t "$id" \
+      --add-scram "SCRAM-SHA-256=[name=$SASL_USER,iterations=8192,password=$password]" \
+      --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$password]" \
       -c "$STATE/kafka/server.properties" >"$LOGS/kafka-format.log" 2>&1 ||
       {
         cat "$LOGS/kafka-format.log" >&2
         die "formatting the KRaft storage failed"
       }
-    say "kafka: formatted KRaft storage (cluster id $id)"
+    printf '%s\n' "$(scram_user_marker)" >"$SCRAM_MARKER"
+    say "kafka: formatted KRaft storage (cluster id $id, SCRAM credentials for $SASL_USER)"
   fi
   say "kafka: starting broker+controller on 127.0.0.1:$KAFKA_PORT"
   : >"$LOGS/kafka.log"
@@ -296,6 +377,7 @@ kafka_up() {
     tail -n 30 "$LOGS/kafka.log" >&2
     die "Kafka did not start within 90 s (log: $LOGS/kafka.log)"
   fi
+  scram_user
 }
 
 # --------------------------------------------------------------------------------------- connect
@@ -320,6 +402,7 @@ connect_up() {
     : >"$LOGS/connect.log"
     # The connector config names these as ${env:...} (debezium/connector.json).
     MONOLITH_DB_HOST=127.0.0.1 MONOLITH_DB_PORT="$POSTGRES_PORT" \
+      MONOLITH_MARIADB_HOST=127.0.0.1 MONOLITH_MARIADB_PORT="$MARIADB_PORT" CONNECT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
       setsid nohup java -Xms256m -Xmx768m "${JAVA_COMMON[@]}" -cp "$KAFKA_LIBS/*" \
       org.apache.kafka.connect.cli.ConnectDistributed "$STATE/connect/worker.properties" \
       >>"$LOGS/connect.log" 2>&1 </dev/null 9>&- &
@@ -430,6 +513,11 @@ redis_up() {
   wait_for 30 "redis" redis_ping || die "redis not answering on $REDIS_PORT (log: $LOGS/redis.log)"
 }
 
+# --------------------------------------------------------------------------------------- mariadb
+# The MariaDB source (its own mariadbd, the Debezium MariaDB plugin and connector): scripts/stack/mariadb.sh.
+# shellcheck source=stack/mariadb.sh
+source "$STACK_FILES/mariadb.sh"
+
 # -------------------------------------------------------------------------------------- commands
 
 cmd_up() {
@@ -439,6 +527,7 @@ cmd_up() {
   mkdir -p "$STATE" "$LOGS" "$RUN" "$CACHE"
   t="$(now)"
   resolve_artifacts
+  resolve_mariadb_plugin
   local t_artifacts
   t_artifacts="$(since "$t")"
   t="$(now)"
@@ -446,26 +535,35 @@ cmd_up() {
   local t_pg
   t_pg="$(since "$t")"
   t="$(now)"
+  mariadb_up
+  local t_mariadb
+  t_mariadb="$(since "$t")"
+  t="$(now)"
   kafka_up
   local t_kafka
   t_kafka="$(since "$t")"
   t="$(now)"
   connect_up
+  connect_require_mariadb_plugin
   local t_connect
   t_connect="$(since "$t")"
   t="$(now)"
   topic_up
   redis_up
   register_connector
+  register_mariadb_connector
   local t_connector
   t_connector="$(since "$t")"
   cat <<EOF
-[stack] up in $(since "$t0") (artifacts $t_artifacts, postgres $t_pg, kafka $t_kafka, connect $t_connect, connector $t_connector)
+[stack] up in $(since "$t0") (artifacts $t_artifacts, postgres $t_pg, mariadb $t_mariadb, kafka $t_kafka, connect $t_connect, connector $t_connector)
 [stack]   DATABASE_URL=postgres://postgres:$PG_SUPERUSER_PASSWORD@127.0.0.1:$POSTGRES_PORT/monolith
 [stack]   KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+[stack]   SASL_SSL: 127.0.0.1:$KAFKA_SASL_SSL_PORT  user $SASL_USER  (CA, password file, client certificate: $TLS_DIR)
 [stack]   CONNECT_URL=$CONNECT_URL
 [stack]   REDIS_URL=redis://127.0.0.1:$REDIS_PORT
 [stack]   topic: $LISTINGS_TOPIC ($TOPIC_PARTITIONS partitions)   state: $STATE   logs: $LOGS
+[stack]   MARIADB_URL=$MARIADB_URL
+[stack]   topic: $(jq -r '.config["topic.prefix"]' "$MARIADB_CONNECTOR_FILE").monolith.listings
 EOF
 }
 
@@ -495,6 +593,7 @@ cmd_down() {
     say "postgres: stopping"
     as_pg "$PG_BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
   fi
+  mariadb_down
   # Every process of ours names the state directory on its command line.
   local left
   left="$(pgrep -f -- "$STATE/" || true)"
@@ -513,8 +612,15 @@ cmd_status() {
     say "postgres  DOWN"
     ok=1
   fi
+  mariadb_status || ok=1
   pid="$(read_pid "$RUN/kafka.pid")"
-  if pid_alive "$pid" && port_busy "$KAFKA_PORT"; then say "kafka     RUNNING  pid $pid  127.0.0.1:$KAFKA_PORT"; else
+  if pid_alive "$pid" && port_busy "$KAFKA_PORT"; then
+    if port_busy "$KAFKA_SASL_SSL_PORT"; then
+      say "kafka     RUNNING  pid $pid  127.0.0.1:$KAFKA_PORT  SASL_SSL 127.0.0.1:$KAFKA_SASL_SSL_PORT"
+    else
+      say "kafka     RUNNING  pid $pid  127.0.0.1:$KAFKA_PORT  (no SASL_SSL listener: scripts/stack.sh restart kafka)"
+    fi
+  else
     say "kafka     DOWN"
     ok=1
   fi
@@ -525,6 +631,9 @@ cmd_status() {
   fi
   state="$(connector_state || true)"
   say "connector ${state:-ABSENT}  $CONNECTOR_NAME (connector task)"
+  [[ "$state" == "RUNNING RUNNING" ]] || ok=1
+  state="$(connector_state_of "$MARIADB_CONNECTOR_NAME" || true)"
+  say "connector ${state:-ABSENT}  $MARIADB_CONNECTOR_NAME (connector task)"
   [[ "$state" == "RUNNING RUNNING" ]] || ok=1
   if redis_ping; then say "redis     RUNNING  127.0.0.1:$REDIS_PORT"; else
     say "redis     DOWN"
@@ -578,7 +687,8 @@ cmd_restart() {
   t0="$(now)"
   stop_pid "$RUN/kafka.pid" kafka 60
   local deadline=$((SECONDS + 30))
-  while { port_busy "$KAFKA_PORT" || port_busy "$KAFKA_CONTROLLER_PORT"; } && ((SECONDS < deadline)); do sleep 0.2; done
+  while { port_busy "$KAFKA_PORT" || port_busy "$KAFKA_CONTROLLER_PORT" || port_busy "$KAFKA_SASL_SSL_PORT"; } &&
+    ((SECONDS < deadline)); do sleep 0.2; done
   kafka_up
   # Connect and the Debezium task reconnect on their own; a task that gave up meanwhile is restarted.
   local state
@@ -599,7 +709,7 @@ logs) cmd_logs "${2:-}" "${3:-}" ;;
 reset) lock && cmd_reset ;;
 restart) lock && cmd_restart "${2:-}" ;;
 *)
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac

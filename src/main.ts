@@ -6,7 +6,7 @@
  * process state.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createKafkaClient } from './adapters/kafka-client.ts';
+import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
@@ -19,6 +19,7 @@ import { withDeliveryLedger } from './app/ledger-filter.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
+import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
@@ -45,6 +46,11 @@ export interface StartOptions {
   config: Config;
   /** The Slack bot token (from process.env[config.slack.tokenEnv]); never logged. */
   token: string;
+  /**
+   * TLS/SASL and registry credentials, read from what config.source names (src/config/connections.ts).
+   * Default: read now from process.env and the named files.
+   */
+  connections?: Connections;
   /** Default: pino JSON on stdout at `logLevel`. */
   logger?: Logger;
   /** pino level for the default logger; default "info". */
@@ -83,7 +89,9 @@ export interface StartOptions {
  */
 export async function start(options: StartOptions): Promise<Service> {
   const { config } = options;
-  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'info' });
+  const connections = options.connections ?? (await resolveConnections(config, process.env));
+  const logger =
+    options.logger ?? createLogger({ level: options.logLevel ?? 'info', secrets: connections.secrets });
   const clock = options.clock ?? systemClock;
 
   const chat = options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger });
@@ -102,7 +110,9 @@ export async function start(options: StartOptions): Promise<Service> {
   let schemaRegistry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
     const { createSchemaRegistry } = await import('./adapters/schema-registry.ts');
-    schemaRegistry = createSchemaRegistry({ host: config.source.registryUrl });
+    const client = createSchemaRegistry({ host: config.source.registryUrl, ...connections.registry });
+    await client.check();
+    schemaRegistry = client;
   }
   // Records and folded messages both read the rules in effect: a reload reaches digests too.
   const pipeline = createReloadablePipeline(config, (rules) =>
@@ -163,12 +173,15 @@ export async function start(options: StartOptions): Promise<Service> {
     brokers: config.source.brokers,
     clientId: config.source.clientId,
     logger,
+    security: connections.kafka,
     ...(options.kafka?.logLevel === undefined ? {} : { logLevel: options.kafka.logLevel }),
   });
+  if (connections.kafka.ssl !== undefined) await checkBrokerTls(config.source.brokers, connections.kafka.ssl);
   const source = createKafkaSource({
     kafka,
     groupId: config.source.groupId,
     topics: config.source.topics,
+    clock,
     logger,
     ...(options.kafka?.fromBeginning === undefined ? {} : { fromBeginning: options.kafka.fromBeginning }),
     ...(options.kafka?.partitionsConsumedConcurrently === undefined

@@ -8,6 +8,7 @@
  */
 import type { Admin } from 'kafkajs';
 import type { PartitionOffset, Watermarks } from '../app/replay.ts';
+import type { KafkaSecurity } from '../config/connections.ts';
 import { type Logger, noopLogger } from '../ports/index.ts';
 import { createKafkaClient } from './kafka-client.ts';
 
@@ -34,6 +35,8 @@ export interface ReplayAdminOptions {
   brokers: string[];
   clientId: string;
   logger?: Logger;
+  /** TLS/SASL as the service uses them (src/config/connections.ts). Default: plaintext. */
+  security?: KafkaSecurity;
 }
 
 export async function connectReplayAdmin(opts: ReplayAdminOptions): Promise<ReplayAdmin> {
@@ -41,6 +44,7 @@ export async function connectReplayAdmin(opts: ReplayAdminOptions): Promise<Repl
     brokers: opts.brokers,
     clientId: opts.clientId,
     logger: opts.logger ?? noopLogger,
+    ...(opts.security === undefined ? {} : { security: opts.security }),
   });
   const admin: Admin = kafka.admin();
   await admin.connect();

@@ -5,6 +5,7 @@
  * read Kafka Connect's logical-type annotations, and classifies failures into the error codes that
  * decide retry vs dead-letter (src/domain/errors.ts).
  */
+import { Agent } from 'node:https';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { NotifierError } from '../domain/errors.ts';
@@ -15,6 +16,8 @@ export interface SchemaRegistryOptions {
   host: string;
   /** Basic auth, when the registry needs it. Default: none. */
   auth?: { username: string; password: string };
+  /** PEM CA bundle trusted for an https host (a private CA). Default: Node's built-in public CAs. */
+  ca?: string[];
   /**
    * HTTP retries inside one call before it fails with REGISTRY_UNAVAILABLE (the pipeline retries
    * the record later anyway). Default 2.
@@ -58,14 +61,26 @@ interface SchemaResponse {
 /** The registry client's HTTP layer (private in its typings; we reuse it for the raw schema text). */
 interface ApiClient {
   Schema: { find(args: { id: number }): Promise<{ data(): SchemaResponse }> };
+  Subject: { all(): Promise<{ data(): unknown }> };
 }
 
-export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistryPort {
+export interface SchemaRegistryClient extends SchemaRegistryPort {
+  /**
+   * One authenticated request (GET /subjects) at startup, so that an unreachable registry, an
+   * untrusted certificate or refused credentials stop the service at once instead of surfacing as
+   * retried records. Throws REGISTRY_UNAVAILABLE or REGISTRY_AUTH.
+   */
+  check(): Promise<void>;
+}
+
+export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistryClient {
   const registry = new SchemaRegistry(
     {
       host: options.host.replace(/\/+$/, ''),
       ...(options.auth === undefined ? {} : { auth: options.auth }),
       retry: { retries: options.retries ?? 2, maxRetryTimeInSecs: 2 },
+      // mappersmith's HTTP gateway takes a node agent; keep-alive as the client's default would.
+      ...(options.ca === undefined ? {} : { agent: new Agent({ ca: options.ca, keepAlive: true }) }),
     },
     { [SchemaType.AVRO]: { typeHook: longHook } },
   );
@@ -73,6 +88,20 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const rawSchemas = new Map<number, Promise<RegistrySchema>>();
 
   return {
+    async check(): Promise<void> {
+      try {
+        await api.Subject.all();
+      } catch (error) {
+        const coded = classify(error, undefined, options.host);
+        if (coded.code === 'REGISTRY_AUTH') throw coded;
+        throw new NotifierError(
+          'REGISTRY_UNAVAILABLE',
+          `schema registry at ${redactUrl(options.host)} is not usable: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, details: coded.details },
+        );
+      }
+    },
+
     async decode(buffer: Buffer): Promise<unknown> {
       try {
         return await registry.decode(buffer);
@@ -141,7 +170,7 @@ export function classify(error: unknown, schemaId: number | undefined, host: str
   }
   if (status === 401 || status === 403) {
     return new NotifierError(
-      'CONFIG_INVALID',
+      'REGISTRY_AUTH',
       `the schema registry at ${details.registry} refused the credentials (HTTP ${status})`,
       {
         cause: error,

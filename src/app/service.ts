@@ -125,10 +125,14 @@ export async function startService(parts: ServiceParts): Promise<Service> {
 
   const storeStatus =
     parts.storeStatus ?? ((): StoreStatus => ({ kind: 'memory', connected: true, fallback: false }));
-  const readiness = (): Readiness => ({
-    ...assessReadiness(loop.status(), stallAfterMs),
-    store: storeStatus(),
-  });
+  const readiness = (): Readiness => {
+    const waiting = source.notReadyReason?.();
+    const judged: Readiness =
+      waiting === undefined
+        ? assessReadiness(loop.status(), stallAfterMs)
+        : { ready: false, reason: waiting, status: loop.status() };
+    return { ...judged, store: storeStatus() };
+  };
   http = await startHealthServer({ ...parts.http, readiness, metrics: parts.metricsText });
   try {
     await source.start(loop);

@@ -8,18 +8,29 @@ import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { applyEnvOverrides } from '../app/env.ts';
 import { parseDateTime, parseDuration } from '../app/replay.ts';
+import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
 import type { Logger } from '../ports/index.ts';
 import type { CliIo } from './index.ts';
 
-/** The config with env overrides, or the exit-2 message. */
+// TLS/SASL and registry credentials read with the config (src/config/connections.ts), for openReader
+// and connectionsOf; a config that did not come through loadCommandConfig connects in plaintext.
+const resolved = new WeakMap<Config, Connections>();
+
+/** What config.source names for secured Kafka and registry connections, as loadCommandConfig read it. */
+export const connectionsOf = (config: Config): Connections =>
+  resolved.get(config) ?? { kafka: {}, registry: {}, secrets: [] };
+
+/** The config with env overrides (and its secured connections' secrets read), or the exit-2 message. */
 export async function loadCommandConfig(
   file: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ config: Config } | { error: string }> {
   try {
-    return { config: applyEnvOverrides(await loadConfig(file), env) };
+    const config = applyEnvOverrides(await loadConfig(file), env);
+    resolved.set(config, await resolveConnections(config, env));
+    return { config };
   } catch (error) {
     return { error: isNotifierError(error) ? error.message : String(error) };
   }
@@ -66,7 +77,12 @@ export async function openReader(config: Config, logger: Logger, clientSuffix: s
   const { createKafkaClient } = await import('../adapters/kafka-client.ts');
   const { createTopicReader } = await import('../adapters/kafka-range-reader.ts');
   const clientId = `${config.source.clientId}-${clientSuffix}`;
-  const kafka = createKafkaClient({ brokers: config.source.brokers, clientId, logger });
+  const kafka = createKafkaClient({
+    brokers: config.source.brokers,
+    clientId,
+    logger,
+    security: connectionsOf(config).kafka,
+  });
   return createTopicReader({ kafka, clientId, logger });
 }
 

@@ -16,6 +16,7 @@ import type { OutboundMessage } from '../domain/message.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { markLate } from '../pipeline/late.ts';
 import type { Clock, Logger, SchemaRegistryPort } from '../ports/index.ts';
+import { connectionsOf } from './command-context.ts';
 import {
   type DeadLetter,
   deadLetterTopics,
@@ -137,7 +138,7 @@ export async function redrive(input: RedriveInput): Promise<number> {
   let registry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
     const { createSchemaRegistry } = await import('../adapters/schema-registry.ts');
-    registry = createSchemaRegistry({ host: config.source.registryUrl });
+    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connectionsOf(config).registry });
   }
   const pipeline = createPipeline(config, registry === undefined ? {} : { registry });
   const filtered = hasFilter(args.filter);

@@ -15,6 +15,7 @@ import { normalize } from '../pipeline/normalize.ts';
 import type { Clock, SchemaRegistryPort } from '../ports/index.ts';
 import {
   commandLogger,
+  connectionsOf,
   kafkaFailure,
   loadCommandConfig,
   openReader,
@@ -151,7 +152,7 @@ export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Pr
   let registry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
     const { createSchemaRegistry } = await import('../adapters/schema-registry.ts');
-    registry = createSchemaRegistry({ host: config.source.registryUrl });
+    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connectionsOf(config).registry });
   }
   const deps2 = registry === undefined ? {} : { registry };
   const logger = commandLogger(env, io);

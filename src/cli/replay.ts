@@ -25,6 +25,7 @@ import {
   type ReplayTarget,
   targetTimestamp,
 } from '../app/replay.ts';
+import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
 import type { CliIo } from './index.ts';
@@ -149,8 +150,10 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
     return 2;
   }
   let config: Config;
+  let connections: Connections;
   try {
     config = applyEnvOverrides(await loadConfig(args.config), env);
+    connections = await resolveConnections(config, env);
   } catch (error) {
     io.stderr(isNotifierError(error) ? error.message : String(error));
     return 2;
@@ -162,12 +165,16 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
   const nowMs = Date.now();
 
   // kafkajs's own warnings go to stderr as JSON; stdout stays the plan.
-  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+  const logger = createLogger({
+    level: env.LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+    secrets: connections.secrets,
+  });
   // Imported here so that a usage error does not pay for kafkajs.
   const { connectReplayAdmin } = await import('../adapters/kafka-replay.ts');
   let admin: Awaited<ReturnType<typeof connectReplayAdmin>> | undefined;
   try {
-    admin = await connectReplayAdmin({ brokers, clientId, logger });
+    admin = await connectReplayAdmin({ brokers, clientId, logger, security: connections.kafka });
     const group = await admin.group(groupId);
     const busy = `stop the service first: ${group.members} member${group.members === 1 ? '' : 's'} in group ${groupId} (state ${group.state}); kafkajs can only set the offsets of an empty group`;
     if (group.members > 0 && !args.dryRun) {

@@ -81,12 +81,28 @@ function valueAt(input: unknown, path: Path): unknown {
   return value;
 }
 
-/** A short, unambiguous rendering of the value found (strings quoted, long values cut). */
-export function showValue(value: unknown): string {
+// A secret written into the file by mistake is not echoed back in the error (nor into CI logs):
+// values under password/secret/token-like keys, except the *Env and *File keys that only name them,
+// and the user:password part of URLs.
+const secretKey = /passw(or)?d|secret|token|api[-_]?key|private[-_]?key|credential/i;
+const namesASecret = /(Env|File)$/;
+
+function hideSecrets(value: unknown, key?: string): unknown {
+  if (key !== undefined && secretKey.test(key) && !namesASecret.test(key)) return '[Redacted]';
+  if (typeof value === 'string') return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  if (Array.isArray(value)) return value.map((item) => hideSecrets(item));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecrets(v, k)]));
+  }
+  return value;
+}
+
+/** A short, unambiguous rendering of the value found (strings quoted, long values cut, secrets hidden). */
+export function showValue(value: unknown, key?: string): string {
   if (value === undefined) return 'undefined';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(hideSecrets(value, key)) ?? String(value);
   } catch {
     text = String(value);
   }
@@ -105,7 +121,10 @@ function describeIssue(issue: Issue, input: unknown, base: Path): string[] {
     problem: string,
     at: Path = path,
     value: unknown = at === path ? found : valueAt(input, at),
-  ) => `${formatPath(at)}: ${problem}, got ${showValue(value)}`;
+  ) => {
+    const key = at.at(-1);
+    return `${formatPath(at)}: ${problem}, got ${showValue(value, typeof key === 'string' ? key : undefined)}`;
+  };
 
   switch (issue.code) {
     case 'unrecognized_keys':

@@ -4,6 +4,85 @@
  */
 import { z } from 'zod';
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+const filePath = z.string().min(1);
+
+/**
+ * Where a password lives: an environment variable or a file (a mounted Kubernetes Secret), exactly
+ * one of them. The password itself never sits in the rules file.
+ */
+const passwordRef = {
+  passwordEnv: envName
+    .optional()
+    .describe('Env var holding the password. Give this or passwordFile. Default: none.'),
+  passwordFile: filePath
+    .optional()
+    .describe(
+      'File holding the password (e.g. a mounted Secret); one trailing newline is ignored. Default: none.',
+    ),
+};
+const onePassword = (v: { passwordEnv?: string | undefined; passwordFile?: string | undefined }): boolean =>
+  (v.passwordEnv === undefined) !== (v.passwordFile === undefined);
+const onePasswordMessage =
+  'expected exactly one of passwordEnv or passwordFile (the password itself is never read from this file)';
+
+export const tlsSchema = z
+  .strictObject({
+    caFile: filePath
+      .nullable()
+      .default(null)
+      .describe(
+        "PEM file with the CA certificate(s) that signed the brokers' certificates. Default: null (Node's built-in public CAs).",
+      ),
+    certFile: filePath
+      .nullable()
+      .default(null)
+      .describe('Client certificate (PEM) for mutual TLS; give keyFile too. Default: null (none).'),
+    keyFile: filePath
+      .nullable()
+      .default(null)
+      .describe(
+        "The client certificate's private key (PEM, unencrypted; mount it from a Secret). Default: null.",
+      ),
+    serverName: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "Name the brokers' certificates must carry (also sent as SNI). Default: null (each broker's own host name).",
+      ),
+    checkServerName: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Check that a broker's certificate names the host connected to. Default: true. false still verifies the chain against caFile.",
+      ),
+  })
+  .refine((v) => (v.certFile === null) === (v.keyFile === null), {
+    message: 'expected certFile and keyFile together (mutual TLS needs both) or neither',
+  })
+  .describe('TLS to the brokers (the SSL and SASL_SSL security protocols).');
+
+export const saslSchema = z
+  .strictObject({
+    mechanism: z
+      .enum(['plain', 'scram-sha-256', 'scram-sha-512'])
+      .describe('SASL mechanism. PLAIN sends the password as is: use it only with tls.'),
+    username: z.string().min(1).describe('SASL user name (for Confluent Cloud: the API key).'),
+    ...passwordRef,
+  })
+  .refine(onePassword, { message: onePasswordMessage })
+  .describe('SASL authentication to the brokers (SASL_SSL with tls, SASL_PLAINTEXT without).');
+
+export const registryAuthSchema = z
+  .strictObject({
+    username: z.string().min(1).describe('Basic auth user name (for Confluent Cloud: the API key).'),
+    ...passwordRef,
+  })
+  .refine(onePassword, { message: onePasswordMessage })
+  .describe('HTTP basic auth to the schema registry.');
+
 export const sourceSchema = z
   .strictObject({
     brokers: z
@@ -34,13 +113,74 @@ export const sourceSchema = z
       .nullable()
       .default(null)
       .describe('Where records that cannot be processed go. Default: null ("<topic>.dlq").'),
+    tls: tlsSchema
+      .nullable()
+      .default(null)
+      .describe('TLS to the brokers; `tls: {}` trusts the built-in public CAs. Default: null (plaintext).'),
+    sasl: saslSchema.nullable().default(null).describe('SASL authentication. Default: null (none).'),
     registryUrl: z
       .url({ protocol: /^https?$/ })
+      .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), {
+        message: 'expected no user:password in the URL (use registryAuth with passwordEnv or passwordFile)',
+      })
       .nullable()
       .default(null)
       .describe(
-        'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf. Default: null (JSON only).',
+        'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf (http or https). Default: null (JSON only).',
       ),
+    registryAuth: registryAuthSchema
+      .nullable()
+      .default(null)
+      .describe('Basic auth for registryUrl. Default: null (none).'),
+    registryCaFile: filePath
+      .nullable()
+      .default(null)
+      .describe(
+        "PEM file with the CA(s) of an https registryUrl's certificate. Default: null (Node's built-in public CAs).",
+      ),
+    columns: z
+      .record(
+        z.string().min(1),
+        z.record(
+          z.string().min(1).max(128),
+          z
+            .string()
+            .min(1)
+            .max(128)
+            .describe('The column name the rules use (fields.*.column, listing.titleColumn, …).'),
+        ),
+      )
+      .default({})
+      .describe(
+        "Per topic: the topic's column -> the column name the rules use, so one rules file serves sources whose " +
+          'tables name columns differently (e.g. { "monolith-mariadb.monolith.listings": { stk_qty: prod_stk_qty } }). ' +
+          'Unlisted columns keep their names. Default: {} (every topic uses the names the rules use).',
+      ),
+  })
+  .superRefine((source, ctx) => {
+    for (const [topic, columns] of Object.entries(source.columns)) {
+      if (!source.topics.includes(topic)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', topic],
+          message: `not one of source.topics (${source.topics.join(', ')})`,
+          input: topic,
+        });
+      }
+      const seen = new Map<string, string>();
+      for (const [column, target] of Object.entries(columns)) {
+        const other = seen.get(target);
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['columns', topic, column],
+            message: `${other} is mapped to ${target} already`,
+            input: target,
+          });
+        }
+        seen.set(target, column);
+      }
+    }
   })
   .prefault({})
   .describe('Kafka.');

@@ -12,6 +12,8 @@ export const errorDispositions = {
   DECODE_FAILED: 'dead-letter',
   SCHEMA_NOT_FOUND: 'dead-letter',
   REGISTRY_UNAVAILABLE: 'retry',
+  /** The registry refused the basic-auth credentials (HTTP 401/403): no record can be decoded. */
+  REGISTRY_AUTH: 'stop',
   NORMALIZE_FAILED: 'dead-letter',
   RENDER_FAILED: 'dead-letter',
   CONFIG_INVALID: 'stop',
@@ -26,6 +28,10 @@ export const errorDispositions = {
   KAFKA_CONSUMER_FAILED: 'stop',
   /** Not a NotifierError at all: a bug in our own code, never mistaken for a bad record nor retried forever. */
   INTERNAL: 'stop',
+  /** Kafka refused the SASL credentials (wrong user or password, mechanism not enabled). */
+  KAFKA_AUTH: 'stop',
+  /** The TLS handshake with a broker failed (certificate not trusted, name mismatch, not a TLS listener). */
+  KAFKA_TLS: 'stop',
 } as const;
 
 export type ErrorCode = keyof typeof errorDispositions;

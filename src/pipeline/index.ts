@@ -110,7 +110,14 @@ const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
 export function decideRecord(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
   let decoded: Decoded;
   try {
-    decoded = decodeResolved(record, framed, { decimalColumns: decimalColumnsCached(config) });
+    const columns = config.source.columns[record.topic];
+    decoded = decodeResolved(
+      record,
+      framed,
+      columns === undefined
+        ? { decimalColumns: decimalColumnsCached(config) }
+        : { decimalColumns: decimalColumnsCached(config), columns },
+    );
   } catch (error) {
     return deadLetter(asError(error, 'DECODE_FAILED'), {});
   }

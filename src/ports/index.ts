@@ -53,7 +53,7 @@ export interface DeadLetterSink {
 /**
  * Confluent wire-format decoding (magic byte 0 + 4-byte schema id) through a schema registry.
  * Failures are NotifierErrors: SCHEMA_NOT_FOUND, REGISTRY_UNAVAILABLE (retry), DECODE_FAILED, or
- * CONFIG_INVALID (stop) when the registry refuses the credentials.
+ * REGISTRY_AUTH (stop) when the registry refuses the credentials.
  */
 export interface SchemaRegistryPort {
   decode(buffer: Buffer): Promise<unknown>;

@@ -49,4 +49,6 @@ export interface RecordSource {
   commit(offsets: readonly CommitOffset[]): Promise<void>;
   /** Leaves the group and disconnects. Commit before calling it: commits need a running consumer. */
   stop(): Promise<void>;
+  /** Why the source cannot consume yet (e.g. its topics do not exist), for /readyz; undefined when it can. */
+  notReadyReason?(): string | undefined;
 }

@@ -212,11 +212,14 @@ export interface Fixture {
   records: SourceRecord[];
 }
 
+/** The MariaDB source's captured cases (scripts/capture-fixtures.ts --mariadb). */
+export const MARIADB_FIXTURES_DIR = new URL('../fixtures/debezium-mariadb/', import.meta.url).pathname;
+
 /** The names of the captured cases (folders holding a meta.json). */
-export function fixtureCases(): string[] {
-  if (!existsSync(FIXTURES_DIR)) return [];
-  return readdirSync(FIXTURES_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(FIXTURES_DIR, d.name, 'meta.json')))
+export function fixtureCases(dir: string = FIXTURES_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'meta.json')))
     .map((d) => d.name)
     .sort();
 }
@@ -232,8 +235,8 @@ function headersOf(headers: FixtureRecordMeta['headers']): SourceRecord['headers
 }
 
 /** Reads test/fixtures/debezium/<name>/ into SourceRecords with the exact bytes Kafka carried. */
-export function loadFixture(name: string): Fixture {
-  const dir = join(FIXTURES_DIR, name);
+export function loadFixture(name: string, fixturesDir: string = FIXTURES_DIR): Fixture {
+  const dir = join(fixturesDir, name);
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as FixtureMeta;
   const read = (file: string | null): Buffer | null => (file === null ? null : readFileSync(join(dir, file)));
   const records = meta.records.map(

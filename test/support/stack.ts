@@ -30,6 +30,11 @@ declare module 'vitest' {
 /** Debezium's topic for the monolith's table: <topic.prefix>.<schema>.<table> (debezium/connector.json). */
 export const LISTINGS_TOPIC = 'monolith.public.listings';
 export const CONNECTOR_NAME = 'listings-connector';
+/** The MariaDB source (debezium/mariadb/connector.json): <topic.prefix>.<database>.<table>. */
+export const MARIADB_LISTINGS_TOPIC = 'monolith-mariadb.monolith.listings';
+export const MARIADB_CONNECTOR_NAME = 'listings-mariadb-connector';
+/** The MariaDB table's column names -> the names the rules file uses (source.columns; debezium/mariadb/schema.sql). */
+export const MARIADB_COLUMNS = { lst_stat_cd: 'LST_STAT_CD', stk_qty: 'prod_stk_qty', upd_dt: 'upd_ts' };
 
 const repoRoot = new URL('../../', import.meta.url);
 
@@ -54,6 +59,14 @@ export function localStackEndpoints(source: 'testcontainers' | 'native'): StackE
     databaseUrl: `postgres://postgres:postgres@127.0.0.1:${v.POSTGRES_PORT ?? '5433'}/monolith`,
     connectUrl: `http://127.0.0.1:${v.CONNECT_PORT ?? '8083'}`,
   };
+}
+
+/** The stack's MariaDB (scripts/stack.sh, the monolith role): MARIADB_URL, else the versions.env port. */
+export function mariadbUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    env.MARIADB_URL ??
+    `mysql://monolith:monolith@127.0.0.1:${readVersionsEnv().MARIADB_PORT ?? '3307'}/monolith`
+  );
 }
 
 /** KAFKA_BROKERS (comma-separated), DATABASE_URL and CONNECT_URL, when all three are set. */

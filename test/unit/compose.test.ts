@@ -135,6 +135,70 @@ describe('docker-compose.yml agrees with the native stack', () => {
   });
 });
 
+describe('the MariaDB source in docker-compose.yml agrees with the native stack', () => {
+  // scripts/stack.sh sources scripts/stack/mariadb.sh for the MariaDB part.
+  const nativeStack = `${read('scripts/stack.sh')}\n${read('scripts/stack/mariadb.sh')}`;
+  const mariadbConnector = JSON.parse(read('debezium/mariadb/connector.json')) as {
+    name: string;
+    config: Record<string, string>;
+  };
+
+  it('publishes MariaDB on the versions.env port and turns on the ROW binlog with full images', () => {
+    expect(ports('mariadb')).toEqual([
+      { host: '127.0.0.1', published: version('MARIADB_PORT'), target: '3306' },
+    ]);
+    const command = String(service('mariadb').command);
+    for (const flag of ['--log-bin', '--binlog-format=ROW', '--binlog-row-image=FULL', '--server-id'])
+      expect(command).toContain(flag);
+    const cnf = nativeStack;
+    for (const setting of ['log_bin = ', 'binlog_format = ROW', 'binlog_row_image = FULL', 'server_id = '])
+      expect(cnf).toContain(setting);
+  });
+
+  it('loads the same SQL as scripts/stack.sh', () => {
+    const mounted = (service('mariadb').volumes ?? []).map((v) => v.split(':')[0]);
+    const stackScript = nativeStack;
+    for (const sql of [
+      './debezium/mariadb/schema.sql',
+      './debezium/mariadb/seed.sql',
+      './debezium/mariadb/grants.sql',
+    ]) {
+      expect(mounted).toContain(sql);
+      expect(stackScript).toContain(sql.replace('./', '$ROOT/'));
+    }
+  });
+
+  it('gives the Connect worker every env variable that debezium/mariadb/connector.json reads, and registers it', () => {
+    const wanted = Object.values(mariadbConnector.config).flatMap((value) =>
+      [...value.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map((m) => m[1]),
+    );
+    expect(wanted.length).toBeGreaterThan(0);
+    const stackScript = nativeStack;
+    for (const name of wanted) {
+      expect(service('connect').environment, String(name)).toHaveProperty(String(name));
+      expect(stackScript, String(name)).toContain(String(name));
+    }
+    expect(service('register-connector').volumes).toContain(
+      './debezium/mariadb/connector.json:/mariadb-connector.json:ro',
+    );
+  });
+
+  it('matches the connector decisions shared with the service', () => {
+    expect(mariadbConnector.name).toBe('listings-mariadb-connector');
+    expect(mariadbConnector.config).toMatchObject({
+      'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
+      'topic.prefix': 'monolith-mariadb',
+      'table.include.list': 'monolith.listings',
+      'decimal.handling.mode': 'precise',
+      'tombstones.on.delete': 'true',
+      'key.converter.schemas.enable': 'true',
+      'value.converter.schemas.enable': 'true',
+    });
+    // Debezium's MariaDB plugin on Maven Central stops at 3.4.0.Final in the 3.4 line (versions.env).
+    expect(version('DEBEZIUM_MARIADB_VERSION')).toMatch(/^3\.4\.\d+\.Final$/);
+  });
+});
+
 describe('the native templates use versions.env', () => {
   it('puts the broker and Connect on the versions.env ports', () => {
     const server = read('scripts/stack/server.properties');

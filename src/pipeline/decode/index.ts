@@ -16,11 +16,12 @@ import type { DecimalColumns } from './decimal.ts';
 import { envelopeFrom } from './envelope.ts';
 import { parseJsonExact } from './json.ts';
 import { convertStruct, convertValue } from './logical.ts';
+import { type ColumnMap, decimalColumnsForSource, renameRow } from './rename.ts';
 import { convertSchemaless, convertSchemalessRow } from './schemaless.ts';
 import { isRecord } from './values.ts';
 import { decodeFramed, type FramedValue, isConfluentFramed } from './wire.ts';
 
-export type { DecimalColumns, Row };
+export type { ColumnMap, DecimalColumns, Row };
 
 export type Decoded =
   /** value null: skipped (a success, nothing to say). */
@@ -52,6 +53,11 @@ export interface DecodeDeps {
    * schemaless records =precise base64 is decoded at this scale. Default: none.
    */
   decimalColumns?: DecimalColumns;
+  /**
+   * The record's topic's column -> the name the rules use (rename.ts); rows come out renamed and
+   * decimalColumns names the rules' columns. Default: none (names as Debezium sends them).
+   */
+  columns?: ColumnMap;
 }
 
 /** A value or key, decoded to a payload and (when known) its Connect schema. */
@@ -88,14 +94,25 @@ export async function resolveFramed(
 export function decodeResolved(
   record: SourceRecord,
   framed: FramedParts,
-  deps: Pick<DecodeDeps, 'decimalColumns'> = {},
+  deps: Pick<DecodeDeps, 'decimalColumns' | 'columns'> = {},
 ): Decoded {
   if (record.value === null) return { kind: 'tombstone' };
+  const { columns } = deps;
+  const decimalColumns =
+    columns === undefined || deps.decimalColumns === undefined
+      ? deps.decimalColumns
+      : decimalColumnsForSource(deps.decimalColumns, columns);
   const value = decodePart(record.value, framed.value, 'value');
-  const shape = envelopeFrom(value.value, value.schema, record.topic, deps.decimalColumns);
+  const shape = envelopeFrom(value.value, value.schema, record.topic, decimalColumns);
   if (shape.kind === 'control') return shape;
   const key = record.key === null ? null : keyRow(decodePart(record.key, framed.key, 'key'));
-  return { kind: 'envelope', envelope: { ...shape.parts, key }, headers: headerStrings(record.headers) };
+  const envelope = { ...shape.parts, key };
+  if (columns !== undefined) {
+    envelope.before = renameRow(envelope.before, columns);
+    envelope.after = renameRow(envelope.after, columns);
+    envelope.key = renameRow(envelope.key, columns);
+  }
+  return { kind: 'envelope', envelope, headers: headerStrings(record.headers) };
 }
 
 /** resolveFramed, then decodeResolved: for callers that hold the registry themselves (CLI, tests). */

@@ -2,7 +2,8 @@
  * Converts one column value with its Kafka Connect schema into a ColumnValue. The logical types are
  * those of Kafka Connect (https://kafka.apache.org/documentation/#connect_schemas: Decimal, Date, Time,
  * Timestamp) and Debezium's PostgreSQL connector
- * (https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-data-types).
+ * (https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-data-types)
+ * and its MySQL/MariaDB connectors (mysql.ts).
  * Values come from JSON (base64 text for bytes, JsonNumber for long numbers) or from Avro (Buffer,
  * bigint), and both are accepted everywhere.
  */
@@ -19,6 +20,7 @@ import {
   unscaledFromBytes,
 } from './decimal.ts';
 import { JsonNumber } from './json.ts';
+import { bitsFromBytes, unsignedBigint } from './mysql.ts';
 import {
   dateFromEpochDays,
   type TimeUnit,
@@ -123,6 +125,10 @@ function convertLogical(
         return value;
       }
     }
+    case 'io.debezium.data.Bits': {
+      const bytes = bytesOf(value) ?? fail(path, 'Bits bytes (base64 or Buffer)', value);
+      return bitsFromBytes(bytes, Number(schema.parameters?.length));
+    }
     default:
       break;
   }
@@ -136,7 +142,7 @@ function convertLogical(
     const n = bigintOf(value) ?? fail(path, `an integer count of ${time} since midnight`, value);
     return { type: 'time', iso: timeFromUnits(n, time) };
   }
-  // io.debezium.data.Uuid, Enum, EnumSet, Xml, Ltree, Bits, geometry, …: their physical type says it all.
+  // io.debezium.data.Uuid, Enum, EnumSet, Xml, Ltree, time.Year, geometry, …: their physical type says it all.
   return undefined;
 }
 
@@ -204,7 +210,8 @@ function convertPlain(schema: ConnectSchema, value: unknown, path: string): Colu
     case 'int64': {
       if (typeof value === 'number' && !Number.isInteger(value)) return fail(path, 'int64', value);
       const n = bigintOf(value);
-      if (n !== undefined) return integerValue(n);
+      if (n !== undefined)
+        return integerValue(unsignedBigint(n, schema.parameters?.['__debezium.source.column.type']) ?? n);
       if (typeof value === 'number') return numberValue(value);
       return fail(path, 'int64', value);
     }

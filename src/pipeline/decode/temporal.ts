@@ -46,10 +46,15 @@ export function timestampFromEpoch(value: bigint | number, unit: TimeUnit): stri
   return `${iso.slice(0, iso.length - 5)}.${fractionText(v - seconds * perSecond, unit)}Z`;
 }
 
-/** Time of day counted in `unit` since midnight (Time, MicroTime, NanoTime) -> "13:45:07.123456". */
+/**
+ * Time of day counted in `unit` since midnight (Time, MicroTime, NanoTime) -> "13:45:07.123456".
+ * MySQL's TIME is a duration from -838:59:59 to 838:59:59: hours past 23 are kept ("838:59:59.000")
+ * and a negative value is signed as a whole ("-00:00:01.500"), as MySQL writes it.
+ */
 export function timeFromUnits(value: bigint | number, unit: TimeUnit): string {
-  const perSecond = PER_SECOND[unit];
   const v = BigInt(value);
+  if (v < 0n) return `-${timeFromUnits(-v, unit)}`;
+  const perSecond = PER_SECOND[unit];
   const seconds = floorDiv(v, perSecond);
   const s = Number(seconds);
   // PostgreSQL allows 24:00:00; keep it rather than wrapping to 00:00.

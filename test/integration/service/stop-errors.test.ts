@@ -60,7 +60,7 @@ describe('service: stop errors', () => {
 
   it('stops with exit code 1 when the token is revoked while running, leaving the record uncommitted', async () => {
     const groupId = uniqueGroupId('revoked');
-    const [start] = await seedGroupAtEnd(stack, groupId);
+    const starts = await seedGroupAtEnd(stack, groupId);
     const config = testConfig(stack, standin, { groupId, pace: { perSecond: 1, burst: 3 } });
     const running = await startInProcess(config, standin);
     await waitUntil('the service to join', async () =>
@@ -74,9 +74,16 @@ describe('service: stop errors', () => {
     expect(String(stopping?.msg)).toContain('token_revoked');
     expect(running.logLines.join('\n')).not.toContain(standin.token);
     expect(messagesFor(standin, ID)).toEqual([]);
-    // Nothing past the unfinished record was committed: a restart reads it again.
-    const [committed] = await committedOffsets(stack, groupId);
-    expect(committed?.offset).toBe(start?.offset);
+    // Nothing past the unfinished record was committed on its partition: a restart reads it again.
+    const failed = running
+      .logs()
+      .find((l) => l.msg === 'record hit a stop error' && String(l.listingId) === String(ID));
+    expect(failed).toBeDefined();
+    const partition = Number(failed?.partition);
+    const committed = (await committedOffsets(stack, groupId)).find((c) => c.partition === partition);
+    const start = starts.find((s) => s.partition === partition);
+    expect(BigInt(committed?.offset ?? '-1')).toBeGreaterThanOrEqual(BigInt(start?.offset ?? '0'));
+    expect(BigInt(committed?.offset ?? '-1')).toBeLessThanOrEqual(BigInt(String(failed?.offset)));
 
     standin.clearFailures();
     const again = await startInProcess(config, standin);

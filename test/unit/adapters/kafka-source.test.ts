@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKafkaSource, toSourceRecord } from '../../../src/adapters/kafka-source.ts';
+import { createCapturingLogger, createManualClock, flush } from '../../support/fakes.ts';
 
 describe('kafka source record mapping', () => {
   it('keeps key and value bytes untouched, offsets and timestamps as strings, and single header values', () => {
@@ -65,7 +66,10 @@ function createConsumerStub() {
       for (const l of listeners.get(name) ?? []) l({ payload });
     },
     connect: async () => {},
-    subscribe: async () => {},
+    subscriptions: [] as unknown[],
+    subscribe: async (subscription: unknown) => {
+      stub.subscriptions.push(subscription);
+    },
     run: async (options: RunOptions) => {
       stub.runOptions = options;
     },
@@ -97,10 +101,33 @@ const handlersSpy = () => {
   };
 };
 
+/** The cluster's topic list as kafkajs's admin sees it; tests add topics to it. */
+function createAdminStub(topics: string[]) {
+  const admin = {
+    topics,
+    connected: false,
+    failListing: false,
+    connect: async () => {
+      admin.connected = true;
+    },
+    disconnect: async () => {
+      admin.connected = false;
+    },
+    listTopics: async () => {
+      if (admin.failListing) throw new Error('broker restarting');
+      return [...admin.topics];
+    },
+  };
+  return admin;
+}
+
+const kafkaOf = (consumer: unknown, admin: unknown) =>
+  ({ consumer: () => consumer, admin: () => admin }) as unknown as import('kafkajs').Kafka;
+
 describe('kafka source on a scripted consumer', () => {
   const setup = async () => {
     const stub = createConsumerStub();
-    const kafka = { consumer: () => stub } as unknown as import('kafkajs').Kafka;
+    const kafka = kafkaOf(stub, createAdminStub(['t']));
     const source = createKafkaSource({ kafka, groupId: 'g', topics: ['t'] });
     const spy = handlersSpy();
     await source.start(spy.handlers);
@@ -188,5 +215,149 @@ describe('kafka source on a scripted consumer', () => {
     source.resume({ topic: 't', partition: 3 });
     expect(stub.paused).toEqual([[{ topic: 't', partitions: [3] }]]);
     expect(stub.resumed).toEqual([[{ topic: 't', partitions: [3] }]]);
+  });
+});
+
+describe('kafka source: topics that do not exist yet', () => {
+  const setup = async (existing: string[], topics = ['a', 'b']) => {
+    const stub = createConsumerStub();
+    const admin = createAdminStub(existing);
+    const clock = createManualClock();
+    const logger = createCapturingLogger();
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, admin),
+      groupId: 'g',
+      topics,
+      clock,
+      logger,
+      topicPollIntervalMs: 2000,
+      topicWaitLogIntervalMs: 60_000,
+    });
+    const spy = handlersSpy();
+    await source.start(spy.handlers);
+    return { stub, admin, clock, logger, source, spy };
+  };
+  const warnings = (logger: ReturnType<typeof createCapturingLogger>) =>
+    logger.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+
+  it('subscribes at once, from the configured position, when every topic exists', async () => {
+    const { stub, admin, source } = await setup(['a', 'b', 'other']);
+    expect(stub.subscriptions).toEqual([{ topics: ['a', 'b'], fromBeginning: false }]);
+    expect(stub.runOptions).toBeDefined();
+    expect(source.notReadyReason()).toBeUndefined();
+    expect(admin.connected).toBe(false);
+  });
+
+  it('waits for missing topics (a line at first, then about once a minute), then reads them from their start', async () => {
+    const { stub, admin, clock, logger, source, spy } = await setup(['a']);
+    // start() resolved: connected, waiting in the background, nothing subscribed.
+    expect(stub.subscriptions).toEqual([]);
+    expect(stub.runOptions).toBeUndefined();
+    expect(source.notReadyReason()).toBe('waiting for topic(s) to exist: b (for 0 s)');
+    expect(warnings(logger)).toEqual([
+      'waiting for topic(s) to exist: b (consuming starts when they appear)',
+    ]);
+
+    await clock.advance(58_000);
+    expect(warnings(logger)).toHaveLength(1);
+    expect(source.notReadyReason()).toBe('waiting for topic(s) to exist: b (for 58 s)');
+    await clock.advance(2000);
+    expect(warnings(logger)).toEqual([
+      'waiting for topic(s) to exist: b (consuming starts when they appear)',
+      'still waiting for topic(s) to exist: b',
+    ]);
+
+    // A failed look-up (broker restarting) is not fatal: the wait goes on.
+    admin.failListing = true;
+    await clock.advance(2000);
+    expect(source.notReadyReason()).toMatch(/^waiting for topic\(s\) to exist: b/);
+    admin.failListing = false;
+
+    admin.topics.push('b');
+    await clock.advance(2000);
+    await flush();
+    expect(source.notReadyReason()).toBeUndefined();
+    // The topic that appeared while we waited starts at its beginning: its first records are not skipped.
+    expect(stub.subscriptions).toEqual([
+      { topics: ['a'], fromBeginning: false },
+      { topics: ['b'], fromBeginning: true },
+    ]);
+    expect(stub.runOptions).toMatchObject({ autoCommit: false });
+    expect(logger.lines.at(-1)?.msg).toBe('topic(s) exist now: consuming');
+    expect(admin.connected).toBe(false);
+    expect(spy.calls.filter(([kind]) => kind === 'crash')).toEqual([]);
+  });
+
+  it('stops cleanly while waiting', async () => {
+    const { stub, admin, clock, source } = await setup([]);
+    await source.stop();
+    expect(clock.sleeping()).toBe(0);
+    expect(stub.runOptions).toBeUndefined();
+    expect(admin.connected).toBe(false);
+  });
+});
+
+describe('kafka source: refused credentials', () => {
+  it('turns a SASL refusal at connect into KAFKA_AUTH', async () => {
+    const stub = createConsumerStub();
+    const refusal = Object.assign(new Error('SASL SCRAM SHA256 authentication failed: invalid credentials'), {
+      name: 'KafkaJSSASLAuthenticationError',
+    });
+    stub.connect = async () => {
+      throw refusal;
+    };
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, createAdminStub(['t'])),
+      groupId: 'g',
+      topics: ['t'],
+    });
+    await expect(source.start(handlersSpy().handlers)).rejects.toMatchObject({
+      code: 'KAFKA_AUTH',
+      disposition: 'stop',
+      message: expect.stringContaining('Kafka refused the SASL credentials'),
+    });
+  });
+});
+
+describe('kafka source: TLS failures kafkajs gave up on', () => {
+  it('turns a TLS error code inside kafkajs retries into KAFKA_TLS', async () => {
+    const stub = createConsumerStub();
+    const tls = Object.assign(new Error('Connection error: tlsv13 alert certificate required'), {
+      name: 'KafkaJSConnectionError',
+      code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      broker: 'b-1:9094',
+    });
+    stub.connect = async () => {
+      throw Object.assign(new Error(tls.message), {
+        name: 'KafkaJSNumberOfRetriesExceeded',
+        originalError: tls,
+      });
+    };
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, createAdminStub(['t'])),
+      groupId: 'g',
+      topics: ['t'],
+    });
+    await expect(source.start(handlersSpy().handlers)).rejects.toMatchObject({
+      code: 'KAFKA_TLS',
+      message: 'TLS with Kafka broker b-1:9094 failed: Connection error: tlsv13 alert certificate required',
+    });
+  });
+
+  it('leaves an unreachable broker as it is (not a TLS problem)', async () => {
+    const stub = createConsumerStub();
+    const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED'), {
+      name: 'KafkaJSConnectionError',
+      code: 'ECONNREFUSED',
+    });
+    stub.connect = async () => {
+      throw refused;
+    };
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, createAdminStub(['t'])),
+      groupId: 'g',
+      topics: ['t'],
+    });
+    await expect(source.start(handlersSpy().handlers)).rejects.toBe(refused);
   });
 });

@@ -89,3 +89,57 @@ describe('createLogger', () => {
     expect(JSON.stringify(redactDeep(deep))).not.toContain('"p"');
   });
 });
+
+describe('createLogger with the secrets read at startup', () => {
+  const password = 'Kafka-pa55word"with\\quote';
+  const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n';
+
+  it('masks the exact secret values under any key, in messages and in errors, also JSON-escaped', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'debug', destination, secrets: [password] });
+    logger
+      .child({ sasl: { mechanism: 'scram-sha-512', user: 'svc', pw: password } })
+      .info(
+        { connectString: `svc:${password}@kafka:9094`, nested: [{ note: password }] },
+        `connecting with ${password}`,
+      );
+    logger.error({ err: new Error(`auth failed for "${password}"`) }, 'failed');
+    logger.warn({ pem: key, keyFile: '/run/secrets/client.key' }, `loaded ${key}`);
+    const out = lines.join('\n');
+    expect(out).not.toContain('pa55word');
+    expect(out).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    expect(lines).toHaveLength(3);
+    const [first, second, third] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({
+      sasl: { mechanism: 'scram-sha-512', user: 'svc', pw: '[Redacted]' },
+      connectString: 'svc:[Redacted]@kafka:9094',
+      nested: [{ note: '[Redacted]' }],
+      msg: 'connecting with [Redacted]',
+    });
+    expect(second).toMatchObject({ err: { message: 'auth failed for "[Redacted]"' } });
+    // Paths to secrets are fine to log; PEM keys are masked even when nobody registered them.
+    expect(third).toMatchObject({
+      pem: '[Redacted]\n',
+      keyFile: '/run/secrets/client.key',
+      msg: 'loaded [Redacted]\n',
+    });
+  });
+
+  it('does not mask secrets too short to tell from ordinary text', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    createLogger({ destination, secrets: ['abc'] }).info({ word: 'abcdef' }, 'abc');
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ word: 'abcdef', msg: 'abc' });
+  });
+});

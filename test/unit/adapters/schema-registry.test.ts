@@ -18,7 +18,7 @@ describe('schema registry adapter: classify', () => {
       'REGISTRY_UNAVAILABLE',
       'retry',
     ],
-    [responseError(401, 'Unauthorized'), 'CONFIG_INVALID', 'stop'],
+    [responseError(401, 'Unauthorized'), 'REGISTRY_AUTH', 'stop'],
     [new Error('truncated buffer'), 'DECODE_FAILED', 'dead-letter'],
     [new RangeError('invalid union index: 9'), 'DECODE_FAILED', 'dead-letter'],
   ] as const)('%s -> %s (%s)', (error, code, disposition) => {

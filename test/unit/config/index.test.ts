@@ -42,7 +42,12 @@ describe('the example file', () => {
       groupId: 'listing-notifier',
       clientId: 'listing-notifier',
       deadLetterTopic: null,
+      tls: null,
+      sasl: null,
       registryUrl: null,
+      registryAuth: null,
+      registryCaFile: null,
+      columns: {},
     });
     expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
     expect(config.delivery).toEqual({
@@ -130,6 +135,21 @@ describe('config errors name the path and the value', () => {
       'not a URL',
       'source: { registryUrl: "ftp://x" }\n',
       'source.registryUrl: expected an http(s) URL, got "ftp://x"',
+    ],
+    [
+      'column map for a topic not read',
+      'source: { columns: { other.topic: { stk_qty: prod_stk_qty } } }\n',
+      'source.columns["other.topic"]: not one of source.topics (monolith.public.listings), got {"stk_qty":"prod_stk_qty"}',
+    ],
+    [
+      'two columns mapped to one name',
+      'source: { topics: [t], columns: { t: { stk_qty: prod_stk_qty, qty: prod_stk_qty } } }\n',
+      'source.columns.t.qty: stk_qty is mapped to prod_stk_qty already, got "prod_stk_qty"',
+    ],
+    [
+      'empty column name',
+      'source: { topics: [t], columns: { t: { stk_qty: "" } } }\n',
+      'source.columns.t.stk_qty: expected length >= 1 characters, got ""',
     ],
     ['bad enum', 'previousUnknown: ignore\n', 'previousUnknown: expected "notify" | "drop", got "ignore"'],
     ['time zone', 'timeZone: Mars/Olympus\n', 'timeZone: unknown IANA time zone, got "Mars/Olympus"'],
@@ -238,6 +258,63 @@ describe('config errors name the path and the value', () => {
   it('lists every issue, not just the first', () => {
     const errors = errorsOf('timezone: UTC\nhttp: { port: -1 }\ndelivery: { burst: 0 }\n');
     expect(errors).toHaveLength(3);
+  });
+});
+
+describe('secured connections in the rules file', () => {
+  it('takes TLS, SASL and registry auth as names of env vars and files, with defaults', () => {
+    const config = parseConfig(
+      [
+        'source:',
+        '  tls: { caFile: /etc/kafka/ca.pem }',
+        '  sasl: { mechanism: scram-sha-256, username: svc, passwordEnv: KAFKA_PASSWORD }',
+        '  registryUrl: https://registry.example.com',
+        '  registryAuth: { username: reg, passwordFile: /run/secrets/registry }',
+        '',
+      ].join('\n'),
+      'rules.yaml',
+    );
+    expect(config.source).toMatchObject({
+      tls: {
+        caFile: '/etc/kafka/ca.pem',
+        certFile: null,
+        keyFile: null,
+        serverName: null,
+        checkServerName: true,
+      },
+      sasl: { mechanism: 'scram-sha-256', username: 'svc', passwordEnv: 'KAFKA_PASSWORD' },
+      registryAuth: { username: 'reg', passwordFile: '/run/secrets/registry' },
+      registryCaFile: null,
+    });
+  });
+
+  it('refuses a password written into the file without echoing it', () => {
+    const errors = errorsOf(
+      'source:\n  sasl: { mechanism: plain, username: svc, password: hunter2-secret }\n',
+    );
+    expect(errors).toEqual([
+      'source.sasl.password: unknown key, got "[Redacted]"',
+      'source.sasl: expected exactly one of passwordEnv or passwordFile (the password itself is never read from this file), got {"mechanism":"plain","username":"svc","password":"[Redacted]"}',
+    ]);
+    const inUrl = errorsOf('source: { registryUrl: "https://reg:hunter2-secret@registry.example.com" }\n');
+    expect(inUrl).toEqual([
+      'source.registryUrl: expected no user:password in the URL (use registryAuth with passwordEnv or passwordFile), got "https://***@registry.example.com"',
+    ]);
+  });
+
+  it('wants exactly one password source, a known mechanism, and a client certificate with its key', () => {
+    expect(
+      errorsOf('source: { sasl: { mechanism: plain, username: u, passwordEnv: A, passwordFile: /b } }\n'),
+    ).toEqual([expect.stringMatching(/^source\.sasl: expected exactly one of passwordEnv or passwordFile/)]);
+    expect(errorsOf('source: { sasl: { mechanism: gssapi, username: u, passwordEnv: A } }\n')).toEqual([
+      'source.sasl.mechanism: expected "plain" | "scram-sha-256" | "scram-sha-512", got "gssapi"',
+    ]);
+    expect(errorsOf('source: { tls: { certFile: /c.pem } }\n')).toEqual([
+      expect.stringMatching(/^source\.tls: expected certFile and keyFile together/),
+    ]);
+    expect(
+      errorsOf('source: { sasl: { mechanism: plain, username: u, passwordEnv: "not a name" } }\n'),
+    ).toEqual(['source.sasl.passwordEnv: expected an environment variable name, got "not a name"']);
   });
 });
 

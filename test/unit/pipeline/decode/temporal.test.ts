@@ -37,6 +37,11 @@ describe('temporal conversions', () => {
     [49_507_123_456_789n, 'ns', '13:45:07.123456789'],
     [0, 'ms', '00:00:00.000'],
     [86_400_000_000n, 'us', '24:00:00.000'],
+    // MySQL TIME is a duration: -838:59:59 .. 838:59:59 (captured in test/fixtures/debezium-mariadb).
+    [-3_020_399_000_000n, 'us', '-838:59:59.000'],
+    [3_020_399_000_000n, 'us', '838:59:59.000'],
+    [-1_500_000n, 'us', '-00:00:01.500'],
+    [-1, 'ms', '-00:00:00.001'],
   ] as const)('time %s %s -> %s', (value, unit, iso) => {
     expect(timeFromUnits(value, unit)).toBe(iso);
   });

@@ -1,0 +1,124 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { resolveConnections } from '../../../src/config/connections.ts';
+import { type Config, parseConfig } from '../../../src/config/index.ts';
+
+const tlsFile = (name: string): string =>
+  fileURLToPath(new URL(`../../fixtures/tls/${name}`, import.meta.url));
+
+const withSource = (source: Record<string, unknown>): Config =>
+  parseConfig(JSON.stringify({ source }), 'test.json');
+
+/** Reads only the files a test lists; any other read is a failure. */
+const files =
+  (contents: Record<string, string>) =>
+  async (name: string): Promise<string> => {
+    const text = contents[name];
+    if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${name}'`);
+    return text;
+  };
+
+const errorsOf = async (promise: Promise<unknown>): Promise<string[]> => {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', disposition: 'stop' });
+    return (error as { details: { errors: string[] } }).details.errors;
+  }
+  throw new Error('expected CONFIG_INVALID');
+};
+
+describe('resolveConnections', () => {
+  it('reads nothing for a plaintext config', async () => {
+    const read = async (): Promise<string> => {
+      throw new Error('no file should be read');
+    };
+    await expect(resolveConnections(parseConfig('', 'empty'), {}, read)).resolves.toEqual({
+      kafka: {},
+      registry: {},
+      secrets: [],
+    });
+  });
+
+  it('takes the SASL password from the env var the config names', async () => {
+    const config = withSource({
+      sasl: { mechanism: 'scram-sha-512', username: 'svc', passwordEnv: 'KAFKA_PW' },
+    });
+    const resolved = await resolveConnections(config, { KAFKA_PW: 's3cret-pw' }, files({}));
+    expect(resolved.kafka).toEqual({
+      sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 's3cret-pw' },
+    });
+    expect(resolved.secrets).toEqual(['s3cret-pw']);
+  });
+
+  it('takes a password from a file, without its trailing newline', async () => {
+    const config = withSource({
+      sasl: { mechanism: 'plain', username: 'svc', passwordFile: '/run/secrets/kafka' },
+      registryUrl: 'https://registry.example.com',
+      registryAuth: { username: 'reg', passwordFile: '/run/secrets/registry' },
+    });
+    const resolved = await resolveConnections(
+      config,
+      {},
+      files({ '/run/secrets/kafka': 'pw-from-file\n', '/run/secrets/registry': 'reg-pw\r\n' }),
+    );
+    expect(resolved.kafka.sasl?.password).toBe('pw-from-file');
+    expect(resolved.registry).toEqual({ auth: { username: 'reg', password: 'reg-pw' } });
+    expect(resolved.secrets).toEqual(['pw-from-file', 'reg-pw']);
+  });
+
+  it('names the path and the variable or file when a password cannot be had, never a value', async () => {
+    const config = withSource({
+      sasl: { mechanism: 'plain', username: 'svc', passwordEnv: 'KAFKA_PW' },
+      registryUrl: 'https://registry.example.com',
+      registryAuth: { username: 'reg', passwordFile: '/run/secrets/registry' },
+    });
+    expect(await errorsOf(resolveConnections(config, { KAFKA_PW: '' }, files({})))).toEqual([
+      'source.sasl.passwordEnv: KAFKA_PW is not set (export the password in it)',
+      `source.registryAuth.passwordFile: cannot read "/run/secrets/registry": ENOENT: no such file or directory, open '/run/secrets/registry'`,
+    ]);
+    const empty = withSource({ sasl: { mechanism: 'plain', username: 'svc', passwordFile: '/pw' } });
+    expect(await errorsOf(resolveConnections(empty, {}, files({ '/pw': '\n' })))).toEqual([
+      'source.sasl.passwordFile: "/pw" is empty',
+    ]);
+  });
+
+  it('builds kafkajs ssl options: the CA bundle, the client certificate and key, the name check on', async () => {
+    const config = withSource({
+      tls: { caFile: tlsFile('ca.pem'), certFile: tlsFile('client.pem'), keyFile: tlsFile('client.key') },
+    });
+    const { kafka, secrets } = await resolveConnections(config, {});
+    expect(kafka.ssl?.ca).toHaveLength(1);
+    expect(kafka.ssl?.ca?.[0]).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(kafka.ssl?.cert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(kafka.ssl?.key).toMatch(/PRIVATE KEY-----/);
+    expect(kafka.ssl?.rejectUnauthorized).toBe(true);
+    // Left to node:tls's default check, which compares the certificate's names with the host.
+    expect(kafka.ssl?.checkServerIdentity).toBeUndefined();
+    expect(kafka.ssl?.servername).toBeUndefined();
+    expect(secrets).toEqual([kafka.ssl?.key]);
+  });
+
+  it('checks a given server name, or only the chain when the name check is turned off', async () => {
+    const named = await resolveConnections(withSource({ tls: { serverName: 'kafka.internal' } }), {});
+    expect(named.kafka.ssl).toEqual({ rejectUnauthorized: true, servername: 'kafka.internal' });
+    const unnamed = await resolveConnections(withSource({ tls: { checkServerName: false } }), {});
+    expect(unnamed.kafka.ssl?.rejectUnauthorized).toBe(true);
+    expect(unnamed.kafka.ssl?.checkServerIdentity?.()).toBeUndefined();
+  });
+
+  it('refuses a CA file without a certificate, and a key that does not belong to the certificate', async () => {
+    const config = withSource({
+      tls: { caFile: tlsFile('client.key'), certFile: tlsFile('client.pem'), keyFile: tlsFile('other.key') },
+      registryUrl: 'https://registry.example.com',
+      registryCaFile: '/nope/ca.pem',
+    });
+    const errors = await errorsOf(resolveConnections(config, {}));
+    expect(errors).toEqual([
+      `source.tls.caFile: "${tlsFile('client.key')}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      `source.tls.keyFile: "${tlsFile('other.key')}" is not the key of source.tls.certFile`,
+      expect.stringMatching(/^source\.registryCaFile: cannot read "\/nope\/ca\.pem": ENOENT/),
+    ]);
+    expect(errors.join('\n')).not.toContain('PRIVATE KEY');
+  });
+});
