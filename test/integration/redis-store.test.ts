@@ -70,12 +70,14 @@ describe('Redis store', () => {
       callAsFastAsAllowed(b.pace, bucket, 2000),
     ]);
     const all = [...ta, ...tb].sort((x, y) => x - y);
-    // 2 s at 10/s plus the burst: about 21 calls, shared, never faster than the pace (1 ms clock slack).
+    // 2 s at 10/s plus the burst: about 21 calls, shared. The times are taken when each answer reached
+    // its client, so a busy event loop can delay one and bunch it with the next: the order check
+    // allows one call of such slack beyond the burst; the count bounds the shared pace itself.
     expect(all.length).toBeGreaterThanOrEqual(18);
     expect(all.length).toBeLessThanOrEqual(22);
     expect(ta.length).toBeGreaterThan(0);
     expect(tb.length).toBeGreaterThan(0);
-    expect(paceViolation(all, { cap: 1, intervalMs: 99, burst: 2 })).toBeNull();
+    expect(paceViolation(all, { cap: 1, intervalMs: 99, burst: 3 })).toBeNull();
   });
 
   it("a 429's block from one replica holds the other", async () => {
