@@ -6,6 +6,7 @@
  * process state.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createRoutingDestination, missingDestinationEnv } from './adapters/destinations.ts';
 import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
@@ -24,6 +25,7 @@ import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
 import { createDeliveryScheduler } from './delivery/scheduler.ts';
+import { NotifierError } from './domain/errors.ts';
 import { createComposer } from './pipeline/compose.ts';
 import { createPipeline } from './pipeline/index.ts';
 import type {
@@ -94,7 +96,17 @@ export async function start(options: StartOptions): Promise<Service> {
     options.logger ?? createLogger({ level: options.logLevel ?? 'info', secrets: connections.secrets });
   const clock = options.clock ?? systemClock;
 
-  const chat = options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger });
+  // Teams and webhook channels read their URL and secret from the environment: all there, or no start.
+  const missing = missingDestinationEnv(Object.values(config.channels), process.env);
+  if (missing.length > 0)
+    throw new NotifierError(
+      'CONFIG_INVALID',
+      `channels need environment variables that are not set: ${missing.join(', ')}`,
+    );
+  const chat = createRoutingDestination({
+    slack: options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger }),
+    clock,
+  });
   if (chat.authTest !== undefined) {
     const identity = await chat.authTest();
     logger.info({ slack: identity, apiUrl: config.slack.apiUrl }, 'Slack accepted the bot token');

@@ -203,9 +203,49 @@ const ruleSchema = z.strictObject({
 export type RuleConfig = z.infer<typeof ruleSchema>;
 
 /** A Slack channel id (C0123ABCD) or a channel name with or without "#". */
-const channelTarget = z
+const slackChannel = z
   .string()
   .regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel id or #channel-name');
+
+/** URLs and signing secrets are secrets: the config names the environment variable, never the value. */
+const envName = (what: string) =>
+  z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name such as TEAMS_WEBHOOK_SALES')
+    .describe(`Name of the environment variable holding ${what} (never the value itself).`);
+
+/**
+ * A channel: a Slack channel as a string (as before), or an object naming its destination type.
+ * Each becomes one string, the channel identifier the pipeline routes by and delivery paces by:
+ * Slack's channel as it is, "teams:<URL_ENV>", "webhook:<URL_ENV>:<SECRET_ENV>". The identifier names
+ * everything the routing destination (src/adapters/destinations.ts) needs besides the environment, so
+ * a rules reload that adds a destination needs no other table; variable names are not secrets.
+ */
+const channelTarget = z
+  .union([
+    slackChannel,
+    z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('slack'), channel: slackChannel }).describe('A Slack channel.'),
+      z
+        .strictObject({ type: z.literal('teams'), urlEnv: envName('the Workflows webhook URL') })
+        .describe(
+          'A Microsoft Teams Workflows webhook ("When a Teams webhook request is received" -> "Post card in ' +
+            'a chat or channel"); messages arrive as Adaptive Cards.',
+        ),
+      z
+        .strictObject({
+          type: z.literal('webhook'),
+          urlEnv: envName('the receiver URL'),
+          secretEnv: envName('the Standard Webhooks signing secret (whsec_<base64>)'),
+        })
+        .describe('An HTTPS endpoint receiving the change as JSON, signed by the Standard Webhooks scheme.'),
+    ]),
+  ])
+  .transform((c): string => {
+    if (typeof c === 'string') return c;
+    if (c.type === 'slack') return c.channel;
+    return c.type === 'teams' ? `teams:${c.urlEnv}` : `webhook:${c.urlEnv}:${c.secretEnv}`;
+  });
 
 const defaultFields = {
   price: {
@@ -315,7 +355,10 @@ export const configSchema = z
     channels: z
       .record(z.string().min(1), channelTarget)
       .default(() => ({ ...defaultChannels }))
-      .describe('Channel key -> Slack channel id or #name. Default: the four seed channels.'),
+      .describe(
+        'Channel key -> a Slack channel id or #name, or { type: slack | teams | webhook, ... }. Default: the ' +
+          'four seed channels (Slack).',
+      ),
     rules: z
       .array(ruleSchema)
       .default(() => structuredClone(defaultRules))

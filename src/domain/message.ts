@@ -1,3 +1,5 @@
+import type { ColumnValue } from './change.ts';
+
 /** A Block Kit block as Slack receives it; the renderer builds them, the stand-in validates them. */
 export type SlackBlock = { type: string } & Record<string, unknown>;
 
@@ -5,6 +7,45 @@ export type SlackBlock = { type: string } & Record<string, unknown>;
 export interface SlackPayload {
   text: string;
   blocks: SlackBlock[];
+  /**
+   * The change behind a single-change message, as data, for destinations that are not Slack (Teams
+   * cards, signed webhooks: src/adapters/destinations.ts). The Slack adapter never sends it, so Slack
+   * receives exactly `text` and `blocks`. Absent on digests and thread replies.
+   */
+  change?: ChangeSummary;
+}
+
+/**
+ * One change as render.ts describes it, plain text (not mrkdwn: each destination escapes for its own
+ * format). Values come from the database: untrusted in every output.
+ */
+export interface ChangeSummary {
+  listingId: string | null;
+  /** The header ("Oak desk (#42)"), plain text. */
+  header: string;
+  /** The human summary of each signal, plain text. */
+  summary: string[];
+  /** "View listing" URL, or null when there is none. */
+  url: string | null;
+  /** Debezium op. */
+  op: string;
+  /** When the change was committed in the database (source.ts_ms), ISO-8601, or null. */
+  changedAt: string | null;
+  /** The same words as the message's before/after fields (title + plain value). */
+  facts: { title: string; value: string }[];
+  /** One entry per signal: the field key, its condition and the raw column values. */
+  fields: {
+    field: string | null;
+    condition: string;
+    column: string | null;
+    /** undefined in the source (no before image) is null here, with beforeUnknown true. */
+    before: ColumnValue;
+    beforeUnknown: boolean;
+    after: ColumnValue;
+  }[];
+  /** The rules that sent it to this channel, and the channel's key, when the caller knows them. */
+  rules?: string[];
+  channelKey?: string;
 }
 
 /** urgent: ahead of normal messages in its channel, never folded into a digest (config `rules[].priority`). */

@@ -65,7 +65,11 @@ export function createComposer(config: () => Config): MessageComposer {
     single(event, channelKey) {
       const r = routeTo(event, channelKey, config());
       if (r === null) return null;
-      return { payload: render({ event, signals: r.signals, config: config() }), priority: r.priority };
+      const route = { rules: r.rules, channelKey };
+      return {
+        payload: render({ event, signals: r.signals, config: config(), route }),
+        priority: r.priority,
+      };
     },
 
     digest(channelKey, events, options) {

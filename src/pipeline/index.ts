@@ -63,7 +63,12 @@ export function decide(event: ChangeEvent, config: Config, remembered: Remembere
     channel: r.channel,
     channelKey: r.channelKey,
     priority: r.priority,
-    payload: render({ event, signals: r.signals, config }),
+    payload: render({
+      event,
+      signals: r.signals,
+      config,
+      route: { rules: r.rules, channelKey: r.channelKey },
+    }),
   }));
   const sent = routes.map((r) => `${r.signals.map(signalName).join(' + ')} -> ${r.channelKey}`).join('; ');
   const skipped = unmatched.length === 0 ? '' : ` (no rule for ${unmatched.map(signalName).join(', ')})`;

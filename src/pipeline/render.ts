@@ -11,7 +11,7 @@
 import type { Config } from '../config/index.ts';
 import type { ChangeEvent } from '../domain/change.ts';
 import { NotifierError } from '../domain/errors.ts';
-import type { SlackBlock, SlackPayload } from '../domain/message.ts';
+import type { ChangeSummary, SlackBlock, SlackPayload } from '../domain/message.ts';
 import { checkPayload, slackLimits } from './block-limits.ts';
 import type { Signal } from './filter.ts';
 import { describe, type Fact, formatInstant, listingTitle } from './human.ts';
@@ -22,6 +22,8 @@ export interface RenderInput {
   /** The signals routed to this one channel. */
   signals: Signal[];
   config: Config;
+  /** The rules that routed the signals here and the channel's key: carried on `payload.change`. */
+  route?: { rules: string[]; channelKey: string };
 }
 
 /** Shrinking budgets: the first that keeps all blocks under slackLimits.blocksJson wins. */
@@ -108,6 +110,30 @@ function build(input: RenderInput, facts: Fact[], budget: Budget): SlackPayload 
   return { text, blocks };
 }
 
+/** The change as data for non-Slack destinations (SlackPayload.change). Plain text, not escaped. */
+function summarize(input: RenderInput, facts: Fact[]): ChangeSummary {
+  const { event, config } = input;
+  const tsMs = event.source.tsMs;
+  return {
+    listingId: event.listingId,
+    header: headerText(listingTitle(event, config), event.listingId),
+    summary: facts.map((f) => toPlain(f.summary)),
+    url: listingUrl(config.listingUrlTemplate, event.listingId),
+    op: event.op,
+    changedAt: tsMs === undefined || !Number.isFinite(tsMs) ? null : new Date(tsMs).toISOString(),
+    facts: facts.flatMap((f) => f.fields.map((x) => ({ title: x.title, value: toPlain(x.value) }))),
+    fields: input.signals.map((s) => ({
+      field: s.field,
+      condition: s.condition,
+      column: s.change?.column ?? null,
+      before: s.change?.before ?? null,
+      beforeUnknown: s.change?.beforeUnknown ?? false,
+      after: s.change?.after ?? null,
+    })),
+    ...(input.route === undefined ? {} : { rules: input.route.rules, channelKey: input.route.channelKey }),
+  };
+}
+
 /** Throws NotifierError('RENDER_FAILED') when no budget yields a message within Slack's limits. */
 export function render(input: RenderInput): SlackPayload {
   if (input.signals.length === 0) throw new NotifierError('RENDER_FAILED', 'nothing to render: no signals');
@@ -123,7 +149,7 @@ export function render(input: RenderInput): SlackPayload {
   for (const budget of budgets) {
     const payload = build(input, facts, budget);
     problems = checkPayload(payload, { forbidMarkup: true });
-    if (problems.length === 0) return payload;
+    if (problems.length === 0) return { ...payload, change: summarize(input, facts) };
   }
   throw new NotifierError(
     'RENDER_FAILED',
