@@ -42,6 +42,14 @@ CONNECTOR_FILE="$ROOT/debezium/connector.json"
 CONNECTOR_NAME="$(sed -n 's/^  "name": "\(.*\)",$/\1/p' "$CONNECTOR_FILE")"
 CONNECT_URL="http://127.0.0.1:$CONNECT_PORT"
 PG_SUPERUSER_PASSWORD=postgres
+# The shared store (pace, delivery ledger, thread anchors): the machine's Redis when one answers on
+# REDIS_PORT, else a redis-server of our own (state in $STATE/redis).
+REDIS_PORT="${REDIS_PORT:-6379}"
+# kafka-topics (org.apache.kafka.tools.TopicCommand) lives in kafka-tools, kept apart from the broker's
+# libs so that resolving it never touches the jars of a running broker.
+KAFKA_TOOLS="$CACHE/kafka-$KAFKA_VERSION/tools"
+LISTINGS_TOPIC="$(jq -r '.config["topic.prefix"]' "$CONNECTOR_FILE").public.listings"
+TOPIC_PARTITIONS="$(jq -r '.config["topic.creation.default.partitions"] // "1"' "$CONNECTOR_FILE")"
 export MONOLITH_DB_PASSWORD="${MONOLITH_DB_PASSWORD:-debezium}"
 
 say() { printf '[stack] %s\n' "$*"; }
@@ -440,6 +448,71 @@ register_connector() {
   die "connector $CONNECTOR_NAME not RUNNING within 120 s (last state: ${state:-unknown})"
 }
 
+
+# ----------------------------------------------------------------------------- topic and store
+
+resolve_kafka_tools() {
+  [[ -f "$KAFKA_TOOLS/.complete" ]] && return 0
+  say "resolving org.apache.kafka:kafka-tools:$KAFKA_VERSION (kafka-topics) from Maven Central"
+  mkdir -p "$KAFKA_TOOLS"
+  if ! mvn_q -f "$STACK_FILES/kafka-pom.xml" \
+    "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION:copy" \
+    -Dartifact="org.apache.kafka:kafka-tools:$KAFKA_VERSION" -DoutputDirectory="$KAFKA_TOOLS" \
+    >"$LOGS/mvn-kafka-tools.log" 2>&1; then
+    tail -n 20 "$LOGS/mvn-kafka-tools.log" >&2
+    die "could not resolve org.apache.kafka:kafka-tools:$KAFKA_VERSION (full log: $LOGS/mvn-kafka-tools.log)"
+  fi
+  touch "$KAFKA_TOOLS/.complete"
+}
+
+kafka_topics() {
+  java -Xmx128m -cp "$KAFKA_LIBS/*:$KAFKA_TOOLS/*" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "127.0.0.1:$KAFKA_PORT" "$@"
+}
+
+# The listings topic with the partitions debezium/connector.json asks for
+# (topic.creation.default.partitions): created with them on a fresh machine (before the connector
+# would create it with the broker's default of 1), raised to them where it exists with fewer.
+# Raising the count changes which partition a key maps to (murmur2(key) % partitions): records of a
+# listing written before and after may sit in different partitions, so per-listing order across the
+# change is not guaranteed for records already in the topic. Fine for a dev stack; a production
+# topic is created with its final count (k8s/ Strimzi KafkaTopic).
+topic_up() {
+  resolve_kafka_tools
+  local current
+  current="$(kafka_topics --describe --topic "$LISTINGS_TOPIC" 2>/dev/null |
+    sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p' | head -n1)"
+  if [[ -z "$current" ]]; then
+    say "topic: creating $LISTINGS_TOPIC with $TOPIC_PARTITIONS partitions"
+    kafka_topics --create --if-not-exists --topic "$LISTINGS_TOPIC" --partitions "$TOPIC_PARTITIONS" \
+      --replication-factor 1 >>"$LOGS/kafka-topics.log" 2>&1 || die "could not create $LISTINGS_TOPIC (log: $LOGS/kafka-topics.log)"
+  elif ((current < TOPIC_PARTITIONS)); then
+    say "topic: $LISTINGS_TOPIC has $current partition(s); raising to $TOPIC_PARTITIONS (key -> partition mapping changes)"
+    kafka_topics --alter --topic "$LISTINGS_TOPIC" --partitions "$TOPIC_PARTITIONS" >>"$LOGS/kafka-topics.log" 2>&1 ||
+      die "could not raise the partitions of $LISTINGS_TOPIC (log: $LOGS/kafka-topics.log)"
+  else
+    say "topic: $LISTINGS_TOPIC has $current partitions"
+  fi
+}
+
+redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+
+# A Redis on REDIS_PORT: the machine's when one answers, else our own redis-server.
+redis_up() {
+  if redis_ping; then
+    say "redis: answering on 127.0.0.1:$REDIS_PORT"
+    return
+  fi
+  command -v redis-server >/dev/null || die "redis-server not found (apt-get install redis-server)"
+  require_port_free_or_ours "$REDIS_PORT" "$(read_pid "$RUN/redis.pid")" "Redis"
+  mkdir -p "$STATE/redis"
+  say "redis: starting redis-server on 127.0.0.1:$REDIS_PORT"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STATE/redis" --daemonize yes \
+    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --save 60 1000 >/dev/null ||
+    die "redis-server did not start (log: $LOGS/redis.log)"
+  wait_for 30 "redis" redis_ping || die "redis not answering on $REDIS_PORT (log: $LOGS/redis.log)"
+}
+
 # --------------------------------------------------------------------------------------- mariadb
 # The MariaDB source (its own mariadbd, the Debezium MariaDB plugin and connector): scripts/stack/mariadb.sh.
 # shellcheck source=stack/mariadb.sh
@@ -475,6 +548,8 @@ cmd_up() {
   local t_connect
   t_connect="$(since "$t")"
   t="$(now)"
+  topic_up
+  redis_up
   register_connector
   register_mariadb_connector
   local t_connector
@@ -485,7 +560,8 @@ cmd_up() {
 [stack]   KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 [stack]   SASL_SSL: 127.0.0.1:$KAFKA_SASL_SSL_PORT  user $SASL_USER  (CA, password file, client certificate: $TLS_DIR)
 [stack]   CONNECT_URL=$CONNECT_URL
-[stack]   topic: $(jq -r '.config["topic.prefix"]' "$CONNECTOR_FILE").public.listings   state: $STATE   logs: $LOGS
+[stack]   REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+[stack]   topic: $LISTINGS_TOPIC ($TOPIC_PARTITIONS partitions)   state: $STATE   logs: $LOGS
 [stack]   MARIADB_URL=$MARIADB_URL
 [stack]   topic: $(jq -r '.config["topic.prefix"]' "$MARIADB_CONNECTOR_FILE").monolith.listings
 EOF
@@ -512,6 +588,7 @@ cmd_down() {
   require_tools
   stop_pid "$RUN/connect.pid" connect 30
   stop_pid "$RUN/kafka.pid" kafka 60
+  stop_pid "$RUN/redis.pid" redis 10 # only ours: the machine's Redis has no pid file here
   if pg_running; then
     say "postgres: stopping"
     as_pg "$PG_BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
@@ -558,6 +635,10 @@ cmd_status() {
   state="$(connector_state_of "$MARIADB_CONNECTOR_NAME" || true)"
   say "connector ${state:-ABSENT}  $MARIADB_CONNECTOR_NAME (connector task)"
   [[ "$state" == "RUNNING RUNNING" ]] || ok=1
+  if redis_ping; then say "redis     RUNNING  127.0.0.1:$REDIS_PORT"; else
+    say "redis     DOWN"
+    ok=1
+  fi
   return "$ok"
 }
 

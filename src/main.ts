@@ -15,16 +15,31 @@ import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
+import { withAlertMemory } from './app/alert-memory.ts';
+import { withDeliveryLedger } from './app/ledger-filter.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
 import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
+import { createMemoryLedger } from './delivery/ledger.ts';
+import { createFallbackPaceGate } from './delivery/pace-gate.ts';
 import { createDeliveryScheduler } from './delivery/scheduler.ts';
 import { NotifierError } from './domain/errors.ts';
 import { createComposer } from './pipeline/compose.ts';
 import { createPipeline } from './pipeline/index.ts';
-import type { ChatDestination, Clock, Logger, SchemaRegistryPort } from './ports/index.ts';
+import type {
+  AlertMemory,
+  ChatDestination,
+  Clock,
+  DeliveryLedger,
+  Logger,
+  Metrics,
+  PaceGate,
+  SchemaRegistryPort,
+  StoreStatus,
+  ThreadAnchors,
+} from './ports/index.ts';
 
 export type { Service } from './app/service.ts';
 
@@ -102,7 +117,7 @@ export async function start(options: StartOptions): Promise<Service> {
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
   }
-  const metrics = createPromMetrics(registry);
+  const metrics: Metrics = createPromMetrics(registry);
 
   let schemaRegistry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
@@ -127,7 +142,12 @@ export async function start(options: StartOptions): Promise<Service> {
         });
 
   const { delivery } = config;
+  const store = await openStore(config, clock, logger, metrics);
   const scheduler = createDeliveryScheduler({
+    ...(store.pace === undefined ? {} : { pace: store.pace }),
+    ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
+    ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
+    threads: delivery.threads,
     destination: chat,
     composer: createComposer(() => pipeline.config()),
     flood: delivery.flood,
@@ -140,6 +160,26 @@ export async function start(options: StartOptions): Promise<Service> {
     maxQueuedPerChannel: delivery.maxQueuedPerChannel,
     retry: delivery.retry,
   });
+
+  // At the edge of the pure decision: alert memory (read before, written after), then the ledger
+  // (channels a record was already delivered to are left out).
+  const remembering =
+    store.alerts === undefined
+      ? pipeline
+      : withAlertMemory(pipeline, {
+          memory: store.alerts,
+          config: () => pipeline.config(),
+          metrics,
+          logger: logger.child({ component: 'alerts' }),
+        });
+  const processing =
+    store.ledger === undefined
+      ? remembering
+      : withDeliveryLedger(remembering, {
+          ledger: store.ledger,
+          metrics,
+          logger: logger.child({ component: 'ledger' }),
+        });
 
   const kafka = createKafkaClient({
     brokers: config.source.brokers,
@@ -171,7 +211,7 @@ export async function start(options: StartOptions): Promise<Service> {
 
   return startService({
     source,
-    pipeline,
+    pipeline: processing,
     deliverer: scheduler,
     deadLetter,
     clock,
@@ -188,8 +228,68 @@ export async function start(options: StartOptions): Promise<Service> {
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
     http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
-    closers: [async () => watcher?.stop(), async () => scheduler.close(), () => deadLetter.disconnect()],
+    closers: [
+      async () => watcher?.stop(),
+      async () => scheduler.close(),
+      () => deadLetter.disconnect(),
+      store.close,
+    ],
+    storeStatus: store.status,
   });
+}
+
+interface OpenedStore {
+  alerts?: AlertMemory;
+  pace?: PaceGate;
+  ledger?: DeliveryLedger;
+  anchors?: ThreadAnchors;
+  status(): StoreStatus;
+  close(): Promise<void>;
+}
+
+/**
+ * The shared store (config `store`): Redis when `store.url` is set, with pace gates that fall back to a
+ * local share while it cannot be reached; else the embedded default (pace and ledger in this process).
+ */
+async function openStore(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<OpenedStore> {
+  const { store } = config;
+  if (store.url === null) {
+    const ledger = store.ledger.enabled
+      ? createMemoryLedger({ clock, retentionMs: store.ledger.retentionMs })
+      : undefined;
+    return {
+      ...(ledger === undefined ? {} : { ledger }),
+      status: () => ({ kind: 'memory', connected: true, fallback: false }),
+      close: async () => {},
+    };
+  }
+  const { createRedisStore } = await import('./adapters/redis-store.ts');
+  const redis = createRedisStore({
+    url: store.url,
+    keyPrefix: store.keyPrefix,
+    ledgerRetentionMs: store.ledger.retentionMs,
+    logger: logger.child({ component: 'store' }),
+  });
+  const pace = createFallbackPaceGate({
+    shared: redis.pace,
+    clock,
+    replicas: store.expectedReplicas,
+    logger: logger.child({ component: 'pace' }),
+    metrics,
+  });
+  return {
+    pace,
+    anchors: redis.anchors,
+    ...(store.alertMemory ? { alerts: redis.alerts } : {}),
+    ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
+    status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
+    close: () => redis.close(),
+  };
 }
 
 /**

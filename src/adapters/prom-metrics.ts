@@ -53,8 +53,36 @@ export function createPromMetrics(registry: Registry = new Registry()): Metrics 
     labelNames: ['channel', 'kind'] as const,
     registers,
   });
+  const ledgerHits = new Counter({
+    name: 'listing_notifier_ledger_hits_total',
+    help: 'Messages not posted again because the delivery ledger says one already carried the record, by channel.',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const paceWaits = new Counter({
+    name: 'listing_notifier_pace_waits_total',
+    help: 'Calls that waited on the (shared) pace gates before going out.',
+    registers,
+  });
+  const paceWaitSeconds = new Counter({
+    name: 'listing_notifier_pace_wait_seconds_total',
+    help: 'Time calls waited on the (shared) pace gates.',
+    registers,
+  });
+  const storeFallbacks = new Counter({
+    name: 'listing_notifier_store_fallbacks_total',
+    help: 'Operations the shared store could not answer, by op (pace: paced on the local share instead; ledger, anchors).',
+    labelNames: ['op'] as const,
+    registers,
+  });
   return {
     registry,
+    ledgerHit: (channel) => ledgerHits.inc({ channel }),
+    paceWait: (ms) => {
+      paceWaits.inc();
+      paceWaitSeconds.inc(ms / 1000);
+    },
+    storeFallback: (op) => storeFallbacks.inc({ op }),
     folded: (channel, kind) => folded.inc({ channel, kind }),
     recordOutcome: (outcome, reason) => records.inc({ outcome, reason }),
     observeEndToEndLatency: (seconds) => latency.observe(seconds),

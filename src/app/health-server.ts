@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StoreStatus } from '../ports/index.ts';
 import type { LoopStatus } from './record-loop.ts';
 
 export interface Readiness {
@@ -13,6 +14,11 @@ export interface Readiness {
   /** Why not, or 'ok'. */
   reason: string;
   status: LoopStatus;
+  /**
+   * The shared store. Reported, not judged: a store that is gone does not make the replica unready
+   * (it keeps delivering on its local pace share; restarting it would not bring the store back).
+   */
+  store?: StoreStatus;
 }
 
 /** Pure: joined, not stopping, and no record in flight for `stallAfterMs` without any finishing. */
@@ -71,6 +77,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
         stalledForMs: r.status.stalledForMs,
         assigned: r.status.assigned,
         paused: r.status.paused,
+        ...(r.store === undefined ? {} : { store: r.store }),
       };
       return send(res, r.ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
     }

@@ -9,6 +9,7 @@
  * dlq.original.{topic,partition,offset} find the bytes in the source topic.
  */
 
+import { originOf } from '../delivery/ledger.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
 import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
@@ -86,9 +87,13 @@ export function startRecordWork(
     return { folded: false, done: deadLetterRecord(record, outcome.error, deps, signal) };
   // A plain loop, no closure: a closure over `outcome` would keep the whole decoded event alive for as
   // long as the record waits (in a digest, possibly minutes, for tens of thousands of records).
+  const origin = originOf(record);
   const submissions: Array<{ channel: string; digest: boolean; fate: Promise<Fate> }> = [];
   for (const message of outcome.messages) {
-    submissions.push({ channel: message.channel, ...deps.deliverer.submit(message, outcome.event, signal) });
+    submissions.push({
+      channel: message.channel,
+      ...deps.deliverer.submit(message, outcome.event, signal, origin),
+    });
   }
   const folded = submissions.length > 0 && submissions.every((s) => s.digest);
   // Only what the dead-letter topic would need is kept while the messages wait.

@@ -18,6 +18,7 @@ import type {
   Metrics,
   RecordPipeline,
   RecordSource,
+  StoreStatus,
 } from '../ports/index.ts';
 import type { AdmissionLimits } from './admission.ts';
 import {
@@ -52,6 +53,8 @@ export interface ServiceParts {
   random?: () => number;
   /** Closed after the source stopped, in order (dead-letter producer, ...). */
   closers?: Array<() => Promise<void>>;
+  /** The shared store, for /readyz. Default: embedded (memory). */
+  storeStatus?: () => StoreStatus;
 }
 
 export interface Service {
@@ -120,11 +123,15 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     onFatal: fatalStop,
   });
 
+  const storeStatus =
+    parts.storeStatus ?? ((): StoreStatus => ({ kind: 'memory', connected: true, fallback: false }));
   const readiness = (): Readiness => {
     const waiting = source.notReadyReason?.();
-    return waiting === undefined
-      ? assessReadiness(loop.status(), stallAfterMs)
-      : { ready: false, reason: waiting, status: loop.status() };
+    const judged: Readiness =
+      waiting === undefined
+        ? assessReadiness(loop.status(), stallAfterMs)
+        : { ready: false, reason: waiting, status: loop.status() };
+    return { ...judged, store: storeStatus() };
   };
   http = await startHealthServer({ ...parts.http, readiness, metrics: parts.metricsText });
   try {

@@ -7,7 +7,7 @@
  * defaults reproduce the worked example in config/listing-notifier.yaml.
  */
 import { z } from 'zod';
-import { deliverySchema, httpSchema, slackSchema, sourceSchema } from './service.ts';
+import { deliverySchema, httpSchema, slackSchema, sourceSchema, storeSchema } from './service.ts';
 
 /** A decimal written as a YAML number (1.5) or string ("1.50"); kept as a canonical decimal string. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -111,8 +111,10 @@ const quantityField = z
       .default(0)
       .describe(
         'Notify "recovered" only when the quantity climbs back to lowBelow + hysteresis, so a stock ' +
-          'wobbling around the threshold does not flap. Decided from the before and after images alone ' +
-          '(no state). Default: 0.',
+          'wobbling around the threshold does not flap. Without a store (store.url null) this is decided ' +
+          'from one event\'s before and after alone: 5 -> 4 is "low", 4 -> 6 nothing, 6 -> 4 "low" again ' +
+          '(each crossing of the low mark). With a store (store.alertMemory), the last alert per listing ' +
+          'is kept and "low" is not announced again until "recovered" was. Default: 0.',
       ),
   })
   .describe('A whole quantity such as stock.');
@@ -382,6 +384,7 @@ export const configSchema = z
     source: sourceSchema,
     slack: slackSchema,
     delivery: deliverySchema,
+    store: storeSchema,
     http: httpSchema,
   })
   .superRefine((config, ctx) => crossCheck(config, ctx));

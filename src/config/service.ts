@@ -362,6 +362,26 @@ export const deliverySchema = z
         'Backpressure: fetching pauses above this many record bytes in flight. Default: 33554432 (32 MiB).',
       ),
     flood: floodSchema,
+    threads: z
+      .strictObject({
+        channels: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            "Channel keys where a listing's follow-up changes within windowMs reply in the thread of its " +
+              'first message there, so the channel shows one line per listing with its history underneath. ' +
+              'Anchors live in the store (in memory without one). Digests are never threaded. Default: [] (none).',
+          ),
+        windowMs: z
+          .int()
+          .min(1)
+          .default(86_400_000)
+          .describe(
+            "How long after a listing's first message its changes reply in its thread. Default: 86400000 (24 h).",
+          ),
+      })
+      .prefault({})
+      .describe('Thread per listing, per channel (optional).'),
     retry: z
       .strictObject({
         minDelayMs: z.int().min(0).default(500).describe('Default: 500.'),
@@ -392,3 +412,58 @@ export const httpSchema = z
   })
   .prefault({})
   .describe('/healthz, /readyz and /metrics.');
+
+export const storeSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port[/db] or rediss://...')
+      .nullable()
+      .default(null)
+      .describe(
+        'The shared store (Redis) that replicas pace against together and keep the delivery ledger and ' +
+          'thread anchors in. null: embedded, in this process (right for one replica). Default: null.',
+      ),
+    keyPrefix: z
+      .string()
+      .min(1)
+      .default('listing-notifier')
+      .describe('Prefix of every key in the store. Default: "listing-notifier".'),
+    expectedReplicas: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe(
+        'Replicas expected to run. While the store cannot be reached, each replica paces on its local ' +
+          'share: every channel and the workspace at pace / expectedReplicas, no burst. Default: 1.',
+      ),
+    alertMemory: z
+      .boolean()
+      .default(true)
+      .describe(
+        'With a store: keep the last stock alert per listing, so "low" is not announced again until ' +
+          '"recovered" was (fields.*.hysteresis tells the stateless rule used without one). Default: true.',
+      ),
+    ledger: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Record every (record, channel) a message carried once Slack accepted it, and skip those ' +
+              'when a record is read again (crash, rebalance), so nobody sees a message twice. Default: true.',
+          ),
+        retentionMs: z
+          .int()
+          .min(1)
+          .default(7 * 24 * 3600 * 1000)
+          .describe(
+            "How long entries are kept: at least the topic's retention.ms (Kafka's default, 7 days). " +
+              'Default: 604800000.',
+          ),
+      })
+      .prefault({})
+      .describe('The delivery ledger (in the store; in memory without one).'),
+  })
+  .prefault({})
+  .describe('Shared state for running several replicas.');

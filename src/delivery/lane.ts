@@ -11,9 +11,18 @@
 import PQueue from 'p-queue';
 import type { ChangeEvent } from '../domain/change.ts';
 import type { NotifierError } from '../domain/errors.ts';
+import { describeError } from '../domain/errors.ts';
 import type { OutboundMessage, Priority, SlackPayload } from '../domain/message.ts';
-import type { ChatDestination, Fate, MessageComposer } from '../ports/index.ts';
+import type {
+  ChatDestination,
+  DeliveryLedger,
+  Fate,
+  MessageComposer,
+  ThreadAnchors,
+} from '../ports/index.ts';
+import { anchorKey } from './anchors.ts';
 import { decideFold, type FoldDecision, type FoldPolicy } from './fold.ts';
+import { ledgerKey } from './ledger.ts';
 import { type Gates, type SendDeps, sendGated } from './send.ts';
 
 /** One record's share in one item. */
@@ -21,6 +30,8 @@ export interface Share {
   settle(fate: Fate): void;
   /** Aborted when the record is given up (partition revoked, shutdown deadline). */
   signal: AbortSignal;
+  /** The record's coordinates (ledger.ts originOf), recorded in the delivery ledger once accepted. */
+  origin?: string;
 }
 
 interface DigestEntry {
@@ -77,10 +88,22 @@ export interface LaneOptions extends SendDeps {
   onFold(kind: string): void;
   /** Cancels digest timers (scheduler shutdown). */
   lifetime: AbortSignal;
+  /** Where accepted (record, channel) pairs are recorded; none: nothing is recorded. */
+  ledger?: DeliveryLedger;
+  /** Thread per listing in this channel (config delivery.threads); none: every message top-level. */
+  threads?: { anchors: ThreadAnchors; windowMs: number };
 }
 
 const URGENT = 1;
 const NORMAL = 0;
+/**
+ * A claim outlives the longest a lane holds an item between claiming and its answer (the pace wait and
+ * the call; a lane whose partition was revoked gives up its retries at once). A crashed sender's claims
+ * are taken over after it; Kafka's session timeout (30 s) hands its partitions over later than that.
+ */
+const CLAIM_TTL_MS = 15_000;
+/** How often a sender asks again about records another sender has on the wire. */
+const CLAIM_POLL_MS = 200;
 
 export class Lane {
   readonly queue = new PQueue({ concurrency: 1 });
@@ -376,13 +399,88 @@ export class Lane {
       return;
     }
     item.status = 'sending';
+    // Taken now: a share given up while the message is on the wire was carried all the same.
+    const origins = [...item.shares].flatMap((s) => (s.origin === undefined ? [] : [s.origin]));
+    let claimed = false;
     try {
+      const go = await this.claim(origins, this.signalOf(item));
+      if (go === 'done') {
+        // Another sender (the partition's old owner) delivered it meanwhile.
+        this.o.metrics.ledgerHit(this.o.channel);
+        const folded = item.kind === 'digest' ? 'digest' : item.shares.size > 1 ? 'coalesced' : 'no';
+        this.settle(item, { kind: 'delivered', folded, ts: '' });
+        return;
+      }
+      claimed = true;
       const fate = item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item);
+      if (fate.kind === 'delivered') await this.remember(origins);
+      else void this.release(origins);
       this.settle(item, fate);
     } catch (error) {
+      if (claimed) void this.release(origins);
       // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
       // it from their own signals or from the scheduler's stop.
       if (!this.signalOf(item).aborted) this.o.onStop(error as NotifierError);
+    }
+  }
+
+  /** Records what the accepted item carried; a store that fails costs only the protection, not the item. */
+  private async remember(origins: string[]): Promise<void> {
+    const { ledger, channel } = this.o;
+    if (ledger === undefined || origins.length === 0) return;
+    try {
+      await ledger.record(origins.map((origin) => ledgerKey(origin, channel)));
+    } catch (error) {
+      this.o.metrics.storeFallback('ledger');
+      this.o.logger.warn(
+        { channel, records: origins.length, error: describeError(error) },
+        'delivery ledger write failed: these records could be posted again if read again',
+      );
+    }
+  }
+
+  /**
+   * Claims the item's (record, channel) keys before sending. 'busy' (another replica has them on the
+   * wire, e.g. the partition's owner before a rebalance) waits until that sender recorded them
+   * ('done': nothing to send) or gave them up. A store that fails costs the check, not the item.
+   */
+  private async claim(origins: string[], signal: AbortSignal): Promise<'send' | 'done'> {
+    const { ledger, channel } = this.o;
+    if (ledger === undefined || origins.length === 0) return 'send';
+    const keys = origins.map((origin) => ledgerKey(origin, channel));
+    for (;;) {
+      let states: Map<string, string>;
+      try {
+        states = await ledger.claim(keys, CLAIM_TTL_MS);
+      } catch (error) {
+        this.o.metrics.storeFallback('ledger');
+        this.o.logger.warn({ channel, error: describeError(error) }, 'delivery ledger claim failed; sending');
+        return 'send';
+      }
+      const values = [...states.values()];
+      if (values.length > 0 && values.every((v) => v === 'done')) return 'done';
+      if (!values.includes('busy')) return 'send';
+      await this.o.clock.sleep(CLAIM_POLL_MS, signal);
+    }
+  }
+
+  private async release(origins: string[]): Promise<void> {
+    const { ledger, channel } = this.o;
+    if (ledger === undefined || origins.length === 0) return;
+    await ledger.release(origins.map((origin) => ledgerKey(origin, channel))).catch(() => {});
+  }
+
+  /** An anchor read or write; a store that fails costs the thread (a top-level message), not the item. */
+  private async anchor<T>(op: () => Promise<T> | undefined): Promise<T | undefined> {
+    try {
+      return await op();
+    } catch (error) {
+      this.o.metrics.storeFallback('anchors');
+      this.o.logger.warn(
+        { channel: this.o.channel, error: describeError(error) },
+        'thread anchor store failed',
+      );
+      return undefined;
     }
   }
 
@@ -399,13 +497,24 @@ export class Lane {
   private async sendSingle(item: Item): Promise<Fate> {
     const payload = item.payload as SlackPayload;
     const folded = item.shares.size > 1 ? 'coalesced' : 'no';
+    const { channel, destination, threads } = this.o;
+    const key =
+      threads !== undefined && item.listingKey !== null ? anchorKey(channel, item.listingKey) : undefined;
+    const threadTs = key === undefined ? undefined : await this.anchor(() => threads?.anchors.get(key));
     const result = await sendGated(
-      this.o.channel,
+      channel,
       this.o.gates,
-      () => this.o.destination.post(this.o.channel, payload),
+      () =>
+        threadTs === undefined
+          ? destination.post(channel, payload)
+          : destination.post(channel, payload, { threadTs }),
       this.o,
       this.signalOf(item),
     );
+    if (result.ok && key !== undefined && threadTs === undefined && threads !== undefined) {
+      // The listing's first message in the window: its later changes reply under it.
+      await this.anchor(() => threads.anchors.set(key, result.value.ts, threads.windowMs));
+    }
     return result.ok
       ? { kind: 'delivered', folded, ts: result.value.ts }
       : { kind: 'failed', error: result.error };

@@ -25,6 +25,12 @@ export interface PaceWindow {
   /** A call started at `now` (the caller checked delayAt(now) === 0). */
   record(now: number): void;
   /**
+   * The answer to a call recorded at send came at `now`: the next call leaves no sooner than one
+   * emission after it. With `record` at send this equals recording at the answer alone (the shared
+   * gates must take the slot at send, or two replicas could both send into it).
+   */
+  answered(now: number): void;
+  /**
    * A 429's pause: no call may start before `until` (epoch ms), and the bucket is empty then, so the
    * calls after the pause leave at the sustained pace rather than in a burst (a burst right after
    * Slack said "slow down" is the likeliest call to be refused again). Later blocks extend, earlier
@@ -44,6 +50,9 @@ export function createPaceWindow({ cap, intervalMs, burst }: PaceLimit): PaceWin
     },
     record(now) {
       theoreticalArrival = Math.max(theoreticalArrival, now) + emission;
+    },
+    answered(now) {
+      theoreticalArrival = Math.max(theoreticalArrival, now + emission);
     },
     blockUntil(until) {
       blockedUntil = Math.max(blockedUntil, until);

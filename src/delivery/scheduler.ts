@@ -15,6 +15,7 @@ import {
   type ChatDestination,
   type Clock,
   type Deliverer,
+  type DeliveryLedger,
   type DeliveryResult,
   type Fate,
   type Logger,
@@ -22,10 +23,14 @@ import {
   type Metrics,
   noopLogger,
   noopMetrics,
+  type PaceBucket,
+  type PaceGate,
+  type ThreadAnchors,
 } from '../ports/index.ts';
+import { createMemoryAnchors } from './anchors.ts';
 import { capacityOf } from './fold.ts';
 import { Lane } from './lane.ts';
-import { createPaceWindow } from './pace.ts';
+import { createMemoryPaceGate } from './pace-gate.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 
 export interface Rate {
@@ -82,6 +87,14 @@ export interface DeliverySchedulerOptions {
   retry: RetryPolicy;
   /** Jitter source, [0, 1); default Math.random. */
   random?: () => number;
+  /** The pace gates (shared store, or this process). Default: in this process. */
+  pace?: PaceGate;
+  /** The delivery ledger accepted messages are recorded in. Default: none. */
+  ledger?: DeliveryLedger;
+  /** Thread per listing (config delivery.threads): channel keys and window. Default: no threads. */
+  threads?: { channels: readonly string[]; windowMs: number };
+  /** Where thread anchors live. Default: in this process. */
+  anchors?: ThreadAnchors;
 }
 
 export interface DeliveryScheduler extends Deliverer {
@@ -135,7 +148,10 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
   const metrics = opts.metrics ?? noopMetrics;
   const logger = opts.logger ?? noopLogger;
   const random = opts.random ?? Math.random;
-  const workspace = createPaceWindow({ ...opts.workspace, burst: opts.workspace.cap });
+  const pace = opts.pace ?? createMemoryPaceGate(clock);
+  const anchors = opts.anchors ?? createMemoryAnchors(clock);
+  const threaded = new Set(opts.threads?.channels ?? []);
+  const workspace: PaceBucket = { key: 'workspace', ...opts.workspace, burst: opts.workspace.cap };
   const lifetime = new AbortController();
   const lanes = new Map<string, Lane>();
   const policy = {
@@ -186,7 +202,15 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
         channelKey,
         destination: opts.destination,
         composer: opts.composer,
-        gates: { channel: createPaceWindow({ ...opts.perChannel, burst: opts.burst }), workspace },
+        gates: {
+          pace,
+          channel: { key: `channel:${channel}`, ...opts.perChannel, burst: opts.burst },
+          workspace,
+        },
+        ...(opts.ledger === undefined ? {} : { ledger: opts.ledger }),
+        ...(threaded.has(channelKey) && opts.threads !== undefined
+          ? { threads: { anchors, windowMs: opts.threads.windowMs } }
+          : {}),
         policy,
         netZero: flood.netZero,
         digestQuietMs: flood.digestQuietMs,
@@ -209,7 +233,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     return lane;
   };
 
-  const submit: Deliverer['submit'] = (message, event, signal) => {
+  const submit: Deliverer['submit'] = (message, event, signal, origin) => {
     if (stopError !== undefined) return { digest: false, fate: Promise.reject(stopError) };
     if (signal.aborted) return { digest: false, fate: Promise.reject(signal.reason) };
     const lane = laneFor(message);
@@ -222,7 +246,11 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
       signal.removeEventListener('abort', onAbort);
       resolve(fate);
     };
-    const digest = lane.submit(message, event, { settle, signal });
+    const digest = lane.submit(message, event, {
+      settle,
+      signal,
+      ...(origin === undefined ? {} : { origin }),
+    });
     return { digest, fate: Promise.race([promise, stopped]) };
   };
 

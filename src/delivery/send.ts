@@ -5,27 +5,29 @@
  * messages"): about one message per second per channel, short bursts allowed but not guaranteed to be
  * stored, an unnumbered workspace-wide limit; past it, HTTP 429 with Retry-After.
  * - Every HTTP call (first attempts and retries alike) passes two token-bucket gates (pace.ts): the
- *   channel's and the workspace's, checked at the same instant just before the call. The workspace gate
- *   records the call then (it is shared, so the slot is taken at once); the channel gate records it when
- *   the answer arrives: Slack saw the call somewhere between our send and its answer, so pacing from the
- *   answer keeps the calls as Slack sees them within the pace whatever the network delays (measured
- *   against the stand-in: pacing from the send met a 429 every few hundred calls at equal pace).
- * - A 429 blocks that channel's gate for Retry-After, then the same call is made again.
+ *   channel's and the workspace's, taken together and atomically just before the call (PaceGate: in
+ *   this process, or in the shared store so that all replicas together keep the pace). The channel's
+ *   bucket is then pushed to one emission after the answer: Slack saw the call somewhere between our
+ *   send and its answer, so pacing from the answer keeps the calls as Slack sees them within the pace
+ *   whatever the network delays (measured against the stand-in: pacing from the send alone met a 429
+ *   every few hundred calls at equal pace).
+ * - A 429 blocks that channel's bucket for Retry-After (shared: every replica waits), then the same
+ *   call is made again.
  * - Transient failures retry with capped exponential backoff and jitter (retry-policy.ts), without
  *   giving up, until the signal aborts.
  * - Permanent failures are the answer ({ ok: false }); an auth failure is thrown ('stop').
  * The decision per error is dispositionOf (src/domain/errors.ts), nowhere else.
  */
 import { dispositionOf, failureLabel, isNotifierError, NotifierError } from '../domain/errors.ts';
-import type { Clock, Logger, Metrics } from '../ports/index.ts';
-import type { PaceWindow } from './pace.ts';
+import type { Clock, Logger, Metrics, PaceBucket, PaceGate } from '../ports/index.ts';
 import { type RetryPolicy, retrying } from './retry-policy.ts';
 
 export type CallResult<T> = { ok: true; value: T } | { ok: false; error: NotifierError };
 
 export interface Gates {
-  channel: PaceWindow;
-  workspace: PaceWindow;
+  pace: PaceGate;
+  channel: PaceBucket;
+  workspace: PaceBucket;
 }
 
 export interface SendDeps {
@@ -36,16 +38,18 @@ export interface SendDeps {
   random: () => number;
 }
 
-/** Waits until both gates allow a call and takes the workspace's slot. */
-async function acquire(gates: Gates, clock: Clock, signal: AbortSignal): Promise<void> {
+/** Waits until both gates allow a call and takes a slot in each. */
+async function acquire(gates: Gates, clock: Clock, metrics: Metrics, signal: AbortSignal): Promise<void> {
+  let waited = 0;
   for (;;) {
-    const now = clock.now();
+    signal.throwIfAborted();
     // Whole ms: timers round fractions (intervalMs / cap need not be an integer) down.
-    const delay = Math.ceil(Math.max(gates.channel.delayAt(now), gates.workspace.delayAt(now)));
+    const delay = Math.ceil(await gates.pace.acquire([gates.channel, gates.workspace]));
     if (delay <= 0) {
-      gates.workspace.record(now);
+      if (waited > 0) metrics.paceWait(waited);
       return;
     }
+    waited += delay;
     await clock.sleep(delay, signal);
   }
 }
@@ -65,14 +69,14 @@ export async function sendGated<T>(
   const { clock, metrics, logger } = deps;
   const attempt = async (): Promise<CallResult<T>> => {
     signal.throwIfAborted();
-    await acquire(gates, clock, signal);
+    await acquire(gates, clock, metrics, signal);
     try {
       const value = await call();
-      gates.channel.record(clock.now());
+      await gates.pace.answered(gates.channel);
       metrics.slackCall('ok');
       return { ok: true, value };
     } catch (thrown) {
-      gates.channel.record(clock.now());
+      await gates.pace.answered(gates.channel);
       if (!isNotifierError(thrown)) {
         throw new NotifierError('INTERNAL', `chat destination threw: ${String(thrown)}`, { cause: thrown });
       }
@@ -92,7 +96,7 @@ export async function sendGated<T>(
       if (signal.aborted || dispositionOf(error) !== 'retry') return 'throw';
       if (isNotifierError(error) && error.code === 'SLACK_RATE_LIMITED') {
         const retryAfterMs = Number(error.details.retryAfterMs ?? 1000);
-        gates.channel.blockUntil(clock.now() + retryAfterMs);
+        void gates.pace.block(gates.channel, retryAfterMs).catch(() => {});
         metrics.rateLimited(channel);
         logger.warn({ channel, retryAfterMs }, 'Slack rate limited the channel; pausing it for Retry-After');
         return 'now';

@@ -31,9 +31,22 @@ export interface Signal {
 
 export type Significance = { significant: true; signals: Signal[] } | { significant: false; reason: string };
 
+/**
+ * What the edge remembers of one listing (src/app/alert-memory.ts, with a store): per quantity field
+ * key, the last stock alert announced. With it, "low" is not announced again until "recovered" was
+ * (and "recovered" not again until "low"), however the stock wobbles between. Without it (no store, or
+ * a listing never announced), the stateless rule: judged from the event's before and after alone.
+ */
+export type RememberedAlerts = Readonly<Record<string, 'low' | 'recovered'>>;
+
 type Verdict = { signal: Signal } | { reason: string } | null;
 
-export function significance(event: ChangeEvent, changes: FieldChange[], config: Config): Significance {
+export function significance(
+  event: ChangeEvent,
+  changes: FieldChange[],
+  config: Config,
+  remembered: RememberedAlerts = {},
+): Significance {
   const drop = (reason: string): Significance => ({ significant: false, reason });
   if (event.keyChange !== undefined) {
     return drop(
@@ -64,7 +77,7 @@ export function significance(event: ChangeEvent, changes: FieldChange[], config:
   for (const [key, field] of Object.entries(config.fields)) {
     watched.add(field.column);
     if (field.kind === 'money' && field.currencyColumn !== null) watched.add(field.currencyColumn);
-    const verdict = judge(key, field, byColumn, event);
+    const verdict = judge(key, field, byColumn, event, remembered[key]);
     if (verdict === null) continue;
     if ('signal' in verdict) signals.push(verdict.signal);
     else reasons.push(verdict.reason);
@@ -87,6 +100,7 @@ function judge(
   field: FieldConfig,
   byColumn: Map<string, FieldChange>,
   event: ChangeEvent,
+  lastAlert: 'low' | 'recovered' | undefined,
 ): Verdict {
   let change = byColumn.get(field.column);
   if (field.kind === 'money' && change === undefined && field.currencyColumn !== null) {
@@ -114,7 +128,7 @@ function judge(
     case 'money':
       return judgeMoney(field, c, event, signal, label);
     case 'quantity':
-      return judgeQuantity(field, c, signal, label);
+      return remember(judgeQuantity(field, c, signal, label), lastAlert, label);
     case 'code': {
       const from = unknown ? null : codeOf(c.before);
       const to = codeOf(c.after);
@@ -171,6 +185,14 @@ function judgeMoney(
   return {
     reason: `${label} moved by ${formatAmount(moved)} (${formatAmount(before)} -> ${formatAmount(after)}), less than ${limits.join(' or ')}`,
   };
+}
+
+/** The stateless verdict, less an alert that repeats the last one announced for the listing. */
+function remember(verdict: Verdict, lastAlert: 'low' | 'recovered' | undefined, label: string): Verdict {
+  if (lastAlert === undefined || verdict === null || !('signal' in verdict)) return verdict;
+  if (verdict.signal.condition !== lastAlert) return verdict;
+  const next = lastAlert === 'low' ? 'recovered' : 'low';
+  return { reason: `${label} ${lastAlert} was announced already; not again until ${next}` };
 }
 
 function judgeQuantity(

@@ -21,7 +21,7 @@ import type { SourceRecord } from '../domain/record.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
 import { type Decoded, decodeResolved, type FramedParts, resolveFramed } from './decode/index.ts';
 import { diff } from './diff.ts';
-import { type Signal, significance } from './filter.ts';
+import { type RememberedAlerts, type Signal, significance } from './filter.ts';
 import { dropNoise } from './noise.ts';
 import { normalize } from './normalize.ts';
 import { render } from './render.ts';
@@ -47,9 +47,9 @@ function asError(error: unknown, code: ErrorCode): NotifierError {
 }
 
 /** Everything after decoding; synchronous and pure. Exported for the CLI and tests. */
-export function decide(event: ChangeEvent, config: Config): Outcome {
+export function decide(event: ChangeEvent, config: Config, remembered: RememberedAlerts = {}): Outcome {
   const context = contextOf(event);
-  const verdict = significance(event, diff(event), config);
+  const verdict = significance(event, diff(event), config, remembered);
   if (!verdict.significant) return { kind: 'dropped', reason: verdict.reason, ...context };
 
   const { routes, unmatched } = route(event, verdict.signals, config);

@@ -83,6 +83,12 @@ export interface Metrics {
   setConsumerLag(topic: string, partition: number, lag: number): void;
   /** Flood control folded a change: coalesced, digest, lifted (urgent out of a digest), cancelled (net zero). */
   folded(channel: string, kind: string): void;
+  /** A message not posted again: the delivery ledger says a message already carried the record there. */
+  ledgerHit(channel: string): void;
+  /** A call waited on the shared pace gates (another replica, or this one, had used the slot). */
+  paceWait(ms: number): void;
+  /** The shared store could not be reached (op: pace, ledger, anchors); pace fell back to a local share. */
+  storeFallback(op: string): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -93,6 +99,9 @@ export const noopMetrics: Metrics = {
   setQueueDepth: () => {},
   folded: () => {},
   setConsumerLag: () => {},
+  ledgerHit: () => {},
+  paceWait: () => {},
+  storeFallback: () => {},
 };
 
 /**
@@ -123,6 +132,16 @@ export type {
   SourceHandlers,
   TopicPartition,
 } from './source.ts';
+export type {
+  AlertEntry,
+  AlertMemory,
+  ClaimState,
+  DeliveryLedger,
+  PaceBucket,
+  PaceGate,
+  StoreStatus,
+  ThreadAnchors,
+} from './store.ts';
 
 /** src/pipeline/index.ts's Pipeline: never throws for a record problem; rethrows 'retry' and 'stop' errors. */
 export interface RecordPipeline {
@@ -150,7 +169,13 @@ export interface Deliverer {
    * message is sent as it is. Resolves with the message's fate; rejects with the signal's reason when it
    * aborts first, or with the 'stop' error (bad token) that stopped delivery.
    */
-  submit(message: OutboundMessage, event: ChangeEvent | undefined, signal: AbortSignal): Submission;
+  submit(
+    message: OutboundMessage,
+    event: ChangeEvent | undefined,
+    signal: AbortSignal,
+    /** The record's coordinates ("topic/partition/offset"): recorded in the delivery ledger once accepted. */
+    origin?: string,
+  ): Submission;
   /** false when the message would wait as a message of its own in a lane that is full (maxQueuedPerChannel). */
   accepts(message: OutboundMessage, event: ChangeEvent | undefined): boolean;
   /** Resolves when the channel's lane has room again. */

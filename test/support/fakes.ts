@@ -265,6 +265,9 @@ export function createRecordingMetrics(): Metrics & {
     rateLimited: () => {},
     setQueueDepth: () => {},
     folded: () => {},
+    ledgerHit: () => {},
+    paceWait: () => {},
+    storeFallback: () => {},
     setConsumerLag: (topic: string, partition: number, lag: number) => {
       m.lags.set(`${topic}[${partition}]`, lag);
     },

@@ -34,6 +34,6 @@ describe('createPromMetrics', () => {
     const metrics = createPromMetrics(registry);
     expect(metrics.registry).toBe(registry);
     expect(() => createPromMetrics()).not.toThrow();
-    expect(await registry.getMetricsAsJSON()).toHaveLength(7);
+    expect(await registry.getMetricsAsJSON()).toHaveLength(11);
   });
 });

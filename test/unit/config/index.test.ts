@@ -77,6 +77,14 @@ describe('the example file', () => {
       },
       retry: { minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 },
       shutdownDeadlineMs: 25000,
+      threads: { channels: [], windowMs: 86400000 },
+    });
+    expect(config.store).toEqual({
+      url: null,
+      keyPrefix: 'listing-notifier',
+      expectedReplicas: 1,
+      alertMemory: true,
+      ledger: { enabled: true, retentionMs: 604800000 },
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 9464 });
   });

@@ -1,0 +1,230 @@
+/**
+ * The shared store on Redis (ioredis): the pace gates every replica paces against, the delivery
+ * ledger, and thread anchors (ports in src/ports/store.ts).
+ *
+ * Pace: the same GCRA as src/delivery/pace.ts, one value per bucket (its theoretical arrival time,
+ * TAT), run as Lua so each step is atomic over all the buckets it names (Redis runs a script alone:
+ * https://redis.io/docs/latest/develop/interact/programmability/eval-intro/). Time is Redis's own
+ * (TIME), so replicas on hosts with skewed clocks still agree. A 429's block is folded into the TAT
+ * (blocked until U = TAT at least U + tolerance: pace.ts blockUntil), so one value holds everything.
+ * Keys expire once their bucket is full again (TAT + tolerance), which is the same as absent.
+ *
+ * Why not rate-limiter-flexible: its Redis limiters count fixed windows, which let 2 x cap through
+ * around a window boundary and send bursts every window under steady load; Slack warns bursts may not
+ * be stored, and pace.ts deliberately spaces calls evenly. The script below is that algorithm, 20 lines.
+ *
+ * Failures: commands are not queued while disconnected (enableOfflineQueue false) and time out after
+ * `commandTimeoutMs`, so a store that is gone answers at once with an error; callers fall back
+ * (src/delivery/pace-gate.ts) or go on without the check (src/app/ledger-filter.ts). ioredis keeps
+ * reconnecting in the background.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type {
+  AlertEntry,
+  AlertMemory,
+  ClaimState,
+  DeliveryLedger,
+  Logger,
+  PaceBucket,
+  PaceGate,
+  ThreadAnchors,
+} from '../ports/index.ts';
+
+// ARGV: per key, emission (ms per call) and tolerance ((burst - 1) * emission). Returns the ms to wait
+// (0: a slot was taken in every bucket).
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local wait = 0
+local tats = {}
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i])) or now
+  tats[i] = tat
+  local d = tat - tonumber(ARGV[2 * i]) - now
+  if d > wait then wait = d end
+end
+if wait > 0 then return math.ceil(wait) end
+for i = 1, #KEYS do
+  local emission = tonumber(ARGV[2 * i - 1])
+  local tat = math.max(tats[i], now) + emission
+  redis.call('SET', KEYS[i], tostring(tat), 'PX', math.ceil(tat - now + tonumber(ARGV[2 * i])) + 1)
+end
+return 0
+`;
+
+// ARGV: emission, tolerance, offset (ms from now). TAT = max(TAT, now + offset): "answered" passes
+// offset = emission, "block" passes offset = Retry-After + tolerance.
+const PUSH = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now + tonumber(ARGV[3]))
+redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now + tonumber(ARGV[2])) + 1)
+return 0
+`;
+
+// KEYS: pairs (ledger key, claim key); ARGV: owner, ttl ms. Per pair: 'done', 'busy' or 'mine'.
+const CLAIM = `
+local out = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[#out + 1] = 'done'
+  else
+    local holder = redis.call('GET', KEYS[i + 1])
+    if holder and holder ~= ARGV[1] then
+      out[#out + 1] = 'busy'
+    else
+      redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2])
+      out[#out + 1] = 'mine'
+    end
+  end
+end
+return out
+`;
+
+// KEYS: claim keys; ARGV: owner. Deletes the claims this owner holds.
+const RELEASE = `
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 0
+`;
+
+export interface RedisStoreOptions {
+  /** redis://host:port[/db] (config store.url). */
+  url: string;
+  /** Prefix of every key (config store.keyPrefix), so services can share a Redis. */
+  keyPrefix: string;
+  /** How long ledger entries are kept (config store.ledger.retentionMs). */
+  ledgerRetentionMs: number;
+  /** A command that has no answer within this is an error. Default 1000. */
+  commandTimeoutMs?: number;
+  logger: Logger;
+}
+
+export interface RedisStore {
+  alerts: AlertMemory;
+  pace: PaceGate;
+  ledger: DeliveryLedger;
+  anchors: ThreadAnchors;
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+type Scripted = Redis & {
+  lnAcquire(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  lnClaim(numKeys: number, ...args: Array<string | number>): Promise<string[]>;
+  lnRelease(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  lnPush(key: string, ...args: Array<string | number>): Promise<number>;
+};
+
+const emissionOf = (b: PaceBucket): number => b.intervalMs / b.cap;
+const toleranceOf = (b: PaceBucket): number => (Math.max(1, b.burst) - 1) * emissionOf(b);
+
+export function createRedisStore(o: RedisStoreOptions): RedisStore {
+  let wasReady = false;
+  const redis = new Redis(o.url, {
+    enableOfflineQueue: false,
+    commandTimeout: o.commandTimeoutMs ?? 1000,
+    maxRetriesPerRequest: 0,
+    // Reconnect forever, at most every 2 s: the store coming back ends the fallback.
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    lazyConnect: false,
+  }) as Scripted;
+  redis.defineCommand('lnAcquire', { lua: ACQUIRE });
+  redis.defineCommand('lnPush', { lua: PUSH, numberOfKeys: 1 });
+  redis.defineCommand('lnClaim', { lua: CLAIM });
+  redis.defineCommand('lnRelease', { lua: RELEASE });
+  // Names this process as the holder of its claims.
+  const owner = randomUUID();
+  redis.on('ready', () => {
+    wasReady = true;
+    o.logger.info({ store: 'redis' }, 'shared store connected');
+  });
+  redis.on('error', (error: Error) => {
+    // ioredis emits one per failed reconnect; log the first of a spell only.
+    if (wasReady) o.logger.warn({ store: 'redis', error: error.message }, 'shared store connection lost');
+    wasReady = false;
+  });
+  const key = (...parts: string[]): string => [o.keyPrefix, ...parts].join(':');
+  const bucketKey = (b: PaceBucket): string => key('pace', b.key);
+
+  const pace: PaceGate = {
+    async acquire(buckets) {
+      const args = buckets.flatMap((b) => [emissionOf(b), toleranceOf(b)]);
+      return Number(await redis.lnAcquire(buckets.length, ...buckets.map(bucketKey), ...args));
+    },
+    async answered(b) {
+      await redis.lnPush(bucketKey(b), emissionOf(b), toleranceOf(b), emissionOf(b));
+    },
+    async block(b, ms) {
+      await redis.lnPush(bucketKey(b), emissionOf(b), toleranceOf(b), ms + toleranceOf(b));
+    },
+  };
+
+  const ledger: DeliveryLedger = {
+    async seen(keys) {
+      if (keys.length === 0) return new Set();
+      const values = await redis.mget(...keys.map((k) => key('ledger', k)));
+      return new Set(keys.filter((_, i) => values[i] !== null));
+    },
+    async claim(keys, ttlMs) {
+      if (keys.length === 0) return new Map();
+      const pairs = keys.flatMap((k) => [key('ledger', k), key('claim', k)]);
+      const states = await redis.lnClaim(pairs.length, ...pairs, owner, Math.max(1, Math.ceil(ttlMs)));
+      return new Map(keys.map((k, i): [string, ClaimState] => [k, (states[i] ?? 'mine') as ClaimState]));
+    },
+    async release(keys) {
+      if (keys.length === 0) return;
+      await redis.lnRelease(keys.length, ...keys.map((k) => key('claim', k)), owner);
+    },
+    async record(keys) {
+      if (keys.length === 0) return;
+      const batch = redis.multi();
+      for (const k of keys) batch.set(key('ledger', k), '1', 'PX', o.ledgerRetentionMs);
+      batch.del(...keys.map((k) => key('claim', k)));
+      const results = await batch.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('ledger write discarded');
+    },
+  };
+
+  const anchors: ThreadAnchors = {
+    async get(k) {
+      return (await redis.get(key('thread', k))) ?? undefined;
+    },
+    async set(k, ts, ttlMs) {
+      await redis.set(key('thread', k), ts, 'PX', ttlMs);
+    },
+  };
+
+  const alerts: AlertMemory = {
+    async get(listingId) {
+      const text = await redis.get(key('alert', listingId));
+      if (text === null) return undefined;
+      const parsed = JSON.parse(text) as Record<string, Partial<AlertEntry> | null>;
+      const out: Record<string, AlertEntry> = {};
+      const state = (v: unknown) => (v === 'low' || v === 'recovered' ? v : null);
+      for (const [field, entry] of Object.entries(parsed)) {
+        const last = state(entry?.last);
+        if (last !== null) out[field] = { last, prev: state(entry?.prev), by: String(entry?.by ?? '') };
+      }
+      return out;
+    },
+    async set(listingId, value) {
+      // A listing untouched for 90 days starts from the stateless rule again.
+      await redis.set(key('alert', listingId), JSON.stringify(value), 'PX', 90 * 24 * 3600 * 1000);
+    },
+  };
+
+  return {
+    alerts,
+    pace,
+    ledger,
+    anchors,
+    connected: () => redis.status === 'ready',
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

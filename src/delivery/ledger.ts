@@ -1,0 +1,65 @@
+/**
+ * The delivery ledger's keys and its in-process adapter (the embedded default without a store).
+ *
+ * A key names one record in one channel: "<topic>/<partition>/<offset>|<channel>". A message (a single
+ * change, a coalesced net change, or a digest) carries one or more records; once the chat service
+ * accepted it, every (record, channel) it carried is recorded. A record read again later (crash,
+ * rebalance) is looked up before it is folded or queued (src/app/ledger-filter.ts): channels where it
+ * was already carried are left out, so it is not posted twice there, and its offset still commits.
+ */
+import type { ClaimState, Clock, DeliveryLedger } from '../ports/index.ts';
+
+/** "topic/partition/offset": where a record sits, as Submission origins carry it. */
+export const originOf = (record: { topic: string; partition: number; offset: string }): string =>
+  `${record.topic}/${record.partition}/${record.offset}`;
+
+export const ledgerKey = (origin: string, channel: string): string => `${origin}|${channel}`;
+
+export interface MemoryLedgerOptions {
+  clock: Clock;
+  /** How long an entry is kept (config store.ledger.retentionMs). */
+  retentionMs: number;
+  /** At most this many entries; the oldest go first. Default 1 000 000. */
+  maxEntries?: number;
+}
+
+/**
+ * In memory: covers redelivery within one process (a rebalance that hands a partition back, a
+ * rejoin after a lost session), not a crash.
+ */
+export function createMemoryLedger(o: MemoryLedgerOptions): DeliveryLedger & { size(): number } {
+  const maxEntries = o.maxEntries ?? 1_000_000;
+  const entries = new Map<string, number>(); // key -> expiry (epoch ms); insertion order = age
+  const prune = (now: number): void => {
+    for (const [key, expiry] of entries) {
+      if (expiry > now && entries.size <= maxEntries) break;
+      entries.delete(key);
+    }
+  };
+  return {
+    size: () => entries.size,
+    async seen(keys) {
+      const now = o.clock.now();
+      return new Set(keys.filter((k) => (entries.get(k) ?? Number.NEGATIVE_INFINITY) > now));
+    },
+    async claim(keys) {
+      // One process: a key is never claimed by another sender here.
+      const now = o.clock.now();
+      return new Map(
+        keys.map((k): [string, ClaimState] => [
+          k,
+          (entries.get(k) ?? Number.NEGATIVE_INFINITY) > now ? 'done' : 'mine',
+        ]),
+      );
+    },
+    async release() {},
+    async record(keys) {
+      const now = o.clock.now();
+      for (const k of keys) {
+        entries.delete(k);
+        entries.set(k, now + o.retentionMs);
+      }
+      prune(now);
+    },
+  };
+}

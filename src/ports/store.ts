@@ -1,0 +1,88 @@
+/**
+ * The shared store's ports: what several replicas must agree on. Each has an in-process adapter
+ * (src/delivery/pace-gate.ts, src/delivery/ledger.ts; the embedded default, one replica) and a Redis
+ * adapter (src/adapters/redis-store.ts; config `store.url`).
+ */
+
+/**
+ * A pace bucket (GCRA, src/delivery/pace.ts): `cap` calls per `intervalMs` sustained, up to `burst`
+ * at once after a quiet spell. `key` names it across replicas (e.g. "channel:#sales-alerts").
+ */
+export interface PaceBucket {
+  key: string;
+  cap: number;
+  intervalMs: number;
+  burst: number;
+}
+
+/**
+ * Pace gates shared by everyone who sends to the same workspace. Every method is atomic over the
+ * buckets it names: two replicas never both take the last slot.
+ */
+export interface PaceGate {
+  /**
+   * When every bucket allows a call now, takes one slot in each and resolves 0; otherwise takes
+   * nothing and resolves the ms to wait before asking again.
+   */
+  acquire(buckets: readonly PaceBucket[]): Promise<number>;
+  /**
+   * The answer to a call through `bucket` arrived: the next call leaves no sooner than one emission
+   * interval from now (Slack saw the call somewhere between send and answer; see send.ts).
+   */
+  answered(bucket: PaceBucket): Promise<void>;
+  /** A 429 with Retry-After: no call through `bucket` for `ms`, and its bucket is empty afterwards. */
+  block(bucket: PaceBucket, ms: number): Promise<void>;
+}
+
+/**
+ * The delivery ledger: which (record, channel) pairs a chat message already carried, so that a record
+ * read again after a crash or rebalance is not posted twice. Keys are `ledgerKey(origin, channel)`
+ * (src/delivery/ledger.ts). Entries live at least as long as the topic keeps its records.
+ */
+export interface DeliveryLedger {
+  /** Of `keys`, those recorded. A store that cannot answer rejects (the caller decides). */
+  seen(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Just before a message carrying these goes out: each key neither recorded nor claimed by another
+   * sender is claimed by this one for `ttlMs` ('mine'); the others are 'done' (recorded) or 'busy'
+   * (another replica is sending it: after a rebalance, the old owner may still have it on the wire).
+   */
+  claim(keys: readonly string[], ttlMs: number): Promise<Map<string, ClaimState>>;
+  /** A message carrying these records was accepted by the chat service; their claims end. */
+  record(keys: readonly string[]): Promise<void>;
+  /** The message was not sent after all (refused, given up): this sender's claims end. */
+  release(keys: readonly string[]): Promise<void>;
+}
+
+export type ClaimState = 'mine' | 'done' | 'busy';
+
+/** Thread anchors: the `ts` of a listing's first message in a channel, for replies within a window. */
+export interface ThreadAnchors {
+  get(key: string): Promise<string | undefined>;
+  /** Kept for `ttlMs` from now. */
+  set(key: string, ts: string, ttlMs: number): Promise<void>;
+}
+
+/** The last stock alert announced per listing and field key (pipeline/filter.ts RememberedAlerts). */
+export interface AlertMemory {
+  get(listingId: string): Promise<Record<string, AlertEntry> | undefined>;
+  set(listingId: string, alerts: Record<string, AlertEntry>): Promise<void>;
+}
+
+export interface AlertEntry {
+  last: 'low' | 'recovered';
+  /** What was remembered before `by` set `last`: a record read again is judged as the first time. */
+  prev: 'low' | 'recovered' | null;
+  /** The record (ledger.ts originOf) whose decision set `last`. */
+  by: string;
+}
+
+/** What /readyz says of the store. */
+export interface StoreStatus {
+  /** "memory" (embedded, no shared store) or "redis". */
+  kind: 'memory' | 'redis';
+  /** Connected (always true for memory). */
+  connected: boolean;
+  /** Pace gates are on the local fallback share (store unreachable). */
+  fallback: boolean;
+}
