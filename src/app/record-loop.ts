@@ -86,17 +86,6 @@ export const reasonClass = (reason: string): string => {
   return (colon < 0 ? reason : reason.slice(0, colon)).trim() || 'unknown';
 };
 
-/** A copy of a buffer that is a view of a larger one (a fetch response); others as they are. */
-const own = (bytes: Buffer | null): Buffer | null =>
-  bytes === null || bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes);
-
-const withOwnBytes = (record: SourceRecord): SourceRecord => {
-  const headers: SourceRecord['headers'] = {};
-  for (const [name, value] of Object.entries(record.headers))
-    headers[name] = Buffer.isBuffer(value) ? (own(value) ?? undefined) : value;
-  return { ...record, key: own(record.key), value: own(record.value), headers };
-};
-
 export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const { pipeline, deliverer, deadLetter, source, clock, retry, limits } = options;
   const metrics = options.metrics ?? noopMetrics;
@@ -214,10 +203,8 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     const ticket = tracker.take(record);
     batch.take(record.offset);
     if (inFlight === 0) lastProgressAt = clock.now();
-    // A record that waits (for Slack or the dead-letter topic) keeps bytes of its own: kafkajs hands
-    // out values as views of the whole fetch response, which one kept view would pin.
-    const kept = outcome.kind === 'dropped' ? record : withOwnBytes(record);
-    const work = startRecordWork(kept, outcome, workDeps, signalFor(batch));
+    // record-work keeps what a waiting record needs, as bytes of its own (record-work.ts).
+    const work = startRecordWork(record, outcome, workDeps, signalFor(batch));
     // Only coordinates are kept for records folded into digests; the others hold their bytes.
     const bytes = work.folded ? 0 : (record.value?.length ?? 0) + (record.key?.length ?? 0);
     const wasFolded = work.folded;

@@ -53,15 +53,27 @@ type ChannelResult =
   | { kind: 'fatal'; error: unknown };
 
 /**
- * What is kept of a record folded into a digest: where it is, not what it said. The key is copied:
- * kafkajs hands out keys and values as views of the whole fetch response, and one kept view keeps
- * that whole response (megabytes) alive.
+ * A copy of a buffer that is a view of a larger one, others as they are. kafkajs hands out keys,
+ * values and headers as views of the whole fetch response (megabytes), which one kept view would pin
+ * for as long as the record waits.
  */
+const own = (bytes: Buffer | null): Buffer | null =>
+  bytes === null || bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes);
+
+/** A record that waits (for Slack or the dead-letter topic) with bytes of its own. */
+export const withOwnBytes = (record: SourceRecord): SourceRecord => {
+  const headers: SourceRecord['headers'] = {};
+  for (const [name, value] of Object.entries(record.headers))
+    headers[name] = Buffer.isBuffer(value) ? (own(value) ?? undefined) : value;
+  return { ...record, key: own(record.key), value: own(record.value), headers };
+};
+
+/** What is kept of a record folded into a digest: where it is, not what it said (its key copied). */
 const coordinatesOf = (record: SourceRecord): SourceRecord => ({
   topic: record.topic,
   partition: record.partition,
   offset: record.offset,
-  key: record.key === null ? null : Buffer.from(record.key),
+  key: own(record.key),
   value: null,
   headers: {},
   timestamp: record.timestamp,
@@ -84,7 +96,7 @@ export function startRecordWork(
     };
   }
   if (outcome.kind === 'dead-letter')
-    return { folded: false, done: deadLetterRecord(record, outcome.error, deps, signal) };
+    return { folded: false, done: deadLetterRecord(withOwnBytes(record), outcome.error, deps, signal) };
   // A plain loop, no closure: a closure over `outcome` would keep the whole decoded event alive for as
   // long as the record waits (in a digest, possibly minutes, for tens of thousands of records).
   const origin = originOf(record);
@@ -96,8 +108,9 @@ export function startRecordWork(
     });
   }
   const folded = submissions.length > 0 && submissions.every((s) => s.digest);
-  // Only what the dead-letter topic would need is kept while the messages wait.
-  const kept = folded ? coordinatesOf(record) : record;
+  // Only what the dead-letter topic would need is kept while the messages wait: for a record folded
+  // into a digest its coordinates, for the others a copy of their bytes (never a view of the fetch).
+  const kept = folded ? coordinatesOf(record) : withOwnBytes(record);
   const sourceTsMs = outcome.sourceTsMs;
   const results = submissions.map(({ channel, fate }) =>
     fate.then(
