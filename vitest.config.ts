@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Property tests run thousands of cases; on a loaded 2-core machine 5 s was not always enough.
+          testTimeout: 20_000,
         },
       },
       {

@@ -19,12 +19,14 @@
  * column whose before and after texts are byte-identical decodes to equal values and is not in the
  * diff. Columns whose texts differ are all unwatched (else: full path) and are decoded alone, with the
  * same converter, to tell a real change from a different spelling. The row schema is read and checked
- * once per distinct schema text (cached). What is not checked: a byte-identical unwatched column is
- * not decoded, only its JSON type is compared with its schema's, so a value the full path would refuse
- * (say, bad base64 in an unwatched bytes column, equal on both sides) is dropped here instead of
- * dead-lettered; likewise the source block's fields are type-checked by their first character, not
- * converted, and the characters inside string literals outside the changed columns are not checked
- * for JSON validity (Connect's Jackson writer never emits invalid JSON). test/unit/pipeline/noise.test.ts holds the two paths equal over the captured fixtures
+ * once per distinct schema text (cached). A byte-identical column of a logical type or of bytes is
+ * converted too (its value must agree with its schema: the full path dead-letters a contradiction even
+ * in an unchanged column). What is not checked: a byte-identical plain column (string, number,
+ * boolean) is not decoded, only its JSON type is compared with its schema's; likewise the source
+ * block's fields are type-checked by their first character, not converted, and the characters inside
+ * string literals outside the changed columns are not checked for JSON validity (Connect's Jackson
+ * writer never emits invalid JSON). test/unit/pipeline/noise.test.ts holds the two paths equal over
+ * the captured fixtures
  * and generated records.
  */
 import type { Config } from '../config/index.ts';
@@ -373,7 +375,23 @@ export function dropNoise(
     const beforeNull = isNullAt(b, bs, be);
     if (!beforeNull && !Object.hasOwn(key, name)) complete = true;
     if (be - bs === ae - as && b.compare(b, as, ae, bs, be) === 0) {
-      if (!beforeNull && !typeMatches(field.type, b[bs] as number)) return undefined;
+      if (beforeNull) continue;
+      if (!typeMatches(field.type, b[bs] as number)) return undefined;
+      // A logical type (Decimal, timestamps, Json, ...) or bytes is only valid if its text converts:
+      // the full path dead-letters a record whose value contradicts its schema, even an unchanged one.
+      if (field.name !== undefined || field.type === 'bytes') {
+        try {
+          const one: ConnectSchema = { type: 'struct', fields: [field] };
+          convertStruct(
+            one,
+            { [name]: parseJsonExact(b.toString('utf8', bs, be)) },
+            'before',
+            decimalColumns,
+          );
+        } catch {
+          return undefined;
+        }
+      }
       continue;
     }
     if (watched[k]) return undefined;

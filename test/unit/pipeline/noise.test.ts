@@ -211,6 +211,22 @@ function build(edits: Record<string, { before?: unknown; after?: unknown } | und
 }
 
 describe('the noise fast path over generated records', () => {
+  it('leaves an unchanged value that contradicts its schema to the full path (regression: seed 106901857)', () => {
+    // An unchanged price that is not Decimal bytes: the full path dead-letters the record, so must this.
+    const record = build(
+      {
+        LST_STAT_CD: { after: 'S' },
+        prc_amt: { before: 'a', after: 'a' },
+        crncy_cd: { before: 'EUR', after: 'EUR' },
+        ctgy_cd: { before: 'HOME', after: 'HOME' },
+        audit_usr_id: { after: 0 },
+      } as Parameters<typeof build>[0],
+      'none' as Parameters<typeof build>[1],
+    );
+    expect(decideDecoded(record, {}, defaults).kind).toBe('dead-letter');
+    expect(agree(record)).toBe(false);
+  });
+
   it('gives the full path’s outcome whenever it answers, and answers for noise', () => {
     let answered = 0;
     fc.assert(
