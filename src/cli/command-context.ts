@@ -11,7 +11,7 @@ import { parseDateTime, parseDuration } from '../app/replay.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
-import type { Logger } from '../ports/index.ts';
+import type { Clock, Logger } from '../ports/index.ts';
 import type { CliIo } from './index.ts';
 
 // TLS/SASL and registry credentials read with the config (src/config/connections.ts), for openReader
@@ -118,4 +118,30 @@ export function kafkaFailure(io: CliIo, command: string, error: unknown): number
     `listing-notifier ${command}: Kafka error: ${error instanceof Error ? error.message : String(error)}`,
   );
   return 1;
+}
+
+/**
+ * The common start of a data command (dlq, explain): the environment and clock, its arguments parsed
+ * (exit 2 with the usage on a bad one), and its rules file loaded (exit 2 naming the problem).
+ */
+export async function startCommand<A extends { config: string }>(
+  argv: string[],
+  io: CliIo,
+  deps: { env?: NodeJS.ProcessEnv; clock?: Clock },
+  usage: string,
+  parse: (argv: string[], nowMs: number) => A | { error: string },
+): Promise<{ args: A; config: Config; env: NodeJS.ProcessEnv; clock: Clock } | { exit: number }> {
+  const env = deps.env ?? process.env;
+  const clock = deps.clock ?? (await import('../adapters/system-clock.ts')).systemClock;
+  const args = parse(argv, clock.now());
+  if ('error' in args) {
+    io.stderr(`${args.error}\n${usage}`);
+    return { exit: 2 };
+  }
+  const loaded = await loadCommandConfig(args.config, env);
+  if ('error' in loaded) {
+    io.stderr(loaded.error);
+    return { exit: 2 };
+  }
+  return { args, config: loaded.config, env, clock };
 }

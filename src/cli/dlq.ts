@@ -13,9 +13,9 @@ import {
   commandLogger,
   interruptSignal,
   kafkaFailure,
-  loadCommandConfig,
   openReader,
   parseWhen,
+  startCommand,
   whenHelp,
 } from './command-context.ts';
 import {
@@ -195,19 +195,9 @@ export interface DlqDeps {
 }
 
 export async function run(argv: string[], io: CliIo, deps: DlqDeps = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const clock = deps.clock ?? (await import('../adapters/system-clock.ts')).systemClock;
-  const args = parseDlqArgs(argv, clock.now());
-  if ('error' in args) {
-    io.stderr(`${args.error}\n${usage}`);
-    return 2;
-  }
-  const loaded = await loadCommandConfig(args.config, env);
-  if ('error' in loaded) {
-    io.stderr(loaded.error);
-    return 2;
-  }
-  const { config } = loaded;
+  const started = await startCommand(argv, io, deps, usage, parseDlqArgs);
+  if ('exit' in started) return started.exit;
+  const { args, config, env, clock } = started;
   if (args.filter.channels !== undefined)
     args.filter.channels = resolveChannels(args.filter.channels, config);
   const logger = commandLogger(env, io);

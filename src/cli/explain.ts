@@ -17,9 +17,9 @@ import {
   commandLogger,
   connectionsOf,
   kafkaFailure,
-  loadCommandConfig,
   openReader,
   parseWhen,
+  startCommand,
   whenHelp,
 } from './command-context.ts';
 import { explanationJson, explanationLines, type GroupPosition } from './explain-text.ts';
@@ -133,19 +133,9 @@ export interface ExplainDeps {
 }
 
 export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const clock = deps.clock ?? (await import('../adapters/system-clock.ts')).systemClock;
-  const args = parseExplainArgs(argv, clock.now());
-  if ('error' in args) {
-    io.stderr(`${args.error}\n${usage}`);
-    return 2;
-  }
-  const loaded = await loadCommandConfig(args.config, env);
-  if ('error' in loaded) {
-    io.stderr(loaded.error);
-    return 2;
-  }
-  const { config } = loaded;
+  const started = await startCommand(argv, io, deps, usage, parseExplainArgs);
+  if ('exit' in started) return started.exit;
+  const { args, config, env } = started;
   const topics = args.topics ?? config.source.topics;
   if (args.mode === 'offset' && topics.length !== 1)
     return usageError(io, `--topic: give one topic with --offset (source.topics has ${topics.length})`);
