@@ -17,7 +17,7 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
-import { failureLabel, isNotifierError, NotifierError } from '../domain/errors.ts';
+import { isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { SlackPayload } from '../domain/message.ts';
 import {
   type ChatDestination,
@@ -76,9 +76,6 @@ export const slackAuth = (slackError: string, cause?: unknown): NotifierError =>
     `Slack rejected the bot token (${slackError}): check the token and its chat:write scope`,
     { cause, details: { slackError } },
   );
-
-/** A short label for the Metrics port's slackCall(result): 'ratelimited', 'http_503', 'channel_not_found'... */
-export const slackFailureLabel = failureLabel;
 
 const hasCode = (error: unknown, code: string): error is Record<string, unknown> =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;

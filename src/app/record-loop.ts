@@ -95,7 +95,9 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
 
   const tracker = createCommitTracker();
   const everything = new AbortController();
-  const partitionAborts = new Map<string, AbortController>();
+  // One controller per owned partition and its signal joined with the loop's: built once per assignment,
+  // not once per record (the per-record path is hot, and every composite signal is tracked by its sources).
+  const partitionAborts = new Map<string, { controller: AbortController; signal: AbortSignal }>();
   const highWatermarks = new Map<string, string>();
   let assigned: TopicPartition[] = [];
   let joined = false;
@@ -118,12 +120,13 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
 
   const signalFor = (tp: TopicPartition): AbortSignal => {
     const key = keyOf(tp);
-    let controller = partitionAborts.get(key);
-    if (controller === undefined) {
-      controller = new AbortController();
-      partitionAborts.set(key, controller);
+    let entry = partitionAborts.get(key);
+    if (entry === undefined) {
+      const controller = new AbortController();
+      entry = { controller, signal: AbortSignal.any([everything.signal, controller.signal]) };
+      partitionAborts.set(key, entry);
     }
-    return AbortSignal.any([everything.signal, controller.signal]);
+    return entry.signal;
   };
 
   const updateLag = (tp: TopicPartition, fallbackPosition?: string): void => {
@@ -322,7 +325,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const revoke = (tp: TopicPartition): void => {
     const key = keyOf(tp);
     tracker.revoke(tp);
-    partitionAborts.get(key)?.abort(new Error(`partition ${tp.topic}[${tp.partition}] revoked`));
+    partitionAborts.get(key)?.controller.abort(new Error(`partition ${tp.topic}[${tp.partition}] revoked`));
     partitionAborts.delete(key);
     backpressure.forget(tp);
     highWatermarks.delete(key);

@@ -1,7 +1,7 @@
 import { WebAPIRateLimitedError } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { classifySlackError, createSlackChat, slackFailureLabel } from '../../../src/adapters/slack-chat.ts';
-import { isNotifierError, type NotifierError } from '../../../src/domain/errors.ts';
+import { classifySlackError, createSlackChat } from '../../../src/adapters/slack-chat.ts';
+import { failureLabel, isNotifierError, type NotifierError } from '../../../src/domain/errors.ts';
 import type { SlackPayload } from '../../../src/domain/message.ts';
 import type { Logger } from '../../../src/ports/index.ts';
 import { type SlackStandin, startSlackStandin } from '../../../tools/slack-standin/server.ts';
@@ -121,7 +121,7 @@ describe('createSlackChat against the stand-in', () => {
       disposition: 'retry',
       details: { retryAfterMs: 1000 },
     });
-    expect(slackFailureLabel(error)).toBe('ratelimited');
+    expect(failureLabel(error)).toBe('ratelimited');
   });
 
   it('HTTP 503 is SLACK_TRANSIENT http_503, and the client does not retry it', async () => {
