@@ -470,6 +470,15 @@ kafka_topics() {
     --bootstrap-server "127.0.0.1:$KAFKA_PORT" "$@"
 }
 
+# The partition count of topic $1, or nothing when it does not exist (kafka-topics then exits 1: that
+# is the fresh-machine case, so its status is not the function's; the output is read whole, no pipe).
+topic_partitions() {
+  local described
+  described="$(kafka_topics --describe --topic "$1" 2>/dev/null)" || true
+  [[ "$described" =~ PartitionCount:[[:space:]]*([0-9]+) ]] && printf '%s' "${BASH_REMATCH[1]}"
+  return 0
+}
+
 # The listings topic with the partitions debezium/connector.json asks for
 # (topic.creation.default.partitions): created with them on a fresh machine (before the connector
 # would create it with the broker's default of 1), raised to them where it exists with fewer.
@@ -480,8 +489,7 @@ kafka_topics() {
 topic_up() {
   resolve_kafka_tools
   local current
-  current="$(kafka_topics --describe --topic "$LISTINGS_TOPIC" 2>/dev/null |
-    sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p' | head -n1)"
+  current="$(topic_partitions "$LISTINGS_TOPIC")"
   if [[ -z "$current" ]]; then
     say "topic: creating $LISTINGS_TOPIC with $TOPIC_PARTITIONS partitions"
     kafka_topics --create --if-not-exists --topic "$LISTINGS_TOPIC" --partitions "$TOPIC_PARTITIONS" \
