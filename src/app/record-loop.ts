@@ -11,7 +11,7 @@
  */
 import { createCommitTracker } from '../delivery/commit-tracker.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
-import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
+import { asRecordFailure, describeError, dispositionOf } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { partitionKey as keyOf, type SourceRecord, type TopicPartition } from '../domain/record.ts';
 import type {
@@ -29,7 +29,7 @@ import { noopLogger, noopMetrics } from '../ports/index.ts';
 import { type AdmissionLimits, admitOutcome, admitRecord } from './admission.ts';
 import { createBackpressure } from './backpressure.ts';
 import { createCommitter } from './committer.ts';
-import { type Completion, startRecordWork } from './record-work.ts';
+import { acceptsOrAdmits, type Completion, startRecordWork } from './record-work.ts';
 
 export interface RecordLoopOptions {
   pipeline: RecordPipeline;
@@ -275,11 +275,10 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       });
     } catch (error) {
       if (stopping || !batch.isActive()) return undefined;
-      if (dispositionOf(error) === 'dead-letter') {
-        // The pipeline should have returned this as an outcome; honour the table all the same.
-        const e = error as NotifierError;
-        return { kind: 'dead-letter', reason: e.code, error: e };
-      }
+      // The pipeline should have returned this as an outcome; honour the table all the same. Anything
+      // not coded is this record's failure, never the service's (issue 19): PROCESSING_FAILED.
+      const e = asRecordFailure(error, 'pipeline');
+      if (e.disposition === 'dead-letter') return { kind: 'dead-letter', reason: e.code, error: e };
       throw error;
     }
   };
@@ -312,7 +311,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       const outcome = await process(batch, record);
       if (outcome === undefined || stopping || !batch.isActive()) return;
       const room = admitOutcome(outcome, (m) =>
-        deliverer.accepts(m, outcome.kind === 'notify' ? outcome.event : undefined),
+        acceptsOrAdmits(deliverer, m, outcome.kind === 'notify' ? outcome.event : undefined),
       );
       if (room.kind === 'pause') {
         backpressure.pause(batch, room.reason);

@@ -11,10 +11,12 @@
 
 import { originOf } from '../delivery/ledger.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
-import { describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
+import type { ChangeEvent } from '../domain/change.ts';
+import { asRecordFailure, describeError, dispositionOf, type NotifierError } from '../domain/errors.ts';
+import type { OutboundMessage } from '../domain/message.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
-import type { Clock, DeadLetterSink, Deliverer, Fate, Logger, Metrics } from '../ports/index.ts';
+import type { Clock, DeadLetterSink, Deliverer, Fate, Logger, Metrics, Submission } from '../ports/index.ts';
 
 export type Completion =
   | {
@@ -104,7 +106,7 @@ export function startRecordWork(
   for (const message of outcome.messages) {
     submissions.push({
       channel: message.channel,
-      ...deps.deliverer.submit(message, outcome.event, signal, origin),
+      ...submitOrFail(deps.deliverer, message, outcome.event, signal, origin),
     });
   }
   const folded = submissions.length > 0 && submissions.every((s) => s.digest);
@@ -119,6 +121,47 @@ export function startRecordWork(
     ),
   );
   return { folded, done: Promise.all(results).then((all) => settleChannels(kept, all, deps, signal)) };
+}
+
+/**
+ * A submission, or this channel's message failed when handing it over threw (a bug in fold or compose
+ * that this record's event met): the record is dead-lettered for that channel with PROCESSING_FAILED
+ * instead of stopping the service (issue 19). A 'stop' error (delivery stopped) still stops it.
+ * What a lane meets later, while sending, is the lane's to settle (it settles a share 'failed').
+ */
+function submitOrFail(
+  deliverer: Deliverer,
+  message: OutboundMessage,
+  event: ChangeEvent | undefined,
+  signal: AbortSignal,
+  origin: string,
+): Submission {
+  try {
+    return deliverer.submit(message, event, signal, origin);
+  } catch (error) {
+    const failure = asRecordFailure(error, 'fold');
+    const fate: Promise<Fate> =
+      failure.disposition === 'dead-letter'
+        ? Promise.resolve({ kind: 'failed', error: failure })
+        : Promise.reject(failure);
+    return { digest: false, fate };
+  }
+}
+
+/**
+ * deliverer.accepts for admission, where a throw (a bug in the fold decision for this event) admits the
+ * record: handing it over then fails it for that channel (submitOrFail), not the service.
+ */
+export function acceptsOrAdmits(
+  deliverer: Pick<Deliverer, 'accepts'>,
+  message: OutboundMessage,
+  event: ChangeEvent | undefined,
+): boolean {
+  try {
+    return deliverer.accepts(message, event);
+  } catch {
+    return true;
+  }
 }
 
 /** A record that can never succeed: to the dead-letter topic, then finished. */

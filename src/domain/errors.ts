@@ -16,6 +16,12 @@ export const errorDispositions = {
   REGISTRY_AUTH: 'stop',
   NORMALIZE_FAILED: 'dead-letter',
   RENDER_FAILED: 'dead-letter',
+  /**
+   * Something unexpected failed while one record was processed (a bug its data met, in any stage from
+   * decode to delivery's fold): that record is dead-lettered with the error, so that no record can
+   * stop the service (issue 19). Only infrastructure faults and misconfiguration stop it.
+   */
+  PROCESSING_FAILED: 'dead-letter',
   CONFIG_INVALID: 'stop',
   SLACK_RATE_LIMITED: 'retry',
   SLACK_TRANSIENT: 'retry',
@@ -66,10 +72,27 @@ export const isNotifierError = (value: unknown): value is NotifierError => value
  * A NotifierError carries its own; anything else is a bug in our code (adapters wrap every failure of
  * theirs in a code), and a bug stops the service with the error in the log, committing nothing
  * unfinished, so a restart re-reads the work. It is never dead-lettered (that would dead-letter every
- * record) nor retried forever.
+ * record) nor retried forever. The stages one record passes (pipeline, fold) first make a bug of theirs
+ * that record's PROCESSING_FAILED (asRecordFailure): one record cannot stop the service.
  */
 export const dispositionOf = (error: unknown): Disposition =>
   isNotifierError(error) ? error.disposition : errorDispositions.INTERNAL;
+
+/** Longest error text a PROCESSING_FAILED message quotes (dead-letter headers, logs). */
+const MAX_QUOTED = 500;
+
+/**
+ * What a per-record stage makes of anything thrown while it handled one record: a NotifierError as it
+ * is (its code decides), anything else (a bug this record's data met: a RangeError, a TypeError) a
+ * PROCESSING_FAILED naming the stage, which dead-letters the record instead of stopping the service.
+ */
+export function asRecordFailure(error: unknown, stage: string): NotifierError {
+  if (isNotifierError(error)) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  const text = error instanceof Error ? error.message : String(error);
+  const message = `${stage} failed unexpectedly: ${name}: ${text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text}`;
+  return new NotifierError('PROCESSING_FAILED', message, { cause: error, details: { stage, name } });
+}
 
 /** The error's code, INTERNAL for anything that is not a NotifierError. */
 export const codeOf = (error: unknown): ErrorCode => (isNotifierError(error) ? error.code : 'INTERNAL');

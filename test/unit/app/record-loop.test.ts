@@ -217,15 +217,73 @@ describe('record loop', () => {
     expect(t.source.committed(0)).toBe('1');
   });
 
-  it('stops on an unexpected pipeline error (a bug is not a bad record)', async () => {
+  it('issue 19: dead-letters a record the pipeline throws on unexpectedly (PROCESSING_FAILED) and goes on', async () => {
     const t = await setup();
-    const bug = new TypeError('cannot read properties of undefined');
+    const bug = new RangeError('Maximum call stack size exceeded');
     t.pipeline.throwNext(bug);
     t.source.produce(0, script({ kind: 'dropped' }));
+    t.source.produce(0, notify('#deals'));
     await t.pollAndSettle();
-    expect(t.fatals).toEqual([bug]);
+    await t.deliverer.completeAll();
+    expect(t.fatals).toEqual([]);
+    expect(t.deadLetter.sent).toHaveLength(1);
+    expect(t.deadLetter.sent[0]?.error).toMatchObject({
+      code: 'PROCESSING_FAILED',
+      disposition: 'dead-letter',
+      details: { stage: 'pipeline', name: 'RangeError' },
+    });
+    expect(t.deadLetter.sent[0]?.error.message).toContain('Maximum call stack size exceeded');
+    expect(t.source.committed(0)).toBe('2');
+    expect(t.metrics.outcomes).toEqual([
+      ['dead-letter', 'PROCESSING_FAILED'],
+      ['notify', 'notify'],
+    ]);
+  });
+
+  it('still stops on a stop error the pipeline throws (misconfiguration is not a bad record)', async () => {
+    const t = await setup();
+    const auth = new NotifierError('REGISTRY_AUTH', 'registry refused the credentials');
+    t.pipeline.throwNext(auth);
+    t.source.produce(0, script({ kind: 'dropped' }));
+    await t.pollAndSettle();
+    expect(t.fatals).toEqual([auth]);
     expect(t.source.committed(0)).toBeUndefined();
     expect(t.deadLetter.sent).toEqual([]);
+  });
+
+  it('issue 19: a fold that throws while a message is handed over dead-letters that channel, not the service', async () => {
+    const t = await setup();
+    const submit = t.deliverer.submit.bind(t.deliverer);
+    t.deliverer.submit = (message, event, signal, origin) => {
+      if (message.channel === '#broken') throw new TypeError('fold bug');
+      return submit(message, event, signal, origin);
+    };
+    t.source.produce(0, notify('#broken', '#deals'));
+    t.source.produce(0, notify('#deals'));
+    await t.pollAndSettle();
+    await t.deliverer.completeAll();
+    await flush();
+    expect(t.fatals).toEqual([]);
+    expect(t.deadLetter.sent).toHaveLength(1);
+    expect(t.deadLetter.sent[0]).toMatchObject({
+      channel: '#broken',
+      error: { code: 'PROCESSING_FAILED', details: { stage: 'fold' } },
+    });
+    expect(t.deliverer.handed.map((m) => m.channel)).toEqual(['#deals', '#deals']);
+    expect(t.source.committed(0)).toBe('2');
+  });
+
+  it('issue 19: a fold decision that throws in admission admits the record, and handing it over decides', async () => {
+    const t = await setup();
+    t.deliverer.accepts = () => {
+      throw new TypeError('wouldQueue bug');
+    };
+    t.source.produce(0, notify('#deals'));
+    await t.pollAndSettle();
+    await t.deliverer.completeAll();
+    await flush();
+    expect(t.fatals).toEqual([]);
+    expect(t.source.committed(0)).toBe('1');
   });
 
   it('bounds in-flight records: pauses the partition when full and resumes below the low watermark', async () => {
