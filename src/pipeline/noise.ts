@@ -20,8 +20,8 @@
  * diff. Columns whose texts differ are all unwatched (else: full path) and are decoded alone, with the
  * same converter, to tell a real change from a different spelling. The row schema is read and checked
  * once per distinct schema text (cached). A byte-identical column of a logical type or of bytes is
- * converted too (its value must agree with its schema: the full path dead-letters a contradiction even
- * in an unchanged column). What is not checked: a byte-identical plain column (string, number,
+ * converted too, and so is one of an array, map or struct (its value must agree with its schema: the
+ * full path dead-letters a contradiction even in an unchanged column). What is not checked: a byte-identical plain column (string, number,
  * boolean) is not decoded, only its JSON type is compared with its schema's; likewise the source
  * block's fields are type-checked by their first character, not converted, and the characters inside
  * string literals outside the changed columns are not checked for JSON validity (Connect's Jackson
@@ -127,6 +127,9 @@ function typeMatches(type: ConnectSchema['type'], first: number): boolean {
       return (first >= 48 && first <= 57) || first === 45;
   }
 }
+
+const isContainer = (type: ConnectSchema['type']): boolean =>
+  type === 'array' || type === 'map' || type === 'struct';
 
 const isNullAt = (b: Buffer, s: number, e: number): boolean =>
   e - s === 4 && b[s] === 110 && b[s + 1] === 117 && b[s + 2] === 108 && b[s + 3] === 108;
@@ -377,9 +380,11 @@ export function dropNoise(
     if (be - bs === ae - as && b.compare(b, as, ae, bs, be) === 0) {
       if (beforeNull) continue;
       if (!typeMatches(field.type, b[bs] as number)) return undefined;
-      // A logical type (Decimal, timestamps, Json, ...) or bytes is only valid if its text converts:
-      // the full path dead-letters a record whose value contradicts its schema, even an unchanged one.
-      if (field.name !== undefined || field.type === 'bytes') {
+      // A logical type (Decimal, timestamps, Json, ...), bytes, or a container (array, map, struct: its
+      // elements have types of their own) is only valid if its text converts: the full path
+      // dead-letters a record whose value contradicts its schema, even an unchanged one (an array of
+      // strings in an int32 array column, a value nested deeper than the stack: issue 19).
+      if (field.name !== undefined || field.type === 'bytes' || isContainer(field.type)) {
         try {
           const one: ConnectSchema = { type: 'struct', fields: [field] };
           convertStruct(

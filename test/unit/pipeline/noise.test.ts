@@ -335,3 +335,28 @@ describe('issue 19, finding 1: a jsonb column nested 10,000 deep', () => {
     expect(outcome).toMatchObject({ kind: 'dead-letter', error: { code: 'DECODE_FAILED' } });
   });
 });
+
+describe('issue 19: an unchanged container column that contradicts its schema (found by the hostile property test)', () => {
+  it('is converted on the fast path too, so both paths dead-letter it', () => {
+    const row = listingRowSchema('monolith.public.listings.Value', true);
+    row.fields?.push({
+      field: 'tags',
+      type: 'array',
+      optional: true,
+      items: { type: 'int32', optional: true },
+    });
+    const record = makeRecord({
+      schema: envelopeSchema(row),
+      payload: makePayload({
+        before: makeRow({ tags: ['not', 'ints'] }),
+        after: makeRow({ tags: ['not', 'ints'], etl_batch_id: 5 }),
+      }),
+    });
+    expect(fast(record)).toBeUndefined();
+    expect(decideRecord(record, {}, defaults)).toMatchObject({
+      kind: 'dead-letter',
+      error: { code: 'DECODE_FAILED' },
+    });
+    agree(record);
+  });
+});
