@@ -273,7 +273,7 @@ const mutatedRecord = (listingId: number): fc.Arbitrary<HostileRecord> =>
 
 /** A schema and value nested `depth` arrays deep: JSON.parse copes, recursive readers do not. */
 const deepStructRecord = (listingId: number): fc.Arbitrary<HostileRecord> =>
-  fc.integer({ min: 1_000, max: 20_000 }).map((depth) => {
+  fc.integer({ min: 1_000, max: 12_000 }).map((depth) => {
     const row = listingRowSchema('monolith.public.listings.Value', true);
     row.fields = [...(row.fields ?? []), { field: 'deep', type: 'string', optional: true, name: 'DEEP' }];
     const payload = {
