@@ -599,7 +599,7 @@ redis_up() {
   mkdir -p "$STATE/redis"
   say "redis: starting redis-server on 127.0.0.1:$REDIS_PORT"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STATE/redis" --daemonize yes \
-    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --save 60 1000 >/dev/null ||
+    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --save 60 1000 >/dev/null 9>&- ||
     die "redis-server did not start (log: $LOGS/redis.log)"
   wait_for 30 "redis" redis_ping || die "redis not answering on $REDIS_PORT (log: $LOGS/redis.log)"
 }
@@ -764,7 +764,22 @@ cmd_reset() {
 lock() {
   mkdir -p "$STATE"
   exec 9>"$STATE/stack.lock"
-  flock -w 600 9 || die "another scripts/stack.sh holds $STATE/stack.lock"
+  flock -n 9 && return 0
+  say "waiting (at most 600 s) for $STATE/stack.lock, held by: $(lock_holders)"
+  flock -w 600 9 || die "$STATE/stack.lock is still held after 600 s by: $(lock_holders)"
+}
+
+# The processes that hold the lock file open (a process started without `9>&-` would hold it forever).
+lock_holders() {
+  local fd holders=""
+  for fd in /proc/[0-9]*/fd/*; do
+    [[ "$(readlink "$fd" 2>/dev/null)" == "$STATE/stack.lock" ]] || continue
+    fd="${fd#/proc/}"
+    fd="${fd%%/*}"
+    [[ "$fd" == "$$" || "$fd" == "$BASHPID" ]] && continue
+    holders+="pid $fd ($(tr '\0' ' ' <"/proc/$fd/cmdline" 2>/dev/null | cut -c1-60)) "
+  done
+  printf '%s' "${holders:-nobody now}"
 }
 
 # ------------------------------------------------------------------ restart (for end-to-end tests)
