@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -307,8 +307,20 @@ export interface ChildService {
   cleanup(): Promise<void>;
 }
 
+export interface ChildOptions {
+  /**
+   * Run the child as this user (and group), so a fault test can aim a firewall rule at its traffic
+   * alone (`iptables -m owner --uid-owner`). Needs root; the config file is then made readable to it.
+   */
+  user?: { uid: number; gid: number };
+}
+
 /** The service as a child process: `listing-notifier run --config FILE`, configured like a deployment. */
-export async function startChild(config: Config, standin: SlackStandin): Promise<ChildService> {
+export async function startChild(
+  config: Config,
+  standin: SlackStandin,
+  options: ChildOptions = {},
+): Promise<ChildService> {
   const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-'));
   const file = join(dir, 'config.json');
   // The child reads brokers and the Slack URL from the environment, like a deployment would.
@@ -321,11 +333,16 @@ export async function startChild(config: Config, standin: SlackStandin): Promise
       slack: { tokenEnv: slack.tokenEnv },
     }),
   );
+  if (options.user !== undefined) {
+    await chmod(dir, 0o755);
+    await chmod(file, 0o644);
+  }
   const child = spawn(
     process.execPath,
     [join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file],
     {
       cwd: repoRoot,
+      ...options.user,
       env: {
         ...process.env,
         SLACK_BOT_TOKEN: standin.token,
