@@ -116,7 +116,15 @@ const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
  */
 export function decideRecord(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
   if (framed.key === undefined && framed.value === undefined) {
-    const noise = dropNoise(record, config, decimalColumnsCached(config));
+    let noise: Outcome | undefined;
+    try {
+      noise = dropNoise(record, config, decimalColumnsCached(config));
+    } catch {
+      // The fast path only ever answers "noise" or "don't know": whatever it could not read (a bug, a
+      // value deeper than the stack) the full path decides, and dead-letters if it must (issue 19,
+      // finding 1: a RangeError here used to stop the service).
+      noise = undefined;
+    }
     if (noise !== undefined) return noise;
   }
   return decideDecoded(record, framed, config);
