@@ -142,7 +142,7 @@ export async function start(options: StartOptions): Promise<Service> {
         });
 
   const { delivery } = config;
-  const store = await openStore(config, clock, logger, metrics);
+  const store = await openStore(config, connections.store.password, clock, logger, metrics);
   const scheduler = createDeliveryScheduler({
     ...(store.pace === undefined ? {} : { pace: store.pace }),
     ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
@@ -253,6 +253,7 @@ interface OpenedStore {
  */
 async function openStore(
   config: Config,
+  password: string | undefined,
   clock: Clock,
   logger: Logger,
   metrics: Metrics,
@@ -273,6 +274,7 @@ async function openStore(
     url: store.url,
     keyPrefix: store.keyPrefix,
     ledgerRetentionMs: store.ledger.retentionMs,
+    ...(password === undefined ? {} : { password }),
     logger: logger.child({ component: 'store' }),
   });
   const pace = createFallbackPaceGate({
