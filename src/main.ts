@@ -6,14 +6,12 @@
  * process state.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createRoutingDestination, missingDestinationEnv } from './adapters/destinations.ts';
 import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
-import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
@@ -24,9 +22,7 @@ import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
-import { createDeliveryScheduler } from './delivery/scheduler.ts';
-import { NotifierError } from './domain/errors.ts';
-import { createComposer } from './pipeline/compose.ts';
+import { createDestinations, createScheduler } from './delivery-root.ts';
 import { createPipeline } from './pipeline/index.ts';
 import type {
   AlertMemory,
@@ -96,16 +92,14 @@ export async function start(options: StartOptions): Promise<Service> {
     options.logger ?? createLogger({ level: options.logLevel ?? 'info', secrets: connections.secrets });
   const clock = options.clock ?? systemClock;
 
-  // Teams and webhook channels read their URL and secret from the environment: all there, or no start.
-  const missing = missingDestinationEnv(Object.values(config.channels), process.env);
-  if (missing.length > 0)
-    throw new NotifierError(
-      'CONFIG_INVALID',
-      `channels need environment variables that are not set: ${missing.join(', ')}`,
-    );
-  const chat = createRoutingDestination({
-    slack: options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger }),
+  // One composition of destinations and scheduler, shared with `dlq redrive` (src/delivery-root.ts).
+  const chat = createDestinations({
+    config,
+    token: options.token,
+    env: process.env,
     clock,
+    logger,
+    ...(options.chat === undefined ? {} : { slack: options.chat }),
   });
   if (chat.authTest !== undefined) {
     const identity = await chat.authTest();
@@ -142,23 +136,15 @@ export async function start(options: StartOptions): Promise<Service> {
         });
 
   const { delivery } = config;
-  const store = await openStore(config, clock, logger, metrics);
-  const scheduler = createDeliveryScheduler({
-    ...(store.pace === undefined ? {} : { pace: store.pace }),
-    ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
-    ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
-    threads: delivery.threads,
+  const store = await openStore(config, connections.store.password, clock, logger, metrics);
+  const scheduler = createScheduler({
+    config,
     destination: chat,
-    composer: createComposer(() => pipeline.config()),
-    flood: delivery.flood,
+    rules: () => pipeline.config(),
     clock,
     metrics,
     logger: logger.child({ component: 'delivery' }),
-    perChannel: delivery.perChannel,
-    burst: delivery.burst,
-    workspace: delivery.workspace,
-    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
-    retry: delivery.retry,
+    store,
   });
 
   // At the edge of the pure decision: alert memory (read before, written after), then the ledger
@@ -253,6 +239,7 @@ interface OpenedStore {
  */
 async function openStore(
   config: Config,
+  password: string | undefined,
   clock: Clock,
   logger: Logger,
   metrics: Metrics,
@@ -273,6 +260,7 @@ async function openStore(
     url: store.url,
     keyPrefix: store.keyPrefix,
     ledgerRetentionMs: store.ledger.retentionMs,
+    ...(password === undefined ? {} : { password }),
     logger: logger.child({ component: 'store' }),
   });
   const pace = createFallbackPaceGate({

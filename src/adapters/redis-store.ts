@@ -99,6 +99,8 @@ export interface RedisStoreOptions {
   ledgerRetentionMs: number;
   /** A command that has no answer within this is an error. Default 1000. */
   commandTimeoutMs?: number;
+  /** The AUTH password (store.passwordEnv / passwordFile); overrides one inline in the URL. */
+  password?: string;
   logger: Logger;
 }
 
@@ -130,6 +132,7 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     // Reconnect forever, at most every 2 s: the store coming back ends the fallback.
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
+    ...(o.password === undefined ? {} : { password: o.password }),
   }) as Scripted;
   redis.defineCommand('lnAcquire', { lua: ACQUIRE });
   redis.defineCommand('lnPush', { lua: PUSH, numberOfKeys: 1 });

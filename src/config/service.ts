@@ -464,6 +464,31 @@ export const storeSchema = z
       })
       .prefault({})
       .describe('The delivery ledger (in the store; in memory without one).'),
+    passwordEnv: envName
+      .optional()
+      .describe(
+        'Env var holding the Redis password (AUTH; with a user in store.url, that ACL user). Give this, ' +
+          'passwordFile, or neither (no password, or one inline in store.url). Default: none.',
+      ),
+    passwordFile: filePath
+      .optional()
+      .describe(
+        'File holding the Redis password (e.g. a mounted Secret); one trailing newline is ignored. Default: none.',
+      ),
   })
+  .refine((v) => v.passwordEnv === undefined || v.passwordFile === undefined, {
+    message: 'expected at most one of passwordEnv or passwordFile',
+    path: ['passwordEnv'],
+  })
+  .refine(
+    (v) =>
+      (v.passwordEnv === undefined && v.passwordFile === undefined) ||
+      v.url === null ||
+      !/^rediss?:\/\/[^/@]*:[^/@]*@/.test(v.url),
+    {
+      message: 'expected no password in store.url when passwordEnv or passwordFile gives one',
+      path: ['url'],
+    },
+  )
   .prefault({})
   .describe('Shared state for running several replicas.');
