@@ -10,10 +10,12 @@ import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
+import { createMemoryLastValues } from './adapters/memory-last-values.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
+import { createLastValuesEdge } from './app/last-values.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
@@ -23,12 +25,14 @@ import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
 import { createDestinations, createScheduler } from './delivery-root.ts';
-import { createPipeline } from './pipeline/index.ts';
+import { NotifierError } from './domain/errors.ts';
+import { createPipeline, type PipelineDeps } from './pipeline/index.ts';
 import type {
   AlertMemory,
   ChatDestination,
   Clock,
   DeliveryLedger,
+  LastValuesStore,
   Logger,
   Metrics,
   PaceGate,
@@ -120,10 +124,22 @@ export async function start(options: StartOptions): Promise<Service> {
     await client.check();
     schemaRegistry = client;
   }
+  const store = await openStore(config, connections.store.password, clock, logger, metrics);
+  // Before images from what was seen, for changes that come without one (last-values.ts).
+  const lastValues =
+    store.lastValues === undefined
+      ? undefined
+      : createLastValuesEdge({
+          store: store.lastValues,
+          metrics,
+          logger: logger.child({ component: 'last-values' }),
+        });
+  const pipelineDeps: PipelineDeps = {
+    ...(schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
+    ...(lastValues === undefined ? {} : { lastValues }),
+  };
   // Records and folded messages both read the rules in effect: a reload reaches digests too.
-  const pipeline = createReloadablePipeline(config, (rules) =>
-    createPipeline(rules, schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
-  );
+  const pipeline = createReloadablePipeline(config, (rules) => createPipeline(rules, pipelineDeps));
   const watcher =
     options.rules === undefined
       ? undefined
@@ -136,7 +152,6 @@ export async function start(options: StartOptions): Promise<Service> {
         });
 
   const { delivery } = config;
-  const store = await openStore(config, connections.store.password, clock, logger, metrics);
   const scheduler = createScheduler({
     config,
     destination: chat,
@@ -221,6 +236,7 @@ export async function start(options: StartOptions): Promise<Service> {
       store.close,
     ],
     storeStatus: store.status,
+    ...(lastValues === undefined ? {} : { afterWork: lastValues.track }),
   });
 }
 
@@ -229,6 +245,7 @@ interface OpenedStore {
   pace?: PaceGate;
   ledger?: DeliveryLedger;
   anchors?: ThreadAnchors;
+  lastValues?: LastValuesStore;
   status(): StoreStatus;
   close(): Promise<void>;
 }
@@ -249,8 +266,12 @@ async function openStore(
     const ledger = store.ledger.enabled
       ? createMemoryLedger({ clock, retentionMs: store.ledger.retentionMs })
       : undefined;
+    const lastValues = store.lastValues.enabled
+      ? createMemoryLastValues({ clock, ttlMs: store.lastValues.ttlMs, maxBytes: store.lastValues.maxBytes })
+      : undefined;
     return {
       ...(ledger === undefined ? {} : { ledger }),
+      ...(lastValues === undefined ? {} : { lastValues }),
       status: () => ({ kind: 'memory', connected: true, fallback: false }),
       close: async () => {},
     };
@@ -261,6 +282,7 @@ async function openStore(
     keyPrefix: store.keyPrefix,
     ledgerRetentionMs: store.ledger.retentionMs,
     ...(password === undefined ? {} : { password }),
+    lastValuesTtlMs: store.lastValues.ttlMs,
     logger: logger.child({ component: 'store' }),
   });
   const pace = createFallbackPaceGate({
@@ -275,6 +297,7 @@ async function openStore(
     anchors: redis.anchors,
     ...(store.alertMemory ? { alerts: redis.alerts } : {}),
     ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
+    ...(store.lastValues.enabled ? { lastValues: redis.lastValues } : {}),
     status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
     close: () => redis.close(),
   };
