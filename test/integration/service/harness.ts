@@ -308,7 +308,11 @@ export interface ChildService {
 }
 
 /** The service as a child process: `listing-notifier run --config FILE`, configured like a deployment. */
-export async function startChild(config: Config, standin: SlackStandin): Promise<ChildService> {
+export async function startChild(
+  config: Config,
+  standin: SlackStandin,
+  o: { cgroupProcsFile?: string; env?: Record<string, string> } = {},
+): Promise<ChildService> {
   const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-'));
   const file = join(dir, 'config.json');
   // The child reads brokers and the Slack URL from the environment, like a deployment would.
@@ -321,9 +325,16 @@ export async function startChild(config: Config, standin: SlackStandin): Promise
       slack: { tokenEnv: slack.tokenEnv },
     }),
   );
+  const argv = [process.execPath, join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file];
+  // In a memory cgroup (test/support/cgroup.ts): a shell joins it and then becomes the service (exec),
+  // so every page the service touches is charged to the group and the child's pid is the service's.
+  const [command, ...args] =
+    o.cgroupProcsFile === undefined
+      ? argv
+      : ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', o.cgroupProcsFile, ...argv];
   const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file],
+    command as string,
+    args,
     {
       cwd: repoRoot,
       env: {
@@ -332,6 +343,7 @@ export async function startChild(config: Config, standin: SlackStandin): Promise
         KAFKA_BROKERS: source.brokers.join(','),
         SLACK_API_URL: slack.apiUrl,
         LOG_LEVEL: 'info',
+        ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
