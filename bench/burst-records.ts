@@ -27,7 +27,9 @@ interface Envelope {
 }
 
 const fixture = (name: string, file: string): Envelope =>
-  JSON.parse(readFileSync(new URL(`../test/fixtures/debezium/${name}/${file}`, import.meta.url), 'utf8')) as Envelope;
+  JSON.parse(
+    readFileSync(new URL(`../test/fixtures/debezium/${name}/${file}`, import.meta.url), 'utf8'),
+  ) as Envelope;
 
 /** Kafka Connect Decimal (precise): the unscaled value as big-endian two's complement, base64. */
 const decimalBytes = (cents: number): string => {

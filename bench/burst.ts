@@ -31,7 +31,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../src/config/index.ts';
-import { type MemoryCgroup, cgroupAvailable, createMemoryCgroup } from '../test/support/cgroup.ts';
 import {
   type ChildService,
   conveyedListings,
@@ -41,6 +40,7 @@ import {
   uniqueGroupId,
   waitUntil,
 } from '../test/integration/service/harness.ts';
+import { cgroupAvailable, createMemoryCgroup, type MemoryCgroup } from '../test/support/cgroup.ts';
 import { endpointsFromEnv, localStackEndpoints, type StackEndpoints } from '../test/support/stack.ts';
 import { type BenchRecord, envelopes } from './burst-records.ts';
 
@@ -116,7 +116,11 @@ async function setGroup(stack: StackEndpoints, groupId: string, topic: string, a
 
 /** Produces the records; returns when the last bulk record and the unpublish were appended. */
 async function produce(stack: StackEndpoints, topic: string, records: Iterable<BenchRecord[]>) {
-  const kafka = new Kafka({ clientId: 'ln-bench-burst-producer', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'ln-bench-burst-producer',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const startedAt = Date.now();
@@ -177,7 +181,9 @@ async function runService(
   const bulk = Array.from({ length: rows }, (_, i) => FIRST_ID + i);
   const unpublished = FIRST_ID + rows;
   try {
-    await waitUntil('the service to run', () => Promise.race([child.ready, child.exited.then(() => undefined)]));
+    await waitUntil('the service to run', () =>
+      Promise.race([child.ready, child.exited.then(() => undefined)]),
+    );
     const url = await child.ready;
     await waitUntil('the service to join', async () => {
       const response = await fetch(`${url}/readyz`).catch(() => undefined);
@@ -252,7 +258,10 @@ async function runService(
     child.child.kill('SIGTERM');
     await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     if (process.env.BENCH_LOG_DIR !== undefined) {
-      await writeFile(`${process.env.BENCH_LOG_DIR}/burst-${rows}-${o.name}.log`, `${child.output.join('\n')}\n`);
+      await writeFile(
+        `${process.env.BENCH_LOG_DIR}/burst-${rows}-${o.name}.log`,
+        `${child.output.join('\n')}\n`,
+      );
     }
     await child.cleanup();
     await standin.close();
@@ -272,18 +281,20 @@ async function setGroupEnds(stack: StackEndpoints, topic: string) {
 
 /** A bare kafkajs consumer draining the topic from the start: the client's ceiling on this machine. */
 async function runRaw(stack: StackEndpoints, topic: string, rows: number): Promise<RunResult> {
-  const kafka = new Kafka({ clientId: 'ln-bench-burst-raw', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'ln-bench-burst-raw',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: uniqueGroupId('burst-raw') });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
-  let bytes = 0;
   let t0 = 0;
   const done = new Promise<void>((resolve) => {
     void consumer.run({
       eachBatch: async ({ batch }) => {
         if (t0 === 0) t0 = Date.now();
-        for (const m of batch.messages) bytes += m.value?.length ?? 0;
         seen += batch.messages.length;
         if (seen >= rows + 1) resolve();
       },
@@ -327,7 +338,8 @@ function report(results: RunResult[]): void {
 
 async function main(): Promise<void> {
   const stack = endpointsFromEnv() ?? localStackEndpoints('native');
-  if (limitMb > 0 && !cgroupAvailable()) console.warn('[burst] no cgroup v1 memory controller (or not root): no limit');
+  if (limitMb > 0 && !cgroupAvailable())
+    console.warn('[burst] no cgroup v1 memory controller (or not root): no limit');
   const results: RunResult[] = [];
   for (const rows of sizes) {
     const topic = `bench.burst.n${rows}-${process.pid}`;
@@ -335,18 +347,39 @@ async function main(): Promise<void> {
     try {
       console.log(`[burst] N=${rows}: topic ${topic}`);
       if (runs.has('flood')) {
-        results.push(await runService(stack, topic, rows, { name: 'flood', flood: true, at: 'end', limitSeconds: floodSeconds }));
+        results.push(
+          await runService(stack, topic, rows, {
+            name: 'flood',
+            flood: true,
+            at: 'end',
+            limitSeconds: floodSeconds,
+          }),
+        );
       } else {
         await produce(stack, topic, envelopes(FIRST_ID, rows, 'a'));
       }
       report(results.slice(-1));
       if (runs.has('drain')) {
-        results.push(await runService(stack, topic, rows, { name: 'drain', flood: true, at: 'start', limitSeconds: floodSeconds }));
+        results.push(
+          await runService(stack, topic, rows, {
+            name: 'drain',
+            flood: true,
+            at: 'start',
+            limitSeconds: floodSeconds,
+          }),
+        );
         report(results.slice(-1));
       }
       if (runs.has('raw')) results.push(await runRaw(stack, topic, rows));
       if (runs.has('off')) {
-        results.push(await runService(stack, topic, rows, { name: 'off', flood: false, at: 'start', limitSeconds: baselineSeconds }));
+        results.push(
+          await runService(stack, topic, rows, {
+            name: 'off',
+            flood: false,
+            at: 'start',
+            limitSeconds: baselineSeconds,
+          }),
+        );
       }
     } finally {
       if (process.env.BENCH_KEEP_TOPIC !== '1') await deleteTopic(stack, topic);

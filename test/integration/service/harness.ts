@@ -332,22 +332,18 @@ export async function startChild(
     o.cgroupProcsFile === undefined
       ? argv
       : ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', o.cgroupProcsFile, ...argv];
-  const child = spawn(
-    command as string,
-    args,
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: standin.token,
-        KAFKA_BROKERS: source.brokers.join(','),
-        SLACK_API_URL: slack.apiUrl,
-        LOG_LEVEL: 'info',
-        ...o.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(command as string, args, {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: standin.token,
+      KAFKA_BROKERS: source.brokers.join(','),
+      SLACK_API_URL: slack.apiUrl,
+      LOG_LEVEL: 'info',
+      ...o.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let onReady: (url: string) => void = () => {};
   const ready = new Promise<string>((resolve) => {
