@@ -313,6 +313,10 @@ export interface ChildOptions {
    * alone (`iptables -m owner --uid-owner`). Needs root; the config file is then made readable to it.
    */
   user?: { uid: number; gid: number };
+  /** A memory cgroup's cgroup.procs (test/support/cgroup.ts) the service joins before it starts. */
+  cgroupProcsFile?: string;
+  /** More environment for the child. */
+  env?: Record<string, string>;
 }
 
 /** The service as a child process: `listing-notifier run --config FILE`, configured like a deployment. */
@@ -337,22 +341,26 @@ export async function startChild(
     await chmod(dir, 0o755);
     await chmod(file, 0o644);
   }
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file],
-    {
-      cwd: repoRoot,
-      ...options.user,
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: standin.token,
-        KAFKA_BROKERS: source.brokers.join(','),
-        SLACK_API_URL: slack.apiUrl,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const argv = [process.execPath, join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file];
+  // In a memory cgroup (test/support/cgroup.ts): a shell joins it and then becomes the service (exec),
+  // so every page the service touches is charged to the group and the child's pid is the service's.
+  const [command, ...args] =
+    options.cgroupProcsFile === undefined
+      ? argv
+      : ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcsFile, ...argv];
+  const child = spawn(command as string, args, {
+    cwd: repoRoot,
+    ...options.user,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: standin.token,
+      KAFKA_BROKERS: source.brokers.join(','),
+      SLACK_API_URL: slack.apiUrl,
+      LOG_LEVEL: 'info',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let onReady: (url: string) => void = () => {};
   const ready = new Promise<string>((resolve) => {
