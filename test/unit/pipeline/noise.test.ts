@@ -360,3 +360,34 @@ describe('issue 19: an unchanged container column that contradicts its schema (f
     agree(record);
   });
 });
+
+describe('issue 19: an integer the full path refuses (found by the hostile property test)', () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ['source.ts_ns of 1e+33', {}, { ts_ns: 1.0245733186378183e33 }],
+    ['source.txId of 1.5', {}, { txId: 1.5 }],
+    ['an unchanged int64 column of 1.5', { etl_batch_id: 1.5 }, {}],
+    ['an unchanged int32 column of 20 digits', { audit_usr_id: 'raw:12345678901234567890' }, {}],
+  ])('%s goes to the full path, which dead-letters it', (_name, row, source) => {
+    const record = makeRecord({
+      payload: makePayload({
+        before: makeRow(row),
+        after: makeRow({ ...row, sync_flg: true }),
+        source: { ...(makePayload().source as Record<string, unknown>), ...source },
+      }),
+    });
+    expect(fast(record)).toBeUndefined();
+    expect(decideRecord(record, {}, defaults)).toMatchObject({
+      kind: 'dead-letter',
+      error: { code: 'DECODE_FAILED' },
+    });
+  });
+
+  it('a real record’s 19-digit source.ts_ns still takes the fast path', () => {
+    const record = makeRecord({
+      payload: makePayload({ before: makeRow(), after: makeRow({ sync_flg: true }) }),
+    });
+    expect(record.value?.toString()).toContain('"ts_ns":1795873507123456000');
+    expect(fast(record)).toMatchObject({ kind: 'dropped' });
+    agree(record);
+  });
+});
