@@ -260,7 +260,11 @@ async function openStore(
   const { store } = config;
   if (store.url === null) {
     const ledger = store.ledger.enabled
-      ? createMemoryLedger({ clock, retentionMs: store.ledger.retentionMs })
+      ? createMemoryLedger({
+          clock,
+          retentionMs: store.ledger.retentionMs,
+          maxBytes: store.ledger.maxMemoryBytes,
+        })
       : undefined;
     return {
       ...(ledger === undefined ? {} : { ledger }),
