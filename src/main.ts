@@ -6,16 +6,16 @@
  * process state.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createRoutingDestination, missingDestinationEnv } from './adapters/destinations.ts';
 import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
+import { createMemoryLastValues } from './adapters/memory-last-values.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
-import { createSlackChat } from './adapters/slack-chat.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
+import { createLastValuesEdge } from './app/last-values.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
@@ -24,15 +24,15 @@ import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
-import { createDeliveryScheduler } from './delivery/scheduler.ts';
+import { createDestinations, createScheduler } from './delivery-root.ts';
 import { NotifierError } from './domain/errors.ts';
-import { createComposer } from './pipeline/compose.ts';
-import { createPipeline } from './pipeline/index.ts';
+import { createPipeline, type PipelineDeps } from './pipeline/index.ts';
 import type {
   AlertMemory,
   ChatDestination,
   Clock,
   DeliveryLedger,
+  LastValuesStore,
   Logger,
   Metrics,
   PaceGate,
@@ -96,16 +96,14 @@ export async function start(options: StartOptions): Promise<Service> {
     options.logger ?? createLogger({ level: options.logLevel ?? 'info', secrets: connections.secrets });
   const clock = options.clock ?? systemClock;
 
-  // Teams and webhook channels read their URL and secret from the environment: all there, or no start.
-  const missing = missingDestinationEnv(Object.values(config.channels), process.env);
-  if (missing.length > 0)
-    throw new NotifierError(
-      'CONFIG_INVALID',
-      `channels need environment variables that are not set: ${missing.join(', ')}`,
-    );
-  const chat = createRoutingDestination({
-    slack: options.chat ?? createSlackChat({ token: options.token, apiUrl: config.slack.apiUrl, logger }),
+  // One composition of destinations and scheduler, shared with `dlq redrive` (src/delivery-root.ts).
+  const chat = createDestinations({
+    config,
+    token: options.token,
+    env: process.env,
     clock,
+    logger,
+    ...(options.chat === undefined ? {} : { slack: options.chat }),
   });
   if (chat.authTest !== undefined) {
     const identity = await chat.authTest();
@@ -126,10 +124,22 @@ export async function start(options: StartOptions): Promise<Service> {
     await client.check();
     schemaRegistry = client;
   }
+  const store = await openStore(config, connections.store.password, clock, logger, metrics);
+  // Before images from what was seen, for changes that come without one (last-values.ts).
+  const lastValues =
+    store.lastValues === undefined
+      ? undefined
+      : createLastValuesEdge({
+          store: store.lastValues,
+          metrics,
+          logger: logger.child({ component: 'last-values' }),
+        });
+  const pipelineDeps: PipelineDeps = {
+    ...(schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
+    ...(lastValues === undefined ? {} : { lastValues }),
+  };
   // Records and folded messages both read the rules in effect: a reload reaches digests too.
-  const pipeline = createReloadablePipeline(config, (rules) =>
-    createPipeline(rules, schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
-  );
+  const pipeline = createReloadablePipeline(config, (rules) => createPipeline(rules, pipelineDeps));
   const watcher =
     options.rules === undefined
       ? undefined
@@ -142,23 +152,14 @@ export async function start(options: StartOptions): Promise<Service> {
         });
 
   const { delivery } = config;
-  const store = await openStore(config, clock, logger, metrics);
-  const scheduler = createDeliveryScheduler({
-    ...(store.pace === undefined ? {} : { pace: store.pace }),
-    ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
-    ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
-    threads: delivery.threads,
+  const scheduler = createScheduler({
+    config,
     destination: chat,
-    composer: createComposer(() => pipeline.config()),
-    flood: delivery.flood,
+    rules: () => pipeline.config(),
     clock,
     metrics,
     logger: logger.child({ component: 'delivery' }),
-    perChannel: delivery.perChannel,
-    burst: delivery.burst,
-    workspace: delivery.workspace,
-    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
-    retry: delivery.retry,
+    store,
   });
 
   // At the edge of the pure decision: alert memory (read before, written after), then the ledger
@@ -235,6 +236,7 @@ export async function start(options: StartOptions): Promise<Service> {
       store.close,
     ],
     storeStatus: store.status,
+    ...(lastValues === undefined ? {} : { afterWork: lastValues.track }),
   });
 }
 
@@ -243,6 +245,7 @@ interface OpenedStore {
   pace?: PaceGate;
   ledger?: DeliveryLedger;
   anchors?: ThreadAnchors;
+  lastValues?: LastValuesStore;
   status(): StoreStatus;
   close(): Promise<void>;
 }
@@ -253,6 +256,7 @@ interface OpenedStore {
  */
 async function openStore(
   config: Config,
+  password: string | undefined,
   clock: Clock,
   logger: Logger,
   metrics: Metrics,
@@ -266,8 +270,12 @@ async function openStore(
           maxBytes: store.ledger.maxMemoryBytes,
         })
       : undefined;
+    const lastValues = store.lastValues.enabled
+      ? createMemoryLastValues({ clock, ttlMs: store.lastValues.ttlMs, maxBytes: store.lastValues.maxBytes })
+      : undefined;
     return {
       ...(ledger === undefined ? {} : { ledger }),
+      ...(lastValues === undefined ? {} : { lastValues }),
       status: () => ({ kind: 'memory', connected: true, fallback: false }),
       close: async () => {},
     };
@@ -277,6 +285,8 @@ async function openStore(
     url: store.url,
     keyPrefix: store.keyPrefix,
     ledgerRetentionMs: store.ledger.retentionMs,
+    ...(password === undefined ? {} : { password }),
+    lastValuesTtlMs: store.lastValues.ttlMs,
     logger: logger.child({ component: 'store' }),
   });
   const pace = createFallbackPaceGate({
@@ -291,6 +301,7 @@ async function openStore(
     anchors: redis.anchors,
     ...(store.alertMemory ? { alerts: redis.alerts } : {}),
     ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
+    ...(store.lastValues.enabled ? { lastValues: redis.lastValues } : {}),
     status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
     close: () => redis.close(),
   };

@@ -16,7 +16,10 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { PartitionOffset, Watermarks } from '../app/replay.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { type Logger, noopLogger } from '../ports/index.ts';
+import { createRecordFetcher, type FetchedRecord } from './kafka-record-fetcher.ts';
 import { toSourceRecord } from './kafka-source.ts';
+
+export type { FetchedRecord };
 
 export interface PartitionRange {
   partition: number;
@@ -55,6 +58,8 @@ export interface TopicReader {
   /** The first offset at or after `timestampMs` per partition (the end offset when there is none). */
   offsetsAt(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
   read(options: ReadOptions): Promise<void>;
+  /** One record by its coordinates, or why the topic no longer holds it (kafka-record-fetcher.ts). */
+  fetchRecord(topic: string, partition: number, offset: string): Promise<FetchedRecord>;
   close(): Promise<void>;
 }
 
@@ -80,6 +85,7 @@ export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger
     return connected;
   };
   const throwaway: string[] = [];
+  const fetcher = createRecordFetcher({ kafka: opts.kafka, admin, ready, clientId: opts.clientId, logger });
 
   const read = async (options: ReadOptions): Promise<void> => {
     const pending = options.ranges.filter((r) => BigInt(r.from) < BigInt(r.to));
@@ -222,7 +228,9 @@ export function createTopicReader(opts: { kafka: Kafka; clientId: string; logger
       }));
     },
     read,
+    fetchRecord: (topic, partition, offset) => fetcher.fetch(topic, partition, offset),
     async close() {
+      await fetcher.close();
       if (connected !== undefined && throwaway.length > 0)
         await admin.deleteGroups(throwaway.splice(0)).catch(() => undefined);
       if (connected !== undefined) await admin.disconnect().catch(() => undefined);

@@ -7,6 +7,9 @@
  * are masked wherever they appear in the finished line, including messages and error texts, and so
  * are PEM private keys and the exact values of the secrets the logger is given (the Kafka and
  * registry passwords and the TLS key read at startup), whatever key or message carries them.
+ * The password part of a URL's userinfo (RFC 3986 section 3.2.1: `scheme://user:password@host`, any
+ * scheme: redis, rediss, postgres, amqp, https...) is masked wherever a URL appears, so a store.url or
+ * a connection string in an error text never carries its password into a line.
  */
 import pino from 'pino';
 import type { Logger } from '../ports/index.ts';
@@ -17,12 +20,19 @@ const secretKey = /token|authori[sz]ation|secret|passw(or)?d|cookie|api[-_]?key|
 // Slack token shapes: xoxb- (bot), xoxp- (user), xoxa-/xoxr-/xoxe- (app, refresh...), xapp- (app-level).
 const slackTokenPattern = /\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]+/g;
 const privateKeyPattern = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
+// scheme "://" user ":" password "@": the password is everything up to the last "@" before the host
+// (a password may hold "@" or ":" when not percent-encoded, as ioredis and pg accept it); no whitespace,
+// "/" or quote, so the match never runs past the URL into the rest of a line.
+const urlPasswordPattern = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)[^\s/"'<>]*@/g;
 const maxDepth = 12;
 /** Shorter known secrets are not masked by value (they would blank out ordinary words). */
 export const minSecretLength = 4;
 
 export const redactString = (value: string): string =>
-  value.replace(slackTokenPattern, redactedValue).replace(privateKeyPattern, redactedValue);
+  value
+    .replace(slackTokenPattern, redactedValue)
+    .replace(privateKeyPattern, redactedValue)
+    .replace(urlPasswordPattern, `$1${redactedValue}@`);
 
 /** redactString, plus the exact values of `secrets`, also in their JSON-escaped form (finished lines). */
 export function secretMasker(secrets: readonly string[]): (value: string) => string {

@@ -20,7 +20,7 @@ const resolved = new WeakMap<Config, Connections>();
 
 /** What config.source names for secured Kafka and registry connections, as loadCommandConfig read it. */
 export const connectionsOf = (config: Config): Connections =>
-  resolved.get(config) ?? { kafka: {}, registry: {}, secrets: [] };
+  resolved.get(config) ?? { kafka: {}, registry: {}, store: {}, secrets: [] };
 
 /** The config with env overrides (and its secured connections' secrets read), or the exit-2 message. */
 export async function loadCommandConfig(

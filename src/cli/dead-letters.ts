@@ -79,6 +79,14 @@ export function originalRecord(letter: DeadLetter): SourceRecord {
   };
 }
 
+/**
+ * Whether the letter was written without the original value: dlq.value.omitted says so (slim letters,
+ * records folded into a digest), and a letter from before that header with a null value and
+ * coordinates is one too (a digest Slack refused dead-lettered its records that way).
+ */
+export const lacksValue = (letter: DeadLetter): boolean =>
+  header(letter.record, 'dlq.value.omitted') !== null || letter.record.value === null;
+
 export interface DeadLetterFilter {
   codes?: string[];
   /** Slack channels (#name or id) or channel keys from the config. */

@@ -6,9 +6,10 @@
  * next letter is read. A letter left for later (filters, a new failure) stops its partition there,
  * since a committed offset cannot step over it without passing it for good.
  *
- * Depends on delivery only through `deliver(message, signal)` (today's createDeliveryScheduler).
+ * Delivers through the same composition as `run` (src/delivery-root.ts): a Teams or webhook letter
+ * goes to its Teams or webhook channel. Depends on delivery only through `deliver(message, signal)`.
  */
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
+import type { FetchedRecord, TopicReader } from '../adapters/kafka-range-reader.ts';
 import { tokenFromEnv } from '../app/env.ts';
 import type { Config } from '../config/index.ts';
 import { isNotifierError, type NotifierError } from '../domain/errors.ts';
@@ -21,6 +22,7 @@ import {
   type DeadLetter,
   deadLetterTopics,
   hasFilter,
+  lacksValue,
   matchesFilter,
   originalRecord,
   originalTimeMs,
@@ -47,6 +49,8 @@ export type RedriveAction =
   | 'skipped-failing'
   | 'left-unmatched'
   | 'left-failing'
+  /** A letter without its value whose original record the source topic no longer holds: left. */
+  | 'left-unretained'
   /** Ctrl-C while it was being delivered: not committed, the next redrive takes it. */
   | 'interrupted'
   | 'would-redrive';
@@ -76,30 +80,27 @@ export interface RedriveInput {
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal;
-  /** Tests may pass their own; default a delivery scheduler on the Slack Web API (config.slack). */
+  /** Tests may pass their own; default the destinations and delivery scheduler `run` uses. */
   deliverer?: Deliver;
 }
 
-async function slackDeliverer(config: Config, token: string, clock: Clock, logger: Logger): Promise<Deliver> {
-  const { createSlackChat } = await import('../adapters/slack-chat.ts');
-  const { createDeliveryScheduler, floodOff } = await import('../delivery/scheduler.ts');
-  const { createComposer } = await import('../pipeline/compose.ts');
-  const chat = createSlackChat({ token, apiUrl: config.slack.apiUrl, logger });
-  await chat.authTest();
-  const { delivery } = config;
-  return createDeliveryScheduler({
-    destination: chat,
-    composer: createComposer(() => config),
-    // One late message per letter, never folded into a digest (which would lose the late mark).
-    flood: floodOff,
-    clock,
-    logger,
-    perChannel: delivery.perChannel,
-    burst: delivery.burst,
-    workspace: delivery.workspace,
-    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
-    retry: delivery.retry,
-  });
+/**
+ * The deliverer `run` would use (src/delivery-root.ts: the same destinations, Slack, Teams and
+ * webhooks, and the same scheduler on config.delivery), without flood control: one late message per
+ * letter, never folded into a digest (which would lose the late mark).
+ */
+async function sameAsRun(
+  config: Config,
+  token: string,
+  env: NodeJS.ProcessEnv,
+  clock: Clock,
+  logger: Logger,
+): Promise<Deliver> {
+  const { createDestinations, createScheduler } = await import('../delivery-root.ts');
+  const { floodOff } = await import('../delivery/scheduler.ts');
+  const destination = createDestinations({ config, token, env, clock, logger });
+  await destination.authTest?.();
+  return createScheduler({ config, destination, flood: floodOff, clock, logger });
 }
 
 export async function redrive(input: RedriveInput): Promise<number> {
@@ -120,8 +121,12 @@ export async function redrive(input: RedriveInput): Promise<number> {
       return 2;
     }
     try {
-      deliverer = await slackDeliverer(config, token, clock, logger);
+      deliverer = await sameAsRun(config, token, input.env, clock, logger);
     } catch (error) {
+      if (isNotifierError(error) && error.code === 'CONFIG_INVALID') {
+        io.stderr(`listing-notifier dlq redrive: ${error.message}`);
+        return 2;
+      }
       io.stderr(
         `listing-notifier dlq redrive: Slack: ${error instanceof Error ? error.message : String(error)}`,
       );
@@ -148,13 +153,34 @@ export async function redrive(input: RedriveInput): Promise<number> {
     io.stdout(args.json ? safeJson(line) : formatLine(line));
   };
 
+  /**
+   * The record to run through today's pipeline: the letter's own bytes, or, for a letter written
+   * without its value (a null value is never a tombstone here: the pipeline drops tombstones, so none
+   * is ever dead-lettered), the original record read back by its coordinates.
+   */
+  const originalOf = async (letter: DeadLetter): Promise<FetchedRecord> => {
+    if (!lacksValue(letter)) return { kind: 'found', record: originalRecord(letter) };
+    if (letter.original === null)
+      return {
+        kind: 'gone',
+        reason: 'the letter holds no value and no dlq.original.* coordinates to read it back from',
+      };
+    const { topic, partition, offset } = letter.original;
+    return reader.fetchRecord(topic, partition, offset);
+  };
+
   const handle = async (letter: DeadLetter): Promise<RedriveLine> => {
     const { id } = letter;
     if (filtered && !matchesFilter(letter, args.filter))
       return args.skipUnmatched
         ? { id, action: 'skipped-unmatched', reason: 'does not match the filters' }
         : { id, action: 'left-unmatched', reason: 'does not match the filters; this partition stops here' };
-    const outcome = await pipeline.process(originalRecord(letter));
+    const source = await originalOf(letter);
+    if (source.kind === 'gone')
+      return args.skipFailing
+        ? { id, action: 'skipped-failing', reason: source.reason }
+        : { id, action: 'left-unretained', reason: `${source.reason}; this partition stops here` };
+    const outcome = await pipeline.process(source.record);
     const plan = planRedrive(letter, outcome, reroutes);
     if (plan.kind === 'drop') return { id, action: 'dropped', reason: plan.reason };
     const failing = (reason: string): RedriveLine =>
@@ -217,5 +243,6 @@ export async function redrive(input: RedriveInput): Promise<number> {
   const note = args.dryRun ? ' (dry run: nothing delivered or committed)' : '';
   const interrupted = signal?.aborted ? ' (interrupted: the rest is left for the next redrive)' : '';
   io.stderr(`group ${group}: ${summary}${note}${interrupted}`);
-  return (counts.get('left-failing') ?? 0) > 0 || signal?.aborted ? 1 : 0;
+  const left = (counts.get('left-failing') ?? 0) + (counts.get('left-unretained') ?? 0);
+  return left > 0 || signal?.aborted ? 1 : 0;
 }

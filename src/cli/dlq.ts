@@ -48,10 +48,13 @@ dlq.channel, dlq.failed.at, dlq.original.{topic,partition,offset,timestamp}) and
 
   list     one line per dead letter: ID, failed at, code, channel, original record, message
   show     every header, the key and the value of the dead letters named by ID (topic:partition:offset)
-  redrive  runs each dead letter through TODAY's rules and delivers it to Slack, marked as late
-           ("Late delivery (redriven <when>): changed at <original time>"). A letter for one channel
-           (dlq.channel) goes to that channel only (see --reroute). Records today's rules drop are
-           dealt with too.
+  redrive  runs each dead letter through TODAY's rules and delivers it where "run" would (Slack, Teams
+           or a webhook), marked as late ("Late delivery (redriven <when>): changed at <original
+           time>"). A letter for one channel (dlq.channel) goes to that channel only (see --reroute).
+           Records today's rules drop are dealt with too. A letter written without its value (a
+           record of a digest that was refused, or one too large for the dead-letter topic) is
+           redriven from its original record (dlq.original.*) while the source topic holds it;
+           otherwise it is left uncommitted ("original record no longer retained").
            Progress is the consumer group --group on the dead-letter topic (committed per record), so
            a record is never redriven twice. The walk goes in offset order per partition and stops
            on a partition at a letter that does not match the filters (unless --skip-unmatched) or

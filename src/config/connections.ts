@@ -34,6 +34,8 @@ export interface RegistryConnection {
 export interface Connections {
   kafka: KafkaSecurity;
   registry: RegistryConnection;
+  /** The Redis password from store.passwordEnv or store.passwordFile, when one is named. */
+  store: { password?: string };
   /** Every secret value read (passwords, private keys), for the logger to mask wherever it appears. */
   secrets: string[];
 }
@@ -156,6 +158,12 @@ export async function resolveConnections(
     if (ca !== undefined) registry.ca = ca;
   }
 
+  const store: Connections['store'] = {};
+  if (config.store.passwordEnv !== undefined || config.store.passwordFile !== undefined) {
+    const value = await password('store', config.store);
+    if (value !== undefined) store.password = value;
+  }
+
   if (errors.length > 0) {
     throw new NotifierError(
       'CONFIG_INVALID',
@@ -165,5 +173,5 @@ export async function resolveConnections(
       },
     );
   }
-  return { kafka, registry, secrets };
+  return { kafka, registry, store, secrets };
 }

@@ -137,6 +137,7 @@ export type {
   AlertMemory,
   ClaimState,
   DeliveryLedger,
+  LastValuesStore,
   PaceBucket,
   PaceGate,
   StoreStatus,

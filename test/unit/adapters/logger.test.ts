@@ -143,3 +143,42 @@ describe('createLogger with the secrets read at startup', () => {
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ word: 'abcdef', msg: 'abc' });
   });
 });
+
+describe('finding 7 (issue 19): the logger masks passwords inside URLs', () => {
+  it('masks the password of any scheme, in fields, messages and error texts, and keeps the rest', () => {
+    const { logger, lines, parsed } = capture();
+    logger.info(
+      { store: 'redis://app:s3cr3t-pw@redis.store.svc:6379/2' },
+      'store at rediss://:only-pw@r:6380',
+    );
+    logger.warn(
+      { error: new Error('connect ECONNREFUSED postgres://monolith:pg-p%40ss@db:5432/monolith') },
+      'failed',
+    );
+    logger.info(
+      { dsn: 'amqp://u:we@ird:pw@mq/vhost', plain: 'http://host:8080/path?x=1', mail: 'a:b c@d' },
+      'x',
+    );
+    const text = lines.join('\n');
+    for (const secret of ['s3cr3t-pw', 'only-pw', 'pg-p%40ss', 'we@ird:pw'])
+      expect(text).not.toContain(secret);
+    const [first, second, third] = parsed();
+    expect(first).toMatchObject({
+      store: 'redis://app:[Redacted]@redis.store.svc:6379/2',
+      msg: 'store at rediss://:[Redacted]@r:6380',
+    });
+    expect(JSON.stringify(second)).toContain('postgres://monolith:[Redacted]@db:5432/monolith');
+    // URLs without a password, and text that only looks a little like one, are left alone.
+    expect(third).toMatchObject({
+      dsn: 'amqp://u:[Redacted]@mq/vhost',
+      plain: 'http://host:8080/path?x=1',
+      mail: 'a:b c@d',
+    });
+  });
+
+  it('masks a URL password in redactDeep as well (what check-config and the CLI print through)', () => {
+    expect(redactDeep({ url: 'redis://default:hunter2@localhost:6379' })).toEqual({
+      url: 'redis://default:[Redacted]@localhost:6379',
+    });
+  });
+});

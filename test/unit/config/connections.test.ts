@@ -36,6 +36,7 @@ describe('resolveConnections', () => {
     await expect(resolveConnections(parseConfig('', 'empty'), {}, read)).resolves.toEqual({
       kafka: {},
       registry: {},
+      store: {},
       secrets: [],
     });
   });
@@ -120,5 +121,44 @@ describe('resolveConnections', () => {
       expect.stringMatching(/^source\.registryCaFile: cannot read "\/nope\/ca\.pem": ENOENT/),
     ]);
     expect(errors.join('\n')).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('finding 7 (issue 19): a Redis password from an env var or a file, not only inline in store.url', () => {
+  const withStore = (store: Record<string, unknown>): Config =>
+    parseConfig(JSON.stringify({ store: { url: 'redis://redis.store.svc:6379/0', ...store } }), 'test.json');
+
+  it('reads store.passwordEnv and store.passwordFile, and hands the value to the logger to mask', async () => {
+    const fromEnv = await resolveConnections(withStore({ passwordEnv: 'REDIS_PW' }), {
+      REDIS_PW: 'r3dis-pw',
+    });
+    expect(fromEnv.store).toEqual({ password: 'r3dis-pw' });
+    expect(fromEnv.secrets).toContain('r3dis-pw');
+    const fromFile = await resolveConnections(
+      withStore({ passwordFile: '/run/secrets/redis' }),
+      {},
+      files({ '/run/secrets/redis': 'file-pw\n' }),
+    );
+    expect(fromFile.store).toEqual({ password: 'file-pw' });
+  });
+
+  it('names the unset variable and the unreadable file', async () => {
+    expect(await errorsOf(resolveConnections(withStore({ passwordEnv: 'REDIS_PW' }), {}))).toEqual([
+      'store.passwordEnv: REDIS_PW is not set (export the password in it)',
+    ]);
+    const errors = await errorsOf(
+      resolveConnections(withStore({ passwordFile: '/nope/redis' }), {}, files({})),
+    );
+    expect(errors).toEqual([expect.stringMatching(/^store\.passwordFile: cannot read "\/nope\/redis"/)]);
+  });
+
+  it('refuses both sources at once, and a password inline in the URL beside one', () => {
+    expect(() => withStore({ passwordEnv: 'A', passwordFile: '/b' })).toThrow(/store\.passwordEnv/);
+    expect(() =>
+      parseConfig(
+        JSON.stringify({ store: { url: 'redis://u:inline@h:6379', passwordEnv: 'A' } }),
+        'test.json',
+      ),
+    ).toThrow(/store\.url: expected no password in store\.url/);
   });
 });

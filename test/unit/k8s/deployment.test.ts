@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkConfig, parseConfig } from '../../../src/config/index.ts';
-import { find, readText } from '../../support/k8s.ts';
+import { find, readText, readYaml, renderK8s } from '../../support/k8s.ts';
 
 interface Container {
   args: string[];
@@ -76,10 +76,43 @@ describe('k8s Deployment', () => {
   it('takes the Slack token from a Secret holding the env var the config names', () => {
     const names = container.envFrom.map((e) => e.secretRef.name);
     expect(names).toHaveLength(1);
-    const secret = find<{ stringData: Record<string, string> }>('Secret', names[0] ?? '?');
+    const secret = readYaml<{ metadata: { name: string }; stringData: Record<string, string> }>(
+      'k8s/app/secret.example.yaml',
+    );
+    expect(secret.metadata.name).toBe(names[0]);
     expect(Object.keys(secret.stringData)).toEqual([clusterConfig.slack.tokenEnv]);
     // The token is never in the rules file.
     expect(clusterConfigText).not.toMatch(/xox[abp]-/);
+  });
+
+  it('finding 7 (issue 19): no placeholder Secret is part of the kustomization (re-applying would overwrite the real token)', () => {
+    const secrets = renderK8s().filter((o) => o.kind === 'Secret');
+    expect(secrets.map((o) => o.metadata.name)).toEqual([]);
+    expect(JSON.stringify(renderK8s())).not.toMatch(/xox[abp]-replace-me|replace-me/);
+    // The README says how to create them once instead.
+    const readme = readText('k8s/README.md');
+    expect(readme).toContain('create secret generic listing-notifier-secrets');
+    expect(readme).toContain('create secret generic monolith-debezium');
+  });
+
+  it('finding 7 (issue 19): the NetworkPolicy lets the pods reach Redis on 6379 (the shared store)', () => {
+    interface Peer {
+      namespaceSelector?: { matchLabels: Record<string, string> };
+      podSelector?: { matchLabels: Record<string, string> };
+    }
+    const policy = find<{
+      spec: { egress: Array<{ to?: Peer[]; ports: Array<{ protocol: string; port: number }> }> };
+    }>('NetworkPolicy', 'listing-notifier');
+    const redis = policy.spec.egress.filter((rule) =>
+      rule.ports.some((p) => p.protocol === 'TCP' && p.port === 6379),
+    );
+    expect(redis).toHaveLength(1);
+    expect(redis[0]?.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'redis' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis' } },
+      },
+    ]);
   });
 
   it('leaves the replica count to the autoscaler', () => {

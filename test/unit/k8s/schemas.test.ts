@@ -18,7 +18,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
-import { type K8sObject, renderK8s, strimziKinds } from '../../support/k8s.ts';
+import { type K8sObject, readYaml, renderK8s, strimziKinds } from '../../support/k8s.ts';
 
 interface ModelClass {
   apiVersion: string;
@@ -39,6 +39,9 @@ const models: ModelClass[] = [
   PrometheusRule,
 ];
 
+/** Not rendered (finding 7 of issue 19: a Secret in the kustomization overwrites the real one): examples. */
+const exampleSecrets = ['k8s/app/secret.example.yaml', 'k8s/strimzi/monolith-db-secret.example.yaml'];
+
 const modelFor = (o: K8sObject): ModelClass | undefined =>
   models.find((m) => m.apiVersion === o.apiVersion && m.kind === o.kind);
 
@@ -58,7 +61,7 @@ describe('k8s manifests against their schemas', () => {
 
   it('renders every kind the service needs', () => {
     const kinds = new Set(objects.map((o) => o.kind));
-    for (const m of models) expect(kinds, m.kind).toContain(m.kind);
+    for (const m of models.filter((m) => m !== Secret)) expect(kinds, m.kind).toContain(m.kind);
     for (const kind of strimziKinds) expect(kinds, kind).toContain(kind);
   });
 
@@ -67,6 +70,15 @@ describe('k8s manifests against their schemas', () => {
       (o) => !(o.apiVersion.startsWith('kafka.strimzi.io/') && strimziKinds.includes(o.kind)),
     );
     expect(others.map(problems).filter(Boolean)).toEqual([]);
+  });
+
+  it('the example Secrets (created once, out of band) validate too, each in its namespace', () => {
+    const secrets = exampleSecrets.map((path) => readYaml<K8sObject>(path));
+    expect(secrets.map(problems).filter(Boolean)).toEqual([]);
+    expect(secrets.map((o) => [o.metadata.name, o.metadata.namespace])).toEqual([
+      ['listing-notifier-secrets', 'listing-notifier'],
+      ['monolith-debezium', 'kafka'],
+    ]);
   });
 
   it('the validators reject a wrong type and a missing required field (so the check above can fail)', () => {

@@ -1,0 +1,97 @@
+/**
+ * The one composition of delivery, shared by `run` (src/main.ts) and `dlq redrive`
+ * (src/cli/dlq-redrive.ts): which destination a channel goes to (Slack, a Teams Workflows webhook, a
+ * Standard Webhooks receiver: src/adapters/destinations.ts) and the delivery scheduler in front of it,
+ * built from config.delivery. Two roots that built these differently sent a redriven Teams or webhook
+ * letter to Slack (issue 19, finding 3); both now come through here, and only what a caller must differ
+ * in is an option (redrive: no flood control, so one late message is never folded into a digest).
+ */
+import { createRoutingDestination, missingDestinationEnv } from './adapters/destinations.ts';
+import { createSlackChat } from './adapters/slack-chat.ts';
+import type { Config } from './config/index.ts';
+import type { FloodOptions } from './delivery/scheduler.ts';
+import { createDeliveryScheduler, type DeliveryScheduler } from './delivery/scheduler.ts';
+import { NotifierError } from './domain/errors.ts';
+import { createComposer } from './pipeline/compose.ts';
+import type {
+  ChatDestination,
+  Clock,
+  DeliveryLedger,
+  Logger,
+  Metrics,
+  PaceGate,
+  ThreadAnchors,
+} from './ports/index.ts';
+
+export type Destinations = ChatDestination & { authTest?: () => Promise<unknown> };
+
+export interface DestinationsOptions {
+  config: Config;
+  /** The Slack bot token (process.env[config.slack.tokenEnv]); never logged. */
+  token: string;
+  /** Where Teams URLs and webhook URLs and secrets are read, by the names the channels give. */
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  logger: Logger;
+  /** Instead of @slack/web-api on config.slack.apiUrl (tests). */
+  slack?: Destinations;
+}
+
+/**
+ * Every channel's destination behind one port. Throws CONFIG_INVALID, naming the variables, when a
+ * Teams or webhook channel's environment variable is unset: all there, or no start.
+ */
+export function createDestinations(opts: DestinationsOptions): Destinations {
+  const { config } = opts;
+  const missing = missingDestinationEnv(Object.values(config.channels), opts.env);
+  if (missing.length > 0)
+    throw new NotifierError(
+      'CONFIG_INVALID',
+      `channels need environment variables that are not set: ${missing.join(', ')}`,
+    );
+  return createRoutingDestination({
+    slack:
+      opts.slack ?? createSlackChat({ token: opts.token, apiUrl: config.slack.apiUrl, logger: opts.logger }),
+    env: opts.env,
+    clock: opts.clock,
+  });
+}
+
+export interface SchedulerOptions {
+  /** The delivery settings and, through `rules`, the rules messages are composed with. */
+  config: Config;
+  destination: ChatDestination;
+  /** The rules in effect (a reload reaches folded messages too); default `config` itself. */
+  rules?: () => Config;
+  /** Default config.delivery.flood. */
+  flood?: FloodOptions;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  /** From the shared store (main.ts openStore); default in this process / none. */
+  store?: { pace?: PaceGate; ledger?: DeliveryLedger; anchors?: ThreadAnchors };
+}
+
+/** The delivery scheduler on config.delivery. */
+export function createScheduler(opts: SchedulerOptions): DeliveryScheduler {
+  const { delivery } = opts.config;
+  const rules = opts.rules ?? (() => opts.config);
+  const store = opts.store ?? {};
+  return createDeliveryScheduler({
+    ...(store.pace === undefined ? {} : { pace: store.pace }),
+    ...(store.ledger === undefined ? {} : { ledger: store.ledger }),
+    ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
+    ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
+    threads: delivery.threads,
+    destination: opts.destination,
+    composer: createComposer(rules),
+    flood: opts.flood ?? delivery.flood,
+    clock: opts.clock,
+    logger: opts.logger,
+    perChannel: delivery.perChannel,
+    burst: delivery.burst,
+    workspace: delivery.workspace,
+    maxQueuedPerChannel: delivery.maxQueuedPerChannel,
+    retry: delivery.retry,
+  });
+}
