@@ -264,7 +264,11 @@ async function openStore(
   const { store } = config;
   if (store.url === null) {
     const ledger = store.ledger.enabled
-      ? createMemoryLedger({ clock, retentionMs: store.ledger.retentionMs })
+      ? createMemoryLedger({
+          clock,
+          retentionMs: store.ledger.retentionMs,
+          maxBytes: store.ledger.maxMemoryBytes,
+        })
       : undefined;
     const lastValues = store.lastValues.enabled
       ? createMemoryLastValues({ clock, ttlMs: store.lastValues.ttlMs, maxBytes: store.lastValues.maxBytes })

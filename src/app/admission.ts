@@ -33,7 +33,7 @@ export interface AdmissionLimits {
   maxInFlightRecords: number;
   /** delivery.maxInFlightBytes (default 32 MiB). */
   maxInFlightBytes: number;
-  /** delivery.flood.maxFoldedRecords (default 100 000). */
+  /** delivery.flood.maxFoldedRecords (default 20 000). */
   maxFoldedRecords: number;
 }
 

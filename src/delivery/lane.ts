@@ -36,6 +36,7 @@ export interface Share {
 
 interface DigestEntry {
   first: ChangeEvent;
+  /** The net change so far (composer.net of every change joined: slim changes carry only what changed). */
   last: ChangeEvent;
   shares: Share[];
 }
@@ -120,6 +121,12 @@ export class Lane {
   private open: Item | undefined;
   /** The last digest was cut by its window or size (fold.ts LaneView.flooding). */
   private flooding = false;
+  /**
+   * The digest thread of the flood going on: a digest cut by its size (maxDigestItems, a memory bound)
+   * and the digests after it within the window are parts of one digest, posted in the first part's
+   * thread, so a 100,000-row bulk stays one top-level digest per window (issue 16).
+   */
+  private episode: { ts: string; until: number } | undefined;
   private seq = 0;
 
   private readonly o: LaneOptions;
@@ -295,6 +302,8 @@ export class Lane {
       return;
     }
     this.o.onFold('coalesced');
+    // The net change so far: a later change nets against it (slim changes carry only what changed).
+    item.first = net;
     item.payload = composed.payload;
     if (composed.priority === 'urgent') this.promote(item.id);
   }
@@ -305,7 +314,7 @@ export class Lane {
     const entry = digest.entries.get(listingKey);
     const net = entry === undefined ? null : this.o.composer.net(entry.first, event);
     if (entry !== undefined && net !== null) {
-      entry.last = event;
+      entry.last = this.o.composer.net(entry.last, event) ?? event;
       entry.shares.push(share);
     } else if (entry !== undefined) {
       // A create or delete after an update: its own line, under a second key.
@@ -378,7 +387,7 @@ export class Lane {
     digest.entries.delete(listingKey);
     for (const s of entry.shares) digest.shares.delete(s);
     this.o.onFold('lifted');
-    const net = this.o.composer.net(entry.first, event);
+    const net = this.o.composer.net(entry.last, event);
     const composed = net === null ? null : this.o.composer.single(net, this.o.channelKey);
     if (net === null || composed === null) {
       // The folded changes say nothing on their own now: send them as their own line, then this one.
@@ -386,18 +395,19 @@ export class Lane {
       this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
       return;
     }
-    this.enqueueSingle(listingKey, 'urgent', entry.first, composed.payload, [...entry.shares, share]);
+    this.enqueueSingle(listingKey, 'urgent', net, composed.payload, [...entry.shares, share]);
   }
 
   private enqueueDigestEntryAlone(listingKey: string, entry: DigestEntry): void {
     const net = this.o.composer.net(entry.first, entry.last) ?? entry.last;
     const composed = this.o.composer.single(net, this.o.channelKey);
+    const first = net;
     if (composed === null) {
       for (const s of entry.shares)
         s.settle({ kind: 'dropped', reason: 'net-zero: changed back in the digest' });
       return;
     }
-    this.enqueueSingle(listingKey, 'urgent', entry.first, composed.payload, entry.shares);
+    this.enqueueSingle(listingKey, 'urgent', first, composed.payload, entry.shares);
   }
 
   private settle(item: Item, fate: Fate): void {
@@ -558,15 +568,21 @@ export class Lane {
       return { kind: 'dropped', reason: 'net-zero: every change in the digest changed back' };
     const { channel, destination, gates } = this.o;
     const signal = this.signalOf(item);
+    const episode = this.episode;
+    const parent = episode !== undefined && item.openedAt < episode.until ? episode.ts : undefined;
     const top = await sendGated(
       channel,
       gates,
-      () => destination.post(channel, digest.payload),
+      () =>
+        parent === undefined
+          ? destination.post(channel, digest.payload)
+          : destination.post(channel, digest.payload, { threadTs: parent }),
       this.o,
       signal,
     );
     if (!top.ok) return { kind: 'failed', error: top.error };
-    const threadTs = top.value.ts;
+    const threadTs = parent ?? top.value.ts;
+    if (parent === undefined) this.episode = { ts: threadTs, until: item.openedAt + this.o.digestWindowMs };
     const file = digest.file;
     if (file !== undefined) {
       const up = await sendGated(

@@ -19,25 +19,42 @@ export interface MemoryLedgerOptions {
   clock: Clock;
   /** How long an entry is kept (config store.ledger.retentionMs). */
   retentionMs: number;
-  /** At most this many entries; the oldest go first. Default 1 000 000. */
+  /** At most this many entries; the oldest go first. Default: what maxBytes holds. */
   maxEntries?: number;
+  /**
+   * At most about this many bytes (config store.ledger.maxMemoryBytes, default 16 MiB); the oldest go
+   * first. An entry costs its key's length plus ENTRY_OVERHEAD_BYTES (measured: 1,000,000 entries of
+   * 50-character keys took about 260 MB, issue 16), so the default holds about 64,000 entries.
+   */
+  maxBytes?: number;
 }
+
+/** Heap per entry beyond its key's characters: the Map slot, the string header, the expiry number. */
+export const ENTRY_OVERHEAD_BYTES = 200;
+export const DEFAULT_LEDGER_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * In memory: covers redelivery within one process (a rebalance that hands a partition back, a
  * rejoin after a lost session), not a crash.
  */
-export function createMemoryLedger(o: MemoryLedgerOptions): DeliveryLedger & { size(): number } {
-  const maxEntries = o.maxEntries ?? 1_000_000;
+export function createMemoryLedger(
+  o: MemoryLedgerOptions,
+): DeliveryLedger & { size(): number; bytes(): number } {
+  const maxEntries = o.maxEntries ?? Number.POSITIVE_INFINITY;
+  const maxBytes = o.maxBytes ?? DEFAULT_LEDGER_MAX_BYTES;
   const entries = new Map<string, number>(); // key -> expiry (epoch ms); insertion order = age
+  let bytes = 0;
+  const cost = (key: string): number => key.length + ENTRY_OVERHEAD_BYTES;
   const prune = (now: number): void => {
     for (const [key, expiry] of entries) {
-      if (expiry > now && entries.size <= maxEntries) break;
+      if (expiry > now && entries.size <= maxEntries && bytes <= maxBytes) break;
       entries.delete(key);
+      bytes -= cost(key);
     }
   };
   return {
     size: () => entries.size,
+    bytes: () => bytes,
     async seen(keys) {
       const now = o.clock.now();
       return new Set(keys.filter((k) => (entries.get(k) ?? Number.NEGATIVE_INFINITY) > now));
@@ -56,8 +73,9 @@ export function createMemoryLedger(o: MemoryLedgerOptions): DeliveryLedger & { s
     async record(keys) {
       const now = o.clock.now();
       for (const k of keys) {
-        entries.delete(k);
+        if (entries.delete(k)) bytes -= cost(k);
         entries.set(k, now + o.retentionMs);
+        bytes += cost(k);
       }
       prune(now);
     },

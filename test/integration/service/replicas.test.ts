@@ -199,7 +199,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
         keyPrefix: prefix,
         expectedReplicas: REPLICAS,
         alertMemory: true,
-        ledger: { enabled: ledger, retentionMs: 3_600_000 },
+        ledger: { enabled: ledger, retentionMs: 3_600_000, maxMemoryBytes: 16 * 1024 * 1024 },
       },
     };
     const replicas: Replica[] = [];

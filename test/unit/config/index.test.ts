@@ -68,8 +68,8 @@ describe('the example file', () => {
         budgetMs: 10000,
         digestQuietMs: 2000,
         digestWindowMs: 30000,
-        maxDigestItems: 20000,
-        maxFoldedRecords: 100000,
+        maxDigestItems: 10000,
+        maxFoldedRecords: 20000,
         coalesce: true,
         netZero: 'drop',
         completeList: 'file',
@@ -84,7 +84,7 @@ describe('the example file', () => {
       keyPrefix: 'listing-notifier',
       expectedReplicas: 1,
       alertMemory: true,
-      ledger: { enabled: true, retentionMs: 604800000 },
+      ledger: { enabled: true, retentionMs: 604800000, maxMemoryBytes: 16777216 },
       lastValues: { enabled: true, ttlMs: 2592000000, maxBytes: 67108864 },
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 9464 });

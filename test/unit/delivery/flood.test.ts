@@ -152,6 +152,24 @@ describe('coalescing', () => {
 });
 
 describe('digests', () => {
+  it("a digest cut by its size goes on as parts in the first part's thread: one top-level digest per window", async () => {
+    const { chat, scheduler, fates, submit } = setup({ flood: { maxDigestItems: 50 } });
+    for (let id = 1; id <= 300; id += 1) submit(price(id, '100.00', '85.00'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    await scheduler.onIdle();
+    const top = chat.delivered().filter((c) => c.threadTs === undefined);
+    expect(top).toHaveLength(10); // 9 messages of their own and the digest's first part
+    const digestTs = top[9]?.ts;
+    const files = chat.delivered().filter((c) => c.file !== undefined);
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    expect(files.every((f) => f.threadTs === digestTs)).toBe(true);
+    const rows = files.flatMap((f) => (f.file?.content.toString('utf8') ?? '').split(/\r?\n/).slice(1));
+    const ids = rows.map((r) => /^(\d+),/.exec(r)?.[1]).filter((id) => id !== undefined);
+    expect(ids).toHaveLength(291);
+    expect(new Set(ids).size).toBe(291);
+    expect(fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
+  });
+
   // Regression (issue 16): every folded record added abort listeners to its partition's signal, whose
   // list Node walks on each add; a 100,000-row bulk spent minutes there and the urgent change waited.
   it('a bulk folded into a digest keeps a few abort listeners on its partition signal, not one per record', async () => {
