@@ -11,7 +11,7 @@
 import PQueue from 'p-queue';
 import type { ChangeEvent } from '../domain/change.ts';
 import type { NotifierError } from '../domain/errors.ts';
-import { describeError } from '../domain/errors.ts';
+import { asRecordFailure, describeError, dispositionOf } from '../domain/errors.ts';
 import type { OutboundMessage, Priority, SlackPayload } from '../domain/message.ts';
 import type {
   ChatDestination,
@@ -450,11 +450,22 @@ export class Lane {
       else void this.release(origins);
       this.settle(item, fate);
     } catch (error) {
-      this.detach(item);
       if (claimed) void this.release(origins);
-      // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
-      // it from their own signals or from the scheduler's stop.
-      if (!this.signalOf(item).aborted) this.o.onStop(error as NotifierError);
+      // Aborted (no share left to deliver for, or delivery stopped): the shares learn it from their own
+      // signals or from the scheduler's stop.
+      if (this.signalOf(item).aborted) {
+        this.detach(item);
+        return;
+      }
+      // A 'stop' error stops delivery. Anything else is this item's own failure (a compose or digest
+      // bug met while sending, issue 19): its records are dead-lettered, the lane goes on.
+      const failure = asRecordFailure(error, item.kind === 'digest' ? 'digest' : 'compose');
+      if (dispositionOf(failure) === 'stop') {
+        this.detach(item);
+        this.o.onStop(failure);
+        return;
+      }
+      this.settle(item, { kind: 'failed', error: failure });
     }
   }
 
