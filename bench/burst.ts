@@ -1,253 +1,394 @@
 /**
- * Flood control under a nightly repricing, on the real stack: 10,000 listings repriced in one
- * transaction, then one unrelated listing unpublished, with the Slack stand-in at Slack's real pace
- * (1 message per second per channel, burst 3) and the default rules. Run twice in one invocation:
- * with flood control (the default config) and without it (delivery.flood.enabled: false: one message
- * per change, first in first out; the baseline). At 1/s the baseline would take hours, so it stops after
- * BENCH_BASELINE_SECONDS (default 180) and reports what it reached by then.
+ * Flood control at size, under the Deployment's memory limit (issue 16): N listings repriced at once,
+ * then one unrelated unpublish, with the service in a memory cgroup capped like the pod (256Mi,
+ * k8s/app/deployment.yaml), NODE_OPTIONS=--max-semi-space-size=4 as deployed, the Slack stand-in at
+ * Slack's pace (1/s per channel, burst 3) and the default rules.
  *
- * Reports per run: seconds from the unpublish's commit to its arrival; seconds until every changed
- * listing was conveyed (its own message, a digest line or a CSV row: checked by listing id); messages
- * per channel; 429s; seconds until the group's committed offset passed the burst; the service's peak
- * RSS (VmHWM of the child process). Not a test: it prints figures and asserts nothing.
+ * The records are realistic Debezium envelopes (test/fixtures/debezium/update-price and update-status,
+ * captured from the real connector; only ids, prices, times and a long description differ) produced
+ * straight into a bench topic of 6 partitions with Kafka's key partitioning, at whatever pace the
+ * producer manages: a 100,000-row UPDATE on the shared public.listings would flood the other
+ * engineers' tests (bench/burst-debezium.ts is the Debezium path, for small N).
  *
- * Needs the stack (scripts/stack.sh up). Run: npm exec -- node bench/burst.ts
- * (BENCH_ROWS, default 10000; BENCH_BASELINE_SECONDS, default 180; BENCH_FLOOD_SECONDS, default 300;
- * BENCH_RUNS=flood|baseline|both, default both; BENCH_SERVICE_NODE_OPTIONS, node options for the service
- * process only, e.g. --max-old-space-size=128.)
+ * Per N, in one invocation, on the same records:
+ * - flood: the service streaming the bulk as it is written (group at the topic's end, then produce);
+ * - drain: the service reading the same records from the beginning; the unpublish is last, so its
+ *   arrival is when the fold path has decoded, routed and folded all N (records/s);
+ * - raw kafkajs: a bare consumer draining the same records (records/s; the client's ceiling);
+ * - off: flood control off (delivery.flood.enabled: false) for BENCH_BASELINE_SECONDS.
+ *
+ * Reported: the unpublish's service leg (its record appended -> the stand-in accepting it), seconds
+ * from the last bulk record written to every listing conveyed (message, digest line or CSV row, by
+ * listing id), listings missing and conveyed twice, top-level messages and files per channel, 429s,
+ * peak RSS (VmHWM), the cgroup's max usage, failcnt and OOM kills. Not a test: prints, asserts nothing.
+ *
+ * Run (root, Linux, cgroup v1 memory controller; the stack up):
+ *   BENCH_ROWS=10000,100000 npm exec -- node bench/burst.ts
+ * BENCH_ROWS (comma list, default 10000), BENCH_RUNS (default flood,drain,raw,off), BENCH_LIMIT_MB
+ * (default 256; 0: no cgroup), BENCH_BASELINE_SECONDS (default 60), BENCH_FLOOD_SECONDS (default 300),
+ * BENCH_LOG_LEVEL (the service's, default info), BENCH_LOG_DIR (writes each run's service log there), BENCH_KEEP_TOPIC=1 keeps the bench topics.
  */
-import { readFile } from 'node:fs/promises';
-import type pg from 'pg';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../src/config/index.ts';
 import {
   type ChildService,
-  committedOffsets,
   conveyedListings,
-  deleteListings,
-  insertListings,
   listingIdOf,
-  seedGroupAtEnd,
   startChild,
   startSlackStandin,
   uniqueGroupId,
   waitUntil,
 } from '../test/integration/service/harness.ts';
-import {
-  connectPg,
-  endOffsets,
-  endpointsFromEnv,
-  keyListingId,
-  LISTINGS_TOPIC,
-  localStackEndpoints,
-  openTopicReader,
-  type StackEndpoints,
-} from '../test/support/stack.ts';
+import { cgroupAvailable, createMemoryCgroup, type MemoryCgroup } from '../test/support/cgroup.ts';
+import { endpointsFromEnv, localStackEndpoints, type StackEndpoints } from '../test/support/stack.ts';
+import { type BenchRecord, envelopes } from './burst-records.ts';
 
-const rows = Number(process.env.BENCH_ROWS ?? 10_000);
-const baselineSeconds = Number(process.env.BENCH_BASELINE_SECONDS ?? 180);
+const sizes = (process.env.BENCH_ROWS ?? '10000').split(',').map(Number);
+const runs = new Set((process.env.BENCH_RUNS ?? 'flood,drain,raw,off').split(','));
+const limitMb = Number(process.env.BENCH_LIMIT_MB ?? 256);
+const baselineSeconds = Number(process.env.BENCH_BASELINE_SECONDS ?? 60);
 const floodSeconds = Number(process.env.BENCH_FLOOD_SECONDS ?? 300);
-const BULK = Array.from({ length: rows }, (_, i) => 2_000_000 + i);
-const UNPUBLISHED = 2_100_000;
+const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS ?? '--max-semi-space-size=4';
+const FIRST_ID = 3_000_000;
 const slackPace = { perSecond: 1, burst: 3 };
-const runs = process.env.BENCH_RUNS ?? 'both';
-if (process.env.BENCH_SERVICE_NODE_OPTIONS !== undefined) {
-  // Children inherit the environment; this process is already running with its own options.
-  process.env.NODE_OPTIONS = process.env.BENCH_SERVICE_NODE_OPTIONS;
-}
+const CHANNELS = ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates'];
 
 interface RunResult {
-  name: string;
+  run: string;
+  rows: number;
+  /** The unpublish: its record appended -> the stand-in accepting it. */
   unpublishSeconds: number | null;
-  /** The unpublish's legs: commit -> Kafka (Debezium), Kafka -> the stand-in (the service). */
-  unpublishLegs: { debezium: number; service: number } | null;
+  /** Last bulk record appended -> every listing conveyed. */
   conveyedSeconds: number | null;
   conveyed: number;
-  missing: number;
-  messages: Record<string, { topLevel: number; inThreads: number; files: number }>;
+  twice: number;
+  topLevel: Record<string, number>;
+  files: Record<string, number>;
   rateLimited: number;
-  committedSeconds: number | null;
   peakRssMb: number;
-  stoppedAfterSeconds: number;
+  cgroup: { maxUsageMb: number; failcnt: number; oomKills: number } | null;
+  exited: string | null;
+  seconds: number;
+  recordsPerSecond?: number;
+}
+
+const admin = (stack: StackEndpoints) =>
+  new Kafka({ clientId: 'ln-bench-burst', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+
+async function createTopic(stack: StackEndpoints, topic: string): Promise<void> {
+  const a = admin(stack);
+  await a.connect();
+  try {
+    await a.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+  } finally {
+    await a.disconnect();
+  }
+}
+
+async function deleteTopic(stack: StackEndpoints, topic: string): Promise<void> {
+  const a = admin(stack);
+  await a.connect();
+  try {
+    const existing = new Set(await a.listTopics());
+    const topics = [topic, `${topic}.dlq`].filter((t) => existing.has(t));
+    if (topics.length > 0) await a.deleteTopics({ topics });
+  } finally {
+    await a.disconnect();
+  }
+}
+
+async function setGroup(stack: StackEndpoints, groupId: string, topic: string, at: 'start' | 'end') {
+  const a = admin(stack);
+  await a.connect();
+  try {
+    const offsets = await a.fetchTopicOffsets(topic);
+    await a.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map((o) => ({ partition: o.partition, offset: at === 'start' ? o.low : o.high })),
+    });
+    return offsets.map((o) => ({ partition: o.partition, offset: o.high }));
+  } finally {
+    await a.disconnect();
+  }
+}
+
+/** Produces the records; returns when the last bulk record and the unpublish were appended. */
+async function produce(stack: StackEndpoints, topic: string, records: Iterable<BenchRecord[]>) {
+  const kafka = new Kafka({
+    clientId: 'ln-bench-burst-producer',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const startedAt = Date.now();
+  let lastBulkAt = startedAt;
+  try {
+    for (const batch of records) {
+      await producer.send({ topic, acks: 1, messages: batch.map((r) => ({ key: r.key, value: r.value })) });
+      if (batch.some((r) => !r.unpublish)) lastBulkAt = Date.now();
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { startedAt, lastBulkAt, doneAt: Date.now() };
 }
 
 async function peakRssMb(child: ChildService): Promise<number> {
   const status = await readFile(`/proc/${child.child.pid}/status`, 'utf8').catch(() => '');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return kb / 1024;
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
-async function run(
-  name: string,
+/** The service streaming the bulk (`at: end`) or draining it from the start (`at: start`). */
+async function runService(
   stack: StackEndpoints,
-  db: pg.Client,
-  flood: boolean,
-  price: string,
-  limitSeconds: number,
+  topic: string,
+  rows: number,
+  o: { name: string; flood: boolean; at: 'start' | 'end'; limitSeconds: number },
 ): Promise<RunResult> {
   const standin = await startSlackStandin({ pace: slackPace });
-  const groupId = uniqueGroupId(`burst-${name}`);
-  await seedGroupAtEnd(stack, groupId);
-  // The default rules file, pointed at the stack and the stand-in; only flood.enabled differs.
+  const groupId = uniqueGroupId(`burst-${o.name}`);
+  const ends = await setGroup(stack, groupId, topic, o.at);
   const text = await readFile(new URL('../config/listing-notifier.yaml', import.meta.url), 'utf8');
   const base = parseConfig(text, 'config/listing-notifier.yaml');
   const config = {
     ...base,
-    source: { ...base.source, brokers: stack.kafkaBrokers, groupId },
+    source: { ...base.source, brokers: stack.kafkaBrokers, groupId, topics: [topic] },
     slack: { ...base.slack, apiUrl: standin.apiUrl },
     http: { host: '127.0.0.1', port: 0 },
-    delivery: { ...base.delivery, flood: { ...base.delivery.flood, enabled: flood } },
+    delivery: { ...base.delivery, flood: { ...base.delivery.flood, enabled: o.flood } },
   };
-  const child = await startChild(config, standin);
+  let cgroup: MemoryCgroup | undefined;
+  if (limitMb > 0 && cgroupAvailable()) {
+    cgroup = await createMemoryCgroup(`ln-bench-${o.name}-${process.pid}`, limitMb * 1024 * 1024);
+  }
+  const child = await startChild(config, standin, {
+    ...(cgroup === undefined ? {} : { cgroupProcsFile: cgroup.procsFile }),
+    env: { NODE_OPTIONS: serviceNodeOptions, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+  });
+  let exited: string | null = null;
+  void child.exited.then((code) => {
+    exited = `exit ${code ?? child.child.signalCode}`;
+  });
   let peak = 0;
   const sampler = setInterval(() => {
     void peakRssMb(child).then((mb) => {
       if (Number.isFinite(mb)) peak = Math.max(peak, mb);
     });
   }, 200);
+  const bulk = Array.from({ length: rows }, (_, i) => FIRST_ID + i);
+  const unpublished = FIRST_ID + rows;
   try {
-    const url = await waitUntil('the service to run', () =>
+    await waitUntil('the service to run', () =>
       Promise.race([child.ready, child.exited.then(() => undefined)]),
     );
+    const url = await child.ready;
     await waitUntil('the service to join', async () => {
       const response = await fetch(`${url}/readyz`).catch(() => undefined);
       return response?.status === 200 ? true : undefined;
     });
-
-    const reader = await openTopicReader({
-      brokers: stack.kafkaBrokers,
-      topics: [LISTINGS_TOPIC],
-      clientId: 'ln-bench-burst',
-    });
-    const sum = (offsets: Array<{ offset: string }>): bigint =>
-      offsets.reduce((n, o) => n + BigInt(o.offset), 0n);
-    const before = sum(await endOffsets(stack, LISTINGS_TOPIC));
-    await db.query('UPDATE public.listings SET prc_amt = $2 WHERE lst_id = ANY($1::bigint[])', [BULK, price]);
-    await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'U' WHERE lst_id = $1`, [UNPUBLISHED]);
-    const committedAt = Date.now();
-    // The burst's end: once Debezium has written all of it (the bulk and the unpublish) to the topic.
-    const ends = await waitUntil(
-      'the burst on the topic',
-      async () => {
-        const now = await endOffsets(stack, LISTINGS_TOPIC);
-        return sum(now) - before >= BigInt(BULK.length + 1) ? now : undefined;
-      },
-      { timeoutMs: 300_000, intervalMs: 250 },
-    );
-
+    const t0 = Date.now();
+    let lastBulkAt = t0;
+    let unpublishAppendedAt = t0;
+    if (o.at === 'end') {
+      const written = await produce(stack, topic, envelopes(FIRST_ID, rows, o.name === 'flood' ? 'a' : 'b'));
+      lastBulkAt = written.lastBulkAt;
+      unpublishAppendedAt = written.doneAt;
+      ends.splice(0, ends.length, ...(await setGroupEnds(stack, topic)));
+    }
     let unpublishSeconds: number | null = null;
     let conveyedSeconds: number | null = null;
-    let committedSeconds: number | null = null;
     let conveyed = 0;
-    const deadline = committedAt + limitSeconds * 1000;
-    while (
-      Date.now() < deadline &&
-      (conveyedSeconds === null || committedSeconds === null || unpublishSeconds === null)
-    ) {
+    let twice = 0;
+    const deadline = t0 + o.limitSeconds * 1000;
+    while (Date.now() < deadline && (conveyedSeconds === null || unpublishSeconds === null)) {
+      if (exited !== null) break;
       if (unpublishSeconds === null) {
-        const m = standin.messages('support-heads-up').find((x) => listingIdOf(x) === UNPUBLISHED);
-        if (m !== undefined) unpublishSeconds = (m.receivedAt - committedAt) / 1000;
+        const m = standin.messages('support-heads-up').find((x) => listingIdOf(x) === unpublished);
+        if (m !== undefined) unpublishSeconds = (m.receivedAt - unpublishAppendedAt) / 1000;
       }
-      if (conveyedSeconds === null) {
+      if (conveyedSeconds === null && o.flood) {
         const seen = conveyedListings(standin, 'sales-alerts');
-        conveyed = BULK.filter((id) => seen.has(id)).length;
-        if (conveyed === BULK.length) conveyedSeconds = (Date.now() - committedAt) / 1000;
+        conveyed = bulk.filter((id) => seen.has(id)).length;
+        twice = bulk.filter((id) => (seen.get(id)?.length ?? 0) > 1).length;
+        if (conveyed === rows) conveyedSeconds = (Date.now() - lastBulkAt) / 1000;
       }
-      if (committedSeconds === null) {
-        // A broker restart by someone else on the shared stack: ask again on the next turn.
-        const committed = await committedOffsets(stack, groupId).catch(() => []);
-        const passed = ends.every((e) => {
-          const c = committed.find((p) => p.partition === e.partition);
-          return c !== undefined && BigInt(c.offset) >= BigInt(e.offset);
-        });
-        if (passed) committedSeconds = (Date.now() - committedAt) / 1000;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    let unpublishLegs: RunResult['unpublishLegs'] = null;
-    const record = reader.received().find((r) => keyListingId(r) === String(UNPUBLISHED));
-    const arrival = standin
-      .messages('support-heads-up')
-      .find((x) => listingIdOf(x) === UNPUBLISHED)?.receivedAt;
-    if (record !== undefined && arrival !== undefined) {
-      const atKafka = Number(record.timestamp);
-      unpublishLegs = { debezium: (atKafka - committedAt) / 1000, service: (arrival - atKafka) / 1000 };
+    if (!o.flood || conveyedSeconds === null) {
+      const seen = conveyedListings(standin, 'sales-alerts');
+      conveyed = bulk.filter((id) => seen.has(id)).length;
+      twice = bulk.filter((id) => (seen.get(id)?.length ?? 0) > 1).length;
     }
-    await reader.close();
-    const messages: RunResult['messages'] = {};
-    for (const channel of ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates']) {
+    const topLevel: Record<string, number> = {};
+    const files: Record<string, number> = {};
+    for (const channel of CHANNELS) {
       const all = standin.messages(channel);
-      messages[channel] = {
-        topLevel: all.filter((m) => m.threadTs === undefined && m.files === undefined).length,
-        inThreads: all.filter((m) => m.threadTs !== undefined && m.files === undefined).length,
-        files: all.filter((m) => m.files !== undefined).length,
-      };
+      topLevel[channel] = all.filter((m) => m.threadTs === undefined && m.files === undefined).length;
+      files[channel] = all.filter((m) => m.files !== undefined).length;
     }
     peak = Math.max(peak, await peakRssMb(child));
+    const stats = cgroup === undefined ? undefined : await cgroup.stats();
+    const seconds = (Date.now() - t0) / 1000;
     return {
-      name,
+      run: o.name,
+      rows,
       unpublishSeconds,
-      unpublishLegs,
       conveyedSeconds,
       conveyed,
-      missing: BULK.length - conveyed,
-      messages,
+      twice,
+      topLevel,
+      files,
       rateLimited: standin.stats().rateLimited.total,
-      committedSeconds,
       peakRssMb: peak,
-      stoppedAfterSeconds: (Date.now() - committedAt) / 1000,
+      cgroup:
+        stats === undefined
+          ? null
+          : { maxUsageMb: stats.maxUsageBytes / 2 ** 20, failcnt: stats.failcnt, oomKills: stats.oomKills },
+      exited,
+      seconds,
+      ...(o.at === 'start' && unpublishSeconds !== null
+        ? { recordsPerSecond: (rows + 1) / unpublishSeconds }
+        : {}),
     };
   } finally {
     clearInterval(sampler);
-    // A graceful stop first (a --cpu-prof in BENCH_SERVICE_NODE_OPTIONS is written at exit).
     child.child.kill('SIGTERM');
     await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    if (process.env.BENCH_LOG_DIR !== undefined) {
+      await writeFile(
+        `${process.env.BENCH_LOG_DIR}/burst-${rows}-${o.name}.log`,
+        `${child.output.join('\n')}\n`,
+      );
+    }
     await child.cleanup();
     await standin.close();
+    await cgroup?.remove();
   }
 }
 
-const fmt = (s: number | null, limit: number): string =>
-  s === null ? `not within ${limit.toFixed(0)} s` : `${s.toFixed(1)} s`;
+async function setGroupEnds(stack: StackEndpoints, topic: string) {
+  const a = admin(stack);
+  await a.connect();
+  try {
+    return (await a.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high }));
+  } finally {
+    await a.disconnect();
+  }
+}
+
+/** A bare kafkajs consumer draining the topic from the start: the client's ceiling on this machine. */
+async function runRaw(stack: StackEndpoints, topic: string, rows: number): Promise<RunResult> {
+  const kafka = new Kafka({
+    clientId: 'ln-bench-burst-raw',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: uniqueGroupId('burst-raw') });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let t0 = 0;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (t0 === 0) t0 = Date.now();
+        seen += batch.messages.length;
+        if (seen >= rows + 1) resolve();
+      },
+    });
+  });
+  await done;
+  const seconds = (Date.now() - t0) / 1000;
+  await consumer.disconnect();
+  return {
+    run: 'raw kafkajs',
+    rows,
+    unpublishSeconds: null,
+    conveyedSeconds: null,
+    conveyed: 0,
+    twice: 0,
+    topLevel: {},
+    files: {},
+    rateLimited: 0,
+    peakRssMb: 0,
+    cgroup: null,
+    exited: null,
+    seconds,
+    recordsPerSecond: seen / seconds,
+  };
+}
+
+const s = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} s`);
+
+function report(results: RunResult[]): void {
+  console.log(
+    '\n| N | run | unpublish (service leg) | all conveyed after last write | missing | twice | top-level #sales-alerts (files) | 429s | records/s | peak RSS | cgroup max / failcnt / OOM kills | exit |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    const sales = r.topLevel['sales-alerts'];
+    console.log(
+      `| ${r.rows} | ${r.run} | ${s(r.unpublishSeconds)} | ${s(r.conveyedSeconds)} | ${r.run === 'raw kafkajs' ? '-' : r.rows - r.conveyed} | ${r.run === 'raw kafkajs' ? '-' : r.twice} | ${sales === undefined ? '-' : `${sales} (${r.files['sales-alerts']})`} | ${r.rateLimited} | ${r.recordsPerSecond === undefined ? '-' : r.recordsPerSecond.toFixed(0)} | ${r.peakRssMb > 0 ? `${r.peakRssMb.toFixed(0)} MB` : '-'} | ${r.cgroup === null ? '-' : `${r.cgroup.maxUsageMb.toFixed(0)} MB / ${r.cgroup.failcnt} / ${r.cgroup.oomKills}`} | ${r.exited ?? `ran ${r.seconds.toFixed(0)} s`} |`,
+    );
+  }
+}
 
 async function main(): Promise<void> {
   const stack = endpointsFromEnv() ?? localStackEndpoints('native');
-  const db = await connectPg(stack.databaseUrl);
-  console.log(`[burst] inserting ${rows} listings (+1 to unpublish)...`);
-  await insertListings(db, stack, [
-    ...BULK.map((id) => ({ id, price: '100.00' })),
-    { id: UNPUBLISHED, status: 'A' as const },
-  ]);
+  if (limitMb > 0 && !cgroupAvailable())
+    console.warn('[burst] no cgroup v1 memory controller (or not root): no limit');
   const results: RunResult[] = [];
-  try {
-    if (runs !== 'baseline') results.push(await run('flood-control', stack, db, true, '85.00', floodSeconds));
-    await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'A' WHERE lst_id = $1`, [UNPUBLISHED]);
-    if (runs !== 'flood') {
-      results.push(await run('baseline (flood control off)', stack, db, false, '70.00', baselineSeconds));
+  for (const rows of sizes) {
+    const topic = `bench.burst.n${rows}-${process.pid}`;
+    await createTopic(stack, topic);
+    try {
+      console.log(`[burst] N=${rows}: topic ${topic}`);
+      if (runs.has('flood')) {
+        results.push(
+          await runService(stack, topic, rows, {
+            name: 'flood',
+            flood: true,
+            at: 'end',
+            limitSeconds: floodSeconds,
+          }),
+        );
+      } else {
+        await produce(stack, topic, envelopes(FIRST_ID, rows, 'a'));
+      }
+      report(results.slice(-1));
+      if (runs.has('drain')) {
+        results.push(
+          await runService(stack, topic, rows, {
+            name: 'drain',
+            flood: true,
+            at: 'start',
+            limitSeconds: floodSeconds,
+          }),
+        );
+        report(results.slice(-1));
+      }
+      if (runs.has('raw')) results.push(await runRaw(stack, topic, rows));
+      if (runs.has('off')) {
+        results.push(
+          await runService(stack, topic, rows, {
+            name: 'off',
+            flood: false,
+            at: 'start',
+            limitSeconds: baselineSeconds,
+          }),
+        );
+      }
+    } finally {
+      if (process.env.BENCH_KEEP_TOPIC !== '1') await deleteTopic(stack, topic);
     }
-  } finally {
-    await deleteListings(db, [...BULK, UNPUBLISHED]);
-    await db.end();
   }
-  for (const r of results) {
-    console.log(`\n[burst] ${r.name}: ${rows} repriced in one transaction, then one unpublish`);
-    console.log(`  unpublish: commit -> arrival        ${fmt(r.unpublishSeconds, r.stoppedAfterSeconds)}`);
-    if (r.unpublishLegs !== null) {
-      console.log(
-        `    of which commit -> Kafka (Debezium) ${r.unpublishLegs.debezium.toFixed(1)} s, Kafka -> stand-in (service) ${r.unpublishLegs.service.toFixed(1)} s`,
-      );
-    }
-    console.log(
-      `  every change conveyed              ${fmt(r.conveyedSeconds, r.stoppedAfterSeconds)} (${r.conveyed} conveyed, ${r.missing} missing)`,
-    );
-    console.log(`  committed offset past the burst    ${fmt(r.committedSeconds, r.stoppedAfterSeconds)}`);
-    console.log(`  429s at the stand-in               ${r.rateLimited}`);
-    console.log(`  peak RSS of the service            ${r.peakRssMb.toFixed(0)} MB`);
-    for (const [channel, m] of Object.entries(r.messages)) {
-      console.log(
-        `  #${channel.padEnd(20)} ${m.topLevel} messages, ${m.inThreads} thread replies, ${m.files} files`,
-      );
-    }
-  }
+  console.log(
+    `\n[burst] service under ${limitMb > 0 ? `a ${limitMb} MiB memory cgroup` : 'no memory limit'}, NODE_OPTIONS=${serviceNodeOptions}, stand-in 1/s per channel burst 3, default rules; one invocation, baselines in the same run`,
+  );
+  report(results);
 }
 
 await main();

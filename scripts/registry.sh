@@ -34,9 +34,16 @@ die() {
   printf '[registry] ERROR: %s\n' "$*" >&2
   exit 1
 }
+ERR_PREFIX='[registry]'
+# shellcheck source=stack/errors.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stack/errors.sh"
 
 answers() { curl -sf -o /dev/null --max-time 2 "$BASE_URL/subjects"; }
-port_busy() { ss -ltnH "sport = :$REGISTRY_PORT" 2>/dev/null | grep -q .; }
+port_busy() { # ss's output read whole: `ss | grep -q` can fail with SIGPIPE under pipefail
+  local listening
+  listening="$(ss -ltnH "sport = :$REGISTRY_PORT" 2>/dev/null)" || true
+  [[ -n "$listening" ]]
+}
 read_pid() { [[ -f "$PID_FILE" ]] && head -n1 "$PID_FILE" || true; }
 pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
@@ -108,7 +115,7 @@ up() {
     command -v curl >/dev/null || die "curl not found (apt-get install curl)"
     resolve
     local java
-    java="$(find_java)"
+    java="$(find_java)" || exit 1 # find_java said why
     say "starting Apicurio Registry $APICURIO_VERSION with $java on 127.0.0.1:$REGISTRY_PORT (log: $LOGS/registry.log)"
     # In-memory storage (the default). The management interface (health, metrics) listens on
     # 0.0.0.0:9000 unless told otherwise: keep it on loopback, on its own port.
@@ -163,7 +170,7 @@ status() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  status) status ;;
+  status) status || exit 1 ;; # down is an answer, not an error
   url) printf '%s\n' "$BASE_URL" ;;
   *)
     echo "usage: scripts/registry.sh up|down|status|url" >&2

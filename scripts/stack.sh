@@ -4,6 +4,7 @@
 # worker running the Debezium Postgres and MariaDB connectors.
 #
 #   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
+#   scripts/stack.sh preflight     check the prerequisites and that no other stack holds the ports (starts nothing)
 #   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
 #   scripts/stack.sh logs [name] [-f]   postgres | mariadb | kafka | connect | initdb | mvn-kafka | ... (tail, or follow)
@@ -57,6 +58,25 @@ die() {
   printf '[stack] ERROR: %s\n' "$*" >&2
   exit 1
 }
+
+# The log that tells more about a failure in function $1 (the step that failed).
+log_of() {
+  case "$1" in
+  resolve_artifacts) printf '%s' "$LOGS/mvn-kafka.log and $LOGS/mvn-debezium.log" ;;
+  resolve_mariadb_plugin) printf '%s' "$LOGS/mvn-debezium-mariadb.log" ;;
+  resolve_kafka_tools) printf '%s' "$LOGS/mvn-kafka-tools.log" ;;
+  pg_* | psql_su | grant_pg_traverse) printf '%s' "$LOGS/postgres.log" ;;
+  mariadb_* | grant_mariadb_traverse) printf '%s' "$LOGS/mariadb.log" ;;
+  kafka_up | kafka_ready | scram_user* | tls_material) printf '%s' "$LOGS/kafka.log" ;;
+  topic_* | kafka_topics) printf '%s' "$LOGS/kafka-topics.log" ;;
+  redis_*) printf '%s' "$LOGS/redis.log" ;;
+  connect_* | connector_* | register_*) printf '%s' "$LOGS/connect.log" ;;
+  *) printf '%s' "$LOGS (npm run stack -- logs)" ;;
+  esac
+}
+
+# shellcheck source=stack/errors.sh
+source "$STACK_FILES/errors.sh"
 now() { printf '%s' "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
 
@@ -76,28 +96,62 @@ wait_for() {
 
 # ---------------------------------------------------------------------------------------- checks
 
+# Every prerequisite of `up`, checked before anything starts; all missing ones are named in one line
+# with the Debian package that brings them (the README's prerequisites list the same).
 require_tools() {
-  command -v java >/dev/null || die "java not found: install a JDK >= 17 (Debian: apt-get install openjdk-17-jdk-headless)"
-  local jv
-  jv="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-  [[ "$jv" =~ ^[0-9]+$ ]] && ((jv >= 17)) || die "java $jv found, Kafka $KAFKA_VERSION needs java >= 17"
-  command -v mvn >/dev/null || die "mvn not found: install Maven (Debian: apt-get install maven); it resolves Kafka and Debezium from Maven Central"
-  command -v curl >/dev/null || die "curl not found (apt-get install curl)"
-  command -v jq >/dev/null || die "jq not found (apt-get install jq)"
+  local missing=()
+  need() { # command, what to install
+    command -v "$1" >/dev/null 2>&1 || missing+=("$1 ($2)")
+  }
+  need java "apt-get install openjdk-17-jdk-headless: Java 17 or later"
+  if command -v java >/dev/null 2>&1; then
+    local jv
+    jv="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')" || true
+    [[ "$jv" =~ ^[0-9]+$ ]] && ((jv >= 17)) ||
+      missing+=("java >= 17 (found ${jv:-an unreadable version}: apt-get install openjdk-17-jdk-headless)")
+  fi
+  need mvn "apt-get install maven: it resolves Kafka and Debezium from Maven Central"
+  need curl "apt-get install curl"
+  need jq "apt-get install jq"
+  need ss "apt-get install iproute2"
+  need flock "apt-get install util-linux"
+  need setsid "apt-get install util-linux"
+  need openssl "apt-get install openssl"
+  ((EUID == 0)) && need runuser "apt-get install util-linux"
   PG_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
   if [[ ! -x "$PG_BIN/initdb" ]]; then
     PG_BIN="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
   fi
-  [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/pg_ctl" ]] ||
-    die "PostgreSQL server binaries not found (apt-get install postgresql-$POSTGRES_MAJOR)"
-  command -v psql >/dev/null || die "psql not found (apt-get install postgresql-client)"
+  [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/pg_ctl" && -x "$PG_BIN/pg_isready" ]] ||
+    missing+=("PostgreSQL $POSTGRES_MAJOR server binaries initdb, pg_ctl, pg_isready (apt-get install postgresql-$POSTGRES_MAJOR)")
+  need psql "apt-get install postgresql-client"
+  mariadb_bin mariadbd mysqld >/dev/null || missing+=("mariadbd (apt-get install mariadb-server: MariaDB 10.5 or later)")
+  mariadb_bin mariadb-install-db mysql_install_db >/dev/null || missing+=("mariadb-install-db (apt-get install mariadb-server)")
+  need mariadb "apt-get install mariadb-client"
+  need mariadb-admin "apt-get install mariadb-client"
+  need redis-cli "apt-get install redis-tools"
+  # redis-server only when no Redis answers on REDIS_PORT (the machine's is used when it does).
+  if ! redis_ping; then need redis-server "apt-get install redis-server"; fi
+  unset -f need
+  ((${#missing[@]} == 0)) && return 0
+  local joined
+  printf -v joined '%s; ' "${missing[@]}"
+  die "missing prerequisites: ${joined%; }"
 }
 
 # The pid listening on 127.0.0.1:$1, or nothing.
+# (ss's output is read whole: `ss | grep -q` could fail with SIGPIPE under pipefail.)
 port_pid() {
-  ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -n1
+  local listening
+  listening="$(ss -ltnpH "sport = :$1" 2>/dev/null)" || true
+  [[ "$listening" =~ pid=([0-9]+), ]] && printf '%s' "${BASH_REMATCH[1]}"
+  return 0
 }
-port_busy() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+port_busy() {
+  local listening
+  listening="$(ss -ltnH "sport = :$1" 2>/dev/null)" || true
+  [[ -n "$listening" ]]
+}
 
 # Fails when the port is taken by anything but pid $2 (our process).
 require_port_free_or_ours() {
@@ -112,6 +166,31 @@ require_port_free_or_ours() {
 
 pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 read_pid() { [[ -f "$1" ]] && head -n1 "$1" || true; }
+
+# Before `up` starts anything: each of the stack's ports (versions.env) is free or held by a process
+# this state directory started. A port held by anything else means another stack (another
+# LISTING_NOTIFIER_STACK_DIR, say a CI run beside a developer's stack) or another service: refuse in
+# one line instead of mixing with it. Redis is left out: the machine's Redis is meant to be shared.
+require_ports_free_or_ours() {
+  local ours held=() entry port name pid
+  ours=" $(read_pid "$PGDATA/postmaster.pid") $(read_pid "$RUN/mariadb.pid") $(read_pid "$RUN/kafka.pid") $(read_pid "$RUN/connect.pid") "
+  for entry in "$POSTGRES_PORT:PostgreSQL" "$MARIADB_PORT:MariaDB" "$KAFKA_PORT:Kafka" \
+    "$KAFKA_CONTROLLER_PORT:the Kafka controller" "$KAFKA_SASL_SSL_PORT:Kafka SASL_SSL" "$CONNECT_PORT:Kafka Connect"; do
+    port="${entry%%:*}" name="${entry#*:}"
+    port_busy "$port" || continue
+    pid="$(port_pid "$port")"
+    [[ -n "$pid" && "$ours" == *" $pid "* ]] && continue
+    local args
+    args="$(ps -o args= -p "${pid:-0}" 2>/dev/null)" || args=""
+    # The command's name and its last argument (the data directory or properties file, which names
+    # the other stack's state directory).
+    held+=("$port $name (pid ${pid:-unknown} ${args%% *} ${args##* })")
+  done
+  ((${#held[@]} == 0)) && return 0
+  local joined
+  printf -v joined '%s; ' "${held[@]}"
+  die "another stack or service holds the ports, not one started from $STATE: ${joined%; } (stop it, e.g. LISTING_NOTIFIER_STACK_DIR=<its state> npm run stack -- down, or use its state directory)"
+}
 
 # ------------------------------------------------------------------------------------- artifacts
 
@@ -243,7 +322,8 @@ EOF
   fi
   wait_for 60 "postgres" pg_ready || die "PostgreSQL does not accept connections on $POSTGRES_PORT"
   local wal
-  wal="$(psql_su -d postgres -tAc 'SHOW wal_level')"
+  wal="$(psql_su -d postgres -tAc 'SHOW wal_level')" ||
+    die "cannot query PostgreSQL on $POSTGRES_PORT as postgres (log: $LOGS/postgres.log)"
   [[ "$wal" == "logical" ]] ||
     die "PostgreSQL on $POSTGRES_PORT has wal_level=$wal; Debezium needs wal_level=logical (set it in $PGDATA/postgresql.conf and restart)"
 
@@ -354,7 +434,9 @@ kafka_up() {
   render "$STACK_FILES/server.properties" "$STATE/kafka/server.properties"
   if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
     local id
-    id="$(java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    id="$(java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool random-uuid 2>"$LOGS/kafka-format.log")" ||
+      die "kafka.tools.StorageTool random-uuid failed (log: $LOGS/kafka-format.log)"
+    id="${id##*$'\n'}"
     local password
     password="$(cat "$TLS_DIR/sasl-password")"
     java -cp "$KAFKA_LIBS/*" "${JAVA_COMMON[@]}" kafka.tools.StorageTool format --standalone -t "$id" \
@@ -424,7 +506,8 @@ register_connector() {
   answer="$(mktemp)"
   code="$(jq '.config' "$CONNECTOR_FILE" |
     curl -sS -o "$answer" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
-      --data-binary @- "$CONNECT_URL/connectors/$CONNECTOR_NAME/config")"
+      --data-binary @- "$CONNECT_URL/connectors/$CONNECTOR_NAME/config")" ||
+    die "PUT $CONNECT_URL/connectors/$CONNECTOR_NAME/config failed: Kafka Connect does not answer (log: $LOGS/connect.log)"
   if [[ "$code" != 200 && "$code" != 201 ]]; then
     cat "$answer" >&2
     rm -f "$answer"
@@ -516,7 +599,7 @@ redis_up() {
   mkdir -p "$STATE/redis"
   say "redis: starting redis-server on 127.0.0.1:$REDIS_PORT"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STATE/redis" --daemonize yes \
-    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --save 60 1000 >/dev/null ||
+    --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" --save 60 1000 >/dev/null 9>&- ||
     die "redis-server did not start (log: $LOGS/redis.log)"
   wait_for 30 "redis" redis_ping || die "redis not answering on $REDIS_PORT (log: $LOGS/redis.log)"
 }
@@ -532,6 +615,7 @@ cmd_up() {
   local t0 t
   t0="$(now)"
   require_tools
+  require_ports_free_or_ours
   mkdir -p "$STATE" "$LOGS" "$RUN" "$CACHE"
   t="$(now)"
   resolve_artifacts
@@ -680,7 +764,22 @@ cmd_reset() {
 lock() {
   mkdir -p "$STATE"
   exec 9>"$STATE/stack.lock"
-  flock -w 600 9 || die "another scripts/stack.sh holds $STATE/stack.lock"
+  flock -n 9 && return 0
+  say "waiting (at most 600 s) for $STATE/stack.lock, held by: $(lock_holders)"
+  flock -w 600 9 || die "$STATE/stack.lock is still held after 600 s by: $(lock_holders)"
+}
+
+# The processes that hold the lock file open (a process started without `9>&-` would hold it forever).
+lock_holders() {
+  local fd holders=""
+  for fd in /proc/[0-9]*/fd/*; do
+    [[ "$(readlink "$fd" 2>/dev/null)" == "$STATE/stack.lock" ]] || continue
+    fd="${fd#/proc/}"
+    fd="${fd%%/*}"
+    [[ "$fd" == "$$" || "$fd" == "$BASHPID" ]] && continue
+    holders+="pid $fd ($(tr '\0' ' ' <"/proc/$fd/cmdline" 2>/dev/null | cut -c1-60)) "
+  done
+  printf '%s' "${holders:-nobody now}"
 }
 
 # ------------------------------------------------------------------ restart (for end-to-end tests)
@@ -711,8 +810,9 @@ cmd_restart() {
 
 case "${1:-}" in
 up) lock && cmd_up ;;
+preflight) require_tools && require_ports_free_or_ours && say "preflight: prerequisites found, ports free or ours ($STATE)" ;;
 down) lock && cmd_down ;;
-status) cmd_status ;;
+status) cmd_status || exit 1 ;; # something down is an answer, not an error
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 reset) lock && cmd_reset ;;
 restart) lock && cmd_restart "${2:-}" ;;

@@ -10,11 +10,13 @@ import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
+import { createMemoryLastValues } from './adapters/memory-last-values.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
 import { guardDeadLetter } from './app/dead-letter-guard.ts';
+import { createLastValuesEdge } from './app/last-values.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
@@ -24,12 +26,13 @@ import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
 import { createDestinations, createScheduler } from './delivery-root.ts';
-import { createPipeline } from './pipeline/index.ts';
+import { createPipeline, type PipelineDeps } from './pipeline/index.ts';
 import type {
   AlertMemory,
   ChatDestination,
   Clock,
   DeliveryLedger,
+  LastValuesStore,
   Logger,
   Metrics,
   PaceGate,
@@ -123,10 +126,22 @@ export async function start(options: StartOptions): Promise<Service> {
     await client.check();
     schemaRegistry = client;
   }
+  const store = await openStore(config, connections.store.password, clock, logger, metrics);
+  // Before images from what was seen, for changes that come without one (last-values.ts).
+  const lastValues =
+    store.lastValues === undefined
+      ? undefined
+      : createLastValuesEdge({
+          store: store.lastValues,
+          metrics,
+          logger: logger.child({ component: 'last-values' }),
+        });
+  const pipelineDeps: PipelineDeps = {
+    ...(schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
+    ...(lastValues === undefined ? {} : { lastValues }),
+  };
   // Records and folded messages both read the rules in effect: a reload reaches digests too.
-  const pipeline = createReloadablePipeline(config, (rules) =>
-    createPipeline(rules, schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
-  );
+  const pipeline = createReloadablePipeline(config, (rules) => createPipeline(rules, pipelineDeps));
   const watcher =
     options.rules === undefined
       ? undefined
@@ -139,7 +154,6 @@ export async function start(options: StartOptions): Promise<Service> {
         });
 
   const { delivery } = config;
-  const store = await openStore(config, connections.store.password, clock, logger, metrics);
   const scheduler = createScheduler({
     config,
     destination: chat,
@@ -238,6 +252,7 @@ export async function start(options: StartOptions): Promise<Service> {
     ],
     storeStatus: store.status,
     deadLetterBlocks: deadLetter.blocked,
+    ...(lastValues === undefined ? {} : { afterWork: lastValues.track }),
   });
 }
 
@@ -246,6 +261,7 @@ interface OpenedStore {
   pace?: PaceGate;
   ledger?: DeliveryLedger;
   anchors?: ThreadAnchors;
+  lastValues?: LastValuesStore;
   status(): StoreStatus;
   close(): Promise<void>;
 }
@@ -266,8 +282,12 @@ async function openStore(
     const ledger = store.ledger.enabled
       ? createMemoryLedger({ clock, retentionMs: store.ledger.retentionMs })
       : undefined;
+    const lastValues = store.lastValues.enabled
+      ? createMemoryLastValues({ clock, ttlMs: store.lastValues.ttlMs, maxBytes: store.lastValues.maxBytes })
+      : undefined;
     return {
       ...(ledger === undefined ? {} : { ledger }),
+      ...(lastValues === undefined ? {} : { lastValues }),
       status: () => ({ kind: 'memory', connected: true, fallback: false }),
       close: async () => {},
     };
@@ -278,6 +298,7 @@ async function openStore(
     keyPrefix: store.keyPrefix,
     ledgerRetentionMs: store.ledger.retentionMs,
     ...(password === undefined ? {} : { password }),
+    lastValuesTtlMs: store.lastValues.ttlMs,
     logger: logger.child({ component: 'store' }),
   });
   const pace = createFallbackPaceGate({
@@ -292,6 +313,7 @@ async function openStore(
     anchors: redis.anchors,
     ...(store.alertMemory ? { alerts: redis.alerts } : {}),
     ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
+    ...(store.lastValues.enabled ? { lastValues: redis.lastValues } : {}),
     status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
     close: () => redis.close(),
   };

@@ -84,9 +84,7 @@ mariadb_pid() { read_pid "$RUN/mariadb.pid"; }
 mariadb_running() { pid_alive "$(mariadb_pid)" && [[ -S "$MARIADB_SOCKET" ]]; }
 
 mariadb_up() {
-  MARIADBD="$(mariadb_bin mariadbd mysqld)" ||
-    die "mariadbd not found (Debian: apt-get install mariadb-server; any MariaDB 10.5+ or MySQL 8 server works)"
-  command -v mariadb >/dev/null || die "the mariadb client not found (apt-get install mariadb-client)"
+  MARIADBD="$(mariadb_bin mariadbd mysqld)" || die "mariadbd not found (apt-get install mariadb-server)"
   if mariadb_running; then
     require_port_free_or_ours "$MARIADB_PORT" "$(mariadb_pid)" MariaDB
     say "mariadb: already running (pid $(mariadb_pid), port $MARIADB_PORT)"
@@ -145,7 +143,8 @@ CNF
     die "MariaDB does not accept connections on $MARIADB_SOCKET (log: $LOGS/mariadb.log)"
   fi
   local settings
-  settings="$(mariadb_root -N -e "SELECT CONCAT_WS(' ', @@log_bin, @@binlog_format, @@binlog_row_image)")"
+  settings="$(mariadb_root -N -e "SELECT CONCAT_WS(' ', @@log_bin, @@binlog_format, @@binlog_row_image)")" ||
+    die "cannot query MariaDB on $MARIADB_SOCKET as root (log: $LOGS/mariadb.log)"
   [[ "$settings" == "ON ROW FULL" || "$settings" == "1 ROW FULL" ]] ||
     die "MariaDB on $MARIADB_PORT has log_bin/binlog_format/binlog_row_image = $settings; Debezium needs ON ROW FULL (set them in $MARIADB_CNF and restart)"
   mariadb_root -e "CREATE DATABASE IF NOT EXISTS monolith CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
@@ -196,7 +195,8 @@ mariadb_status() {
 connect_require_mariadb_plugin() {
   local pid has_plugin has_env
   pid="$(read_pid "$RUN/connect.pid")"
-  has_plugin="$(curl -fsS "$CONNECT_URL/connector-plugins" | jq --arg c "$MARIADB_CONNECTOR_CLASS" 'any(.[]; .class == $c)')"
+  has_plugin="$(curl -fsS "$CONNECT_URL/connector-plugins" | jq --arg c "$MARIADB_CONNECTOR_CLASS" 'any(.[]; .class == $c)')" ||
+    die "GET $CONNECT_URL/connector-plugins failed: Kafka Connect does not answer (log: $LOGS/connect.log)"
   has_env=false
   if [[ -r "/proc/$pid/environ" ]] && tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^MONOLITH_MARIADB_HOST='; then
     has_env=true
@@ -221,7 +221,8 @@ register_mariadb_connector() {
   answer="$(mktemp)"
   code="$(jq '.config' "$MARIADB_CONNECTOR_FILE" |
     curl -sS -o "$answer" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
-      --data-binary @- "$CONNECT_URL/connectors/$name/config")"
+      --data-binary @- "$CONNECT_URL/connectors/$name/config")" ||
+    die "PUT $CONNECT_URL/connectors/$name/config failed: Kafka Connect does not answer (log: $LOGS/connect.log)"
   if [[ "$code" != 200 && "$code" != 201 ]]; then
     cat "$answer" >&2
     rm -f "$answer"

@@ -1,6 +1,6 @@
 /**
  * The shared store on Redis (ioredis): the pace gates every replica paces against, the delivery
- * ledger, and thread anchors (ports in src/ports/store.ts).
+ * ledger, thread anchors, stock alert memory and the listings' last values (ports in src/ports/store.ts).
  *
  * Pace: the same GCRA as src/delivery/pace.ts, one value per bucket (its theoretical arrival time,
  * TAT), run as Lua so each step is atomic over all the buckets it names (Redis runs a script alone:
@@ -20,11 +20,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { entryText, parseEntry } from '../pipeline/before-image.ts';
 import type {
   AlertEntry,
   AlertMemory,
   ClaimState,
   DeliveryLedger,
+  LastValuesStore,
   Logger,
   PaceBucket,
   PaceGate,
@@ -90,6 +92,19 @@ end
 return 0
 `;
 
+// KEYS[1]: a listing's last values; ARGV: position, the entry's text (position TAB values), ttl ms.
+// Keeps the entry unless the stored one's position (the text before its tab) is at or past it.
+// Positions are fixed-width text (pipeline/before-image.ts), so Lua's string order is their order.
+const PUT_LAST = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local tab = string.find(cur, '\t', 1, true)
+  if tab and string.sub(cur, 1, tab - 1) >= ARGV[1] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
 export interface RedisStoreOptions {
   /** redis://host:port[/db] (config store.url). */
   url: string;
@@ -97,6 +112,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** How long ledger entries are kept (config store.ledger.retentionMs). */
   ledgerRetentionMs: number;
+  /** How long a listing's last values are kept after their last write (config store.lastValues.ttlMs). */
+  lastValuesTtlMs?: number;
   /** A command that has no answer within this is an error. Default 1000. */
   commandTimeoutMs?: number;
   /** The AUTH password (store.passwordEnv / passwordFile); overrides one inline in the URL. */
@@ -109,6 +126,7 @@ export interface RedisStore {
   pace: PaceGate;
   ledger: DeliveryLedger;
   anchors: ThreadAnchors;
+  lastValues: LastValuesStore;
   connected(): boolean;
   close(): Promise<void>;
 }
@@ -118,6 +136,7 @@ type Scripted = Redis & {
   lnClaim(numKeys: number, ...args: Array<string | number>): Promise<string[]>;
   lnRelease(numKeys: number, ...args: Array<string | number>): Promise<number>;
   lnPush(key: string, ...args: Array<string | number>): Promise<number>;
+  lnPutLast(key: string, ...args: Array<string | number>): Promise<number>;
 };
 
 const emissionOf = (b: PaceBucket): number => b.intervalMs / b.cap;
@@ -138,6 +157,7 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
   redis.defineCommand('lnPush', { lua: PUSH, numberOfKeys: 1 });
   redis.defineCommand('lnClaim', { lua: CLAIM });
   redis.defineCommand('lnRelease', { lua: RELEASE });
+  redis.defineCommand('lnPutLast', { lua: PUT_LAST, numberOfKeys: 1 });
   // Names this process as the holder of its claims.
   const owner = randomUUID();
   redis.on('ready', () => {
@@ -220,8 +240,26 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     },
   };
 
+  const lastValuesTtlMs = o.lastValuesTtlMs ?? 30 * 24 * 3600 * 1000;
+  const lastValues: LastValuesStore = {
+    async get(listingId) {
+      const text = await redis.get(key('last', listingId));
+      return text === null ? undefined : parseEntry(text);
+    },
+    async put(listingId, entry) {
+      const kept = await redis.lnPutLast(
+        key('last', listingId),
+        entry.position,
+        entryText(entry),
+        lastValuesTtlMs,
+      );
+      return Number(kept) === 1;
+    },
+  };
+
   return {
     alerts,
+    lastValues,
     pace,
     ledger,
     anchors,

@@ -60,7 +60,9 @@ export function withAlertMemory(pipeline: RecordPipeline, o: AlertMemoryOptions)
           };
         }
         if (alerting(verdict).length > 0) await o.memory.set(listingId, next);
-        return Object.keys(remembered).length === 0 ? outcome : decide(event, config, remembered);
+        if (Object.keys(remembered).length === 0) return outcome;
+        const decided = decide(event, config, remembered);
+        return outcome.learned === undefined ? decided : { ...decided, learned: outcome.learned };
       } catch (error) {
         o.metrics.storeFallback('alerts');
         o.logger.warn(

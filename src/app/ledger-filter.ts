@@ -52,6 +52,8 @@ export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOpti
           reason: `ledger: already delivered in ${skipped} channel(s)`,
           ...(outcome.listingId === undefined ? {} : { listingId: outcome.listingId }),
           ...(outcome.sourceTsMs === undefined ? {} : { sourceTsMs: outcome.sourceTsMs }),
+          // Already delivered, but the record still teaches the last-values store (crash after Slack).
+          ...(outcome.learned === undefined ? {} : { learned: outcome.learned }),
         };
       }
       return {

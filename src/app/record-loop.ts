@@ -49,6 +49,11 @@ export interface RecordLoopOptions {
   random?: () => number;
   /** How often to heartbeat while the handler itself waits. Default 3000 (kafkajs's heartbeatInterval). */
   heartbeatEveryMs?: number;
+  /**
+   * Runs after a taken record's work and before it counts as finished (its offset committable): the
+   * last-values store writes here (last-values.ts track). Must not keep `outcome`. Default: none.
+   */
+  afterWork?: (outcome: Outcome, done: Promise<Completion>) => Promise<Completion>;
   /** Called once when the service must stop (a 'stop' error, a consumer that gave up). */
   onFatal(error: unknown): void;
 }
@@ -238,7 +243,8 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       }
     };
     // startRecordWork resolves on every path; a rejection is a bug and stops the service.
-    work.done.then(settle, (error: unknown) => settle({ kind: 'fatal', error }));
+    const done = options.afterWork?.(outcome, work.done) ?? work.done;
+    done.then(settle, (error: unknown) => settle({ kind: 'fatal', error }));
   };
 
   /** Sleeps `ms` in the handler, heartbeating; rejects when a stop or a stale batch cuts it short. */

@@ -29,7 +29,7 @@ import {
   type Readiness,
   startHealthServer,
 } from './health-server.ts';
-import { createRecordLoop, type LoopStatus } from './record-loop.ts';
+import { createRecordLoop, type LoopStatus, type RecordLoopOptions } from './record-loop.ts';
 
 export interface ServiceParts {
   source: RecordSource;
@@ -52,6 +52,8 @@ export interface ServiceParts {
   /** /readyz turns 503 when records are in flight and none finished for this long. Default 60 000. */
   stallAfterMs?: number;
   random?: () => number;
+  /** The last-values store's write after each taken record (last-values.ts track). Default: none. */
+  afterWork?: RecordLoopOptions['afterWork'];
   /** Closed after the source stopped, in order (dead-letter producer, ...). */
   closers?: Array<() => Promise<void>>;
   /** The shared store, for /readyz. Default: embedded (memory). */
@@ -123,6 +125,7 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     maxQueuedPerChannel: parts.maxQueuedPerChannel,
     retry: parts.retry,
     ...(parts.random === undefined ? {} : { random: parts.random }),
+    ...(parts.afterWork === undefined ? {} : { afterWork: parts.afterWork }),
     onFatal: fatalStop,
   });
 

@@ -475,6 +475,36 @@ export const storeSchema = z
       .describe(
         'File holding the Redis password (e.g. a mounted Secret); one trailing newline is ignored. Default: none.',
       ),
+    lastValues: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Keep the last values of the watched columns per listing and take an update's before image " +
+              'from them when Debezium sends none (REPLICA IDENTITY DEFAULT, binlog_row_image=MINIMAL, ' +
+              'unchanged TOAST), so it still reads "from X to Y". With FULL the values are written but ' +
+              'never read (false saves the writes). Default: true.',
+          ),
+        ttlMs: z
+          .int()
+          .min(1)
+          .default(30 * 24 * 3600 * 1000)
+          .describe(
+            "How long a listing's values are kept after its last change; an older listing falls back to " +
+              '"previous unknown" once (then it is known again). Default: 2592000000 (30 days).',
+          ),
+        maxBytes: z
+          .int()
+          .min(1024)
+          .default(64 * 1024 * 1024)
+          .describe(
+            'Without a store (store.url null): the bound on the in-process values, least recently used ' +
+              'listings dropped first (about 300 bytes per listing for four columns). Default: 67108864 (64 MiB).',
+          ),
+      })
+      .prefault({})
+      .describe('Last known values per listing, for changes without a before image (issue 18).'),
   })
   .refine((v) => v.passwordEnv === undefined || v.passwordFile === undefined, {
     message: 'expected at most one of passwordEnv or passwordFile',

@@ -46,6 +46,12 @@ interface Item {
   status: 'queued' | 'sending' | 'settled';
   priority: Priority;
   shares: Set<Share>;
+  /**
+   * The item's shares by the signal that gives them up, with the one listener the item keeps on it
+   * (a partition's signal: one listener per item and signal, removed when the item settles; one per
+   * share made the signal's listener list, walked on every add, grow with the bulk: issue 16).
+   */
+  bySignal: Map<AbortSignal, { shares: Set<Share>; listener: () => void }>;
   /** Aborts the item's sleeps once no share is left to deliver for. */
   abort: AbortController;
   // single
@@ -193,6 +199,7 @@ export class Lane {
       status: 'queued',
       priority,
       shares: new Set(),
+      bySignal: new Map(),
       abort: new AbortController(),
       listingKey,
       entries: new Map(),
@@ -206,14 +213,28 @@ export class Lane {
   /** Ties a share to an item: aborting the share takes it off, and an item with no share left is not sent. */
   private attach(item: Item, share: Share): void {
     item.shares.add(share);
-    share.signal.addEventListener(
-      'abort',
-      () => {
-        if (!item.shares.delete(share)) return;
-        if (item.shares.size === 0) item.abort.abort(share.signal.reason);
-      },
-      { once: true },
-    );
+    const { signal } = share;
+    let group = item.bySignal.get(signal);
+    if (group === undefined) {
+      const shares = new Set<Share>();
+      const listener = (): void => {
+        item.bySignal.delete(signal);
+        let removed = false;
+        for (const s of shares) removed = item.shares.delete(s) || removed;
+        shares.clear();
+        if (removed && item.shares.size === 0) item.abort.abort(signal.reason);
+      };
+      group = { shares, listener };
+      item.bySignal.set(signal, group);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    group.shares.add(share);
+  }
+
+  /** Removes the item's abort listeners (it is settled or moved on: nothing to give up any more). */
+  private detach(item: Item): void {
+    for (const [signal, group] of item.bySignal) signal.removeEventListener('abort', group.listener);
+    item.bySignal.clear();
   }
 
   private enqueueSingle(
@@ -382,6 +403,7 @@ export class Lane {
   private settle(item: Item, fate: Fate): void {
     if (item.status === 'settled') return;
     item.status = 'settled';
+    this.detach(item);
     for (const share of item.shares) share.settle(fate);
     item.shares.clear();
   }
@@ -396,6 +418,7 @@ export class Lane {
     if (item.shares.size === 0 || this.o.lifetime.aborted) {
       // Nobody waits for it any more, or delivery stopped (the shares learn that from the scheduler).
       item.status = 'settled';
+      this.detach(item);
       return;
     }
     item.status = 'sending';
@@ -417,6 +440,7 @@ export class Lane {
       else void this.release(origins);
       this.settle(item, fate);
     } catch (error) {
+      this.detach(item);
       if (claimed) void this.release(origins);
       // Aborted (no share left to deliver for, or delivery stopped) or a 'stop' error: the shares learn
       // it from their own signals or from the scheduler's stop.

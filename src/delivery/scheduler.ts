@@ -110,6 +110,10 @@ export interface DeliveryScheduler extends Deliverer {
   close(): void;
 }
 
+interface Waiter {
+  reject(error: unknown): void;
+}
+
 /** A promise and its settlers, made outside any caller's scope (so it captures nothing of theirs). */
 function deferred<T>(): {
   promise: Promise<T>;
@@ -160,11 +164,32 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     capacity: capacityOf(flood.budgetMs, opts.perChannel),
   };
   let stopError: NotifierError | undefined;
-  let rejectStopped: (error: NotifierError) => void = () => {};
-  const stopped = new Promise<never>((_, reject) => {
-    rejectStopped = reject;
-  });
-  stopped.catch(() => {}); // observed by every submission; never unhandled
+  /**
+   * Submissions waiting for their fate, by the signal that gives them up. One abort listener per signal
+   * (a partition's), never one per submission: a signal's listeners are a list that every add walks
+   * (Node's EventTarget checks for duplicates), so a listener per folded record made a 100,000-row bulk
+   * quadratic: 130 s of adds alone on this machine (issue 16). The same registry rejects them all on stop.
+   */
+  const waiting = new Map<AbortSignal, Set<Waiter>>();
+  const waitOn = (signal: AbortSignal, waiter: Waiter): Set<Waiter> => {
+    let set = waiting.get(signal);
+    if (set === undefined) {
+      const created = new Set<Waiter>();
+      set = created;
+      waiting.set(signal, created);
+      signal.addEventListener(
+        'abort',
+        () => {
+          waiting.delete(signal);
+          for (const w of created) w.reject(signal.reason);
+          created.clear();
+        },
+        { once: true },
+      );
+    }
+    set.add(waiter);
+    return set;
+  };
   let idleWaiters: Array<() => void> = [];
   let roomWaiters: Array<{ channel: string; resolve: () => void }> = [];
 
@@ -189,7 +214,12 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     stopError = error;
     logger.error({ err: error, code: error.code }, 'delivery stopped');
     lifetime.abort(error);
-    rejectStopped(error);
+    const all = [...waiting.values()];
+    waiting.clear();
+    for (const set of all) {
+      for (const w of set) w.reject(error);
+      set.clear();
+    }
   };
 
   const laneFor = (message: OutboundMessage): Lane => {
@@ -240,10 +270,10 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     // No closure here may capture `message` or `event`: a record folded into a digest waits with its
     // share, and the share must not keep the whole decoded event (or the rendered payload) alive.
     const { promise, resolve, reject } = deferred<Fate>();
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const waiter: Waiter = { reject };
+    const set = waitOn(signal, waiter);
     const settle = (fate: Fate): void => {
-      signal.removeEventListener('abort', onAbort);
+      set.delete(waiter);
       resolve(fate);
     };
     const digest = lane.submit(message, event, {
@@ -251,7 +281,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
       signal,
       ...(origin === undefined ? {} : { origin }),
     });
-    return { digest, fate: Promise.race([promise, stopped]) };
+    return { digest, fate: promise };
   };
 
   return {

@@ -1,5 +1,6 @@
 import type { ChangeEvent } from './change.ts';
 import type { NotifierError } from './errors.ts';
+import type { Learned } from './known-values.ts';
 import type { OutboundMessage } from './message.ts';
 
 /** Facts about the record that every log line and metric wants. */
@@ -8,6 +9,11 @@ export interface OutcomeContext {
   listingId?: string;
   /** Debezium's source.ts_ms (commit time in the database), for end-to-end latency. */
   sourceTsMs?: number;
+  /**
+   * The listing's watched values after this record (src/pipeline/before-image.ts), for the last-values
+   * store: written once the record is finished, so the store is never ahead of Slack.
+   */
+  learned?: Learned;
 }
 
 /**

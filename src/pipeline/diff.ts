@@ -65,19 +65,37 @@ function updated(event: ChangeEvent): FieldChange[] {
   return changes;
 }
 
-/** Structural equality of column values (tagged objects and parsed JSON compared by content). */
+/**
+ * Structural equality of column values (tagged objects and parsed JSON compared by content).
+ * Iterative, with an explicit stack: a jsonb column may nest 10,000 levels deep (PostgreSQL accepts
+ * that), and a recursive walk overflowed the call stack on it (issue 19, finding 1).
+ */
 export function equalValues(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((v, i) => equalValues(v, b[i]));
+  // Pairs still to compare, flat: [x0, y0, x1, y1, ...].
+  const pending: unknown[] = [a, b];
+  while (pending.length > 0) {
+    const y = pending.pop();
+    const x = pending.pop();
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') {
+      if (Number.isNaN(x) && Number.isNaN(y)) continue;
+      return false;
+    }
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i += 1) pending.push(x[i], y[i]);
+      continue;
+    }
+    const rx = x as Record<string, unknown>;
+    const ry = y as Record<string, unknown>;
+    const kx = Object.keys(rx);
+    if (kx.length !== Object.keys(ry).length) return false;
+    for (const k of kx) {
+      if (!Object.hasOwn(ry, k)) return false;
+      pending.push(rx[k], ry[k]);
+    }
   }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  const rb = b as Record<string, unknown>;
-  const ra = a as Record<string, unknown>;
-  return ka.every((k) => Object.hasOwn(rb, k) && equalValues(ra[k], rb[k]));
+  return true;
 }

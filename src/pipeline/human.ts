@@ -8,6 +8,7 @@ import type { ChangeEvent, ColumnValue, Row } from '../domain/change.ts';
 import { type Amount, amountOf, formatAmount, percentChange } from './amount.ts';
 import { codeOf, isUnavailable, labelOf, textOf } from './columns.ts';
 import type { Signal } from './filter.ts';
+import { createMemo } from './memo.ts';
 import { plain, type Rich, sanitize } from './mrkdwn.ts';
 import { excerpt, wordDiff } from './words.ts';
 
@@ -27,14 +28,17 @@ export interface Fact {
 }
 
 /**
- * Intl formatters are costly to build and format; configs are few, so keep them per key. Keys hold
- * only config values and validated currency codes (three capital letters), so the map stays small.
+ * Intl formatters are costly to build (~20 µs, ~1.5 kB each), so they are kept per key. Keys hold config
+ * values (locale, time zone) but also the row's currency code and the amount's scale: data, 17,576
+ * three-letter codes times the scales (issue 19, finding 6). The memo is bounded; a stream of varied
+ * currencies costs rebuilding formatters, never memory.
  */
-const memo = new Map<string, unknown>();
-function once<T>(key: string, make: () => T): T {
-  if (!memo.has(key)) memo.set(key, make());
-  return memo.get(key) as T;
-}
+export const FORMATTER_MEMO_SIZE = 256;
+const memo = createMemo<unknown>(FORMATTER_MEMO_SIZE);
+const once = <T>(key: string, make: () => T): T => memo.get(key, make) as T;
+
+/** Formatters kept now (tests: the memo stays bounded). */
+export const formatterMemoSize = (): number => memo.size;
 
 /** Intl.NumberFormat formats a decimal string exactly (Intl.NumberFormat v3); its typings say number. */
 const formatExact = (f: Intl.NumberFormat, text: string): string => f.format(text as unknown as number);

@@ -19,11 +19,20 @@ import type { OutboundMessage } from '../domain/message.ts';
 import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
+import {
+  fillBefore,
+  type KnownValues,
+  lacksBefore,
+  learnedOf,
+  positionOf,
+  usable,
+  watchedColumns,
+} from './before-image.ts';
 import { type Decoded, decodeResolved, type FramedParts, resolveFramed } from './decode/index.ts';
 import { diff } from './diff.ts';
 import { type RememberedAlerts, type Signal, significance } from './filter.ts';
 import { dropNoise } from './noise.ts';
-import { normalize } from './normalize.ts';
+import { listingIdOf, normalize } from './normalize.ts';
 import { render } from './render.ts';
 import { type Route, route } from './route.ts';
 
@@ -34,6 +43,11 @@ export interface Pipeline {
 export interface PipelineDeps {
   /** Needed only for Confluent-framed records. */
   registry?: SchemaRegistryPort;
+  /**
+   * The last-values store at the edge (src/app/last-values.ts): read for an update without a before
+   * image, and every decided outcome says what it learned (Outcome.learned). Absent: neither.
+   */
+  lastValues?: { lookup(listingId: string): Promise<KnownValues | undefined> };
 }
 
 /** A short name for a signal in reasons: "price decreased", "listing deleted". */
@@ -116,7 +130,15 @@ const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
  */
 export function decideRecord(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
   if (framed.key === undefined && framed.value === undefined) {
-    const noise = dropNoise(record, config, decimalColumnsCached(config));
+    let noise: Outcome | undefined;
+    try {
+      noise = dropNoise(record, config, decimalColumnsCached(config));
+    } catch {
+      // The fast path only ever answers "noise" or "don't know": whatever it could not read (a bug, a
+      // value deeper than the stack) the full path decides, and dead-letters if it must (issue 19,
+      // finding 1: a RangeError here used to stop the service).
+      noise = undefined;
+    }
     if (noise !== undefined) return noise;
   }
   return decideDecoded(record, framed, config);
@@ -124,6 +146,16 @@ export function decideRecord(record: SourceRecord, framed: FramedParts, config: 
 
 /** decideRecord without the noise fast path (noise.ts): every record decoded in full. */
 export function decideDecoded(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
+  const decoded = decodeStage(record, framed, config);
+  return 'outcome' in decoded ? decoded.outcome : decideEnvelope(decoded, config);
+}
+
+/** Decoding, or the outcome of a record that has nothing to normalize (tombstone, control, undecodable). */
+function decodeStage(
+  record: SourceRecord,
+  framed: FramedParts,
+  config: Config,
+): Extract<Decoded, { kind: 'envelope' }> | { outcome: Outcome } {
   let decoded: Decoded;
   try {
     const columns = config.source.columns[record.topic];
@@ -135,23 +167,69 @@ export function decideDecoded(record: SourceRecord, framed: FramedParts, config:
         : { decimalColumns: decimalColumnsCached(config), columns },
     );
   } catch (error) {
-    return deadLetter(asError(error, 'DECODE_FAILED'), {});
+    return { outcome: deadLetter(asError(error, 'DECODE_FAILED'), {}) };
   }
   if (decoded.kind === 'tombstone')
-    return { kind: 'dropped', reason: 'tombstone: delete marker for log compaction' };
-  if (decoded.kind === 'control') return { kind: 'dropped', reason: `control: ${decoded.reason}` };
+    return { outcome: { kind: 'dropped', reason: 'tombstone: delete marker for log compaction' } };
+  if (decoded.kind === 'control')
+    return { outcome: { kind: 'dropped', reason: `control: ${decoded.reason}` } };
+  return decoded;
+}
 
+/**
+ * normalize -> decide for a decoded envelope. With `known` (the last values the store holds for the
+ * listing, older than this change) an update without a before image has it filled for the watched
+ * columns (before-image.ts); with `learn`, the outcome carries what the store should hold afterwards.
+ */
+export function decideEnvelope(
+  decoded: Extract<Decoded, { kind: 'envelope' }>,
+  config: Config,
+  known?: KnownValues,
+  learn = false,
+): Outcome {
+  const position = learn || known !== undefined ? positionOf(decoded.envelope.source) : undefined;
+  const watched = watchedColumns(config);
+  const envelope = usable(known, position) ? fillBefore(decoded.envelope, known, watched) : decoded.envelope;
   let event: ChangeEvent;
   try {
-    event = normalize(decoded);
+    event = normalize(envelope === decoded.envelope ? decoded : { ...decoded, envelope });
   } catch (error) {
     return deadLetter(asError(error, 'NORMALIZE_FAILED'), sourceContext(decoded.envelope.source));
   }
+  let outcome: Outcome;
   try {
-    return decide(event, config);
+    outcome = decide(event, config);
   } catch (error) {
-    return deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
+    outcome = deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
   }
+  const learned = learn ? learnedOf(event, position, watched) : undefined;
+  return learned === undefined ? outcome : { ...outcome, learned };
+}
+
+/**
+ * With the last-values store: the noise fast path first (it applies only to complete before images,
+ * so never needs the store), then decoding, the store lookup when the before image is missing (the
+ * only I/O), and the pure decision on the filled envelope.
+ */
+async function decideRemembering(
+  record: SourceRecord,
+  framed: FramedParts,
+  config: Config,
+  lastValues: NonNullable<PipelineDeps['lastValues']>,
+): Promise<Outcome> {
+  if (framed.key === undefined && framed.value === undefined) {
+    const noise = dropNoise(record, config, decimalColumnsCached(config));
+    if (noise !== undefined) return noise;
+  }
+  const decoded = decodeStage(record, framed, config);
+  if ('outcome' in decoded) return decoded.outcome;
+  let known: KnownValues | undefined;
+  const { envelope } = decoded;
+  if (lacksBefore(envelope, watchedColumns(config))) {
+    const listingId = listingIdOf(envelope.key, envelope.after);
+    if (listingId !== null) known = await lastValues.lookup(listingId);
+  }
+  return decideEnvelope(decoded, config, known, true);
 }
 
 /** The registry lookup at the edge (I/O), then the pure decision. */
@@ -164,7 +242,9 @@ export function createPipeline(config: Config, deps: PipelineDeps = {}): Pipelin
       } catch (error) {
         return deadLetter(asError(error, 'DECODE_FAILED'), {});
       }
-      return decideRecord(record, framed, config);
+      return deps.lastValues === undefined
+        ? decideRecord(record, framed, config)
+        : decideRemembering(record, framed, config, deps.lastValues);
     },
   };
 }

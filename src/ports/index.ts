@@ -146,6 +146,7 @@ export type {
   AlertMemory,
   ClaimState,
   DeliveryLedger,
+  LastValuesStore,
   PaceBucket,
   PaceGate,
   StoreStatus,

@@ -3,6 +3,7 @@
  * (src/delivery/pace-gate.ts, src/delivery/ledger.ts; the embedded default, one replica) and a Redis
  * adapter (src/adapters/redis-store.ts; config `store.url`).
  */
+import type { KnownValues } from '../domain/known-values.ts';
 
 /**
  * A pace bucket (GCRA, src/delivery/pace.ts): `cap` calls per `intervalMs` sustained, up to `burst`
@@ -75,6 +76,19 @@ export interface AlertEntry {
   prev: 'low' | 'recovered' | null;
   /** The record (ledger.ts originOf) whose decision set `last`. */
   by: string;
+}
+
+/**
+ * The last known values of the watched columns per listing (src/app/last-values.ts), for changes that
+ * arrive without a before image (REPLICA IDENTITY DEFAULT, binlog_row_image=MINIMAL).
+ */
+export interface LastValuesStore {
+  get(listingId: string): Promise<KnownValues | undefined>;
+  /**
+   * Keeps `entry` unless the stored one's position is at or past its own (an older or replayed record
+   * never overwrites a newer value); resolves whether it was kept. Atomic per listing.
+   */
+  put(listingId: string, entry: KnownValues): Promise<boolean>;
 }
 
 /** What /readyz says of the store. */

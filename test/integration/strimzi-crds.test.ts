@@ -6,7 +6,7 @@
  * field validation would, for fields the schema does not know.
  *
  * Needs Maven (as scripts/stack.sh does) and Java 21 or later for the generator; the generated CRDs
- * are cached in ~/.cache/listing-notifier/strimzi-crds/.
+ * are cached in $LISTING_NOTIFIER_CACHE/strimzi-crds/ (default ~/.cache/listing-notifier).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -59,7 +59,11 @@ function strimziCrds(): Map<string, Crd> {
   const versions = readFileSync(pom, 'utf8');
   const api = /<strimzi\.api\.version>(.+)<\//.exec(versions)?.[1];
   const generator = /<strimzi\.crd-generator\.version>(.+)<\//.exec(versions)?.[1];
-  const cache = join(homedir(), '.cache/listing-notifier/strimzi-crds', `api-${api}-generator-${generator}`);
+  const cache = join(
+    process.env.LISTING_NOTIFIER_CACHE ?? join(homedir(), '.cache/listing-notifier'),
+    'strimzi-crds',
+    `api-${api}-generator-${generator}`,
+  );
   if (!existsSync(join(cache, '.complete'))) {
     const work = `${cache}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });

@@ -4,8 +4,11 @@
  * change a value. Numbers a double cannot carry exactly come back as JsonNumber, holding their text.
  *
  * How: number literals outside string literals that a double would change are rewritten to a string
- * literal starting with U+0000 (no JSON text from PostgreSQL can hold it: text columns cannot contain
- * NUL), the text is parsed by the native JSON.parse, and marked strings become JsonNumber. On the
+ * literal starting with U+0000, the text is parsed by the native JSON.parse, and marked strings become
+ * JsonNumber. A real string value may start with U+0000 too (MariaDB text columns can hold NUL, and
+ * PostgreSQL's json type keeps a `\u0000` escape): such a string gets a second U+0000 in front, and
+ * unmark removes it again, so a mark is U+0000 followed by anything but U+0000 and a real string is
+ * never taken for a number (issue 19, finding 5: a title starting with NUL became a number). On the
  * captured 18 kB Debezium records (each carries ts_ns, 19 digits) this costs ~1.5x JSON.parse, where
  * JSON.parse's reviver with `context.source` costs ~4x, and that reviver also loses `source` when V8's
  * escaped-key bug strikes (nodejs/node#63785).
@@ -19,7 +22,9 @@ export class JsonNumber {
   }
 }
 
-const MARK = '\u0000';
+const NUL = 0;
+/** What a string literal starting with U+0000 starts with in JSON text (JSON has no raw control characters). */
+const NUL_ESCAPE = '\\u0000';
 const QUOTE = 34;
 const BACKSLASH = 92;
 /** Number literals shorter than this have at most 15 digits and are always exact. */
@@ -57,8 +62,20 @@ function endOfString(text: string, open: number): number {
   return text.length;
 }
 
+/** Whether the string literal ending (exclusive) at `end` is an object's member name: a ':' follows. */
+function isMemberName(text: string, end: number): boolean {
+  let i = end;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return c === 58; /* : */
+    i += 1;
+  }
+  return false;
+}
+
 /**
- * The text with inexact number literals turned into marked strings, or undefined when there are none.
+ * The text with inexact number literals turned into marked strings, and string values starting with
+ * U+0000 given a second one, or undefined when there are neither.
  * One pass: string literals are skipped with indexOf (they are most of a Debezium record: long text
  * columns), the structure between them is read character by character.
  */
@@ -69,7 +86,13 @@ function markLongNumbers(text: string): string | undefined {
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      i = endOfString(text, i);
+      const end = endOfString(text, i);
+      if (text.startsWith(NUL_ESCAPE, i + 1) && !isMemberName(text, end)) {
+        out ??= [];
+        out.push(text.slice(copied, i + 1), NUL_ESCAPE);
+        copied = i + 1;
+      }
+      i = end;
       continue;
     }
     if (!isNumberChar(c)) {
@@ -94,8 +117,11 @@ function markLongNumbers(text: string): string | undefined {
 }
 
 function unmark(value: unknown): unknown {
-  if (typeof value === 'string')
-    return value.charCodeAt(0) === 0 ? new JsonNumber(value.slice(MARK.length)) : value;
+  if (typeof value === 'string') {
+    if (value.charCodeAt(0) !== NUL) return value;
+    // U+0000 U+0000: a real string given a second NUL by markLongNumbers; U+0000 alone: a marked number.
+    return value.charCodeAt(1) === NUL ? value.slice(1) : new JsonNumber(value.slice(1));
+  }
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) value[i] = unmark(value[i]);

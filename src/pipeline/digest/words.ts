@@ -2,6 +2,7 @@
  * The digest's words as spans (unescaped; mrkdwn.ts escapes them): counts and percents in the
  * configured locale, one line per listing, one line per rule.
  */
+import { createMemo, type Memo } from '../memo.ts';
 import type { Rich } from '../mrkdwn.ts';
 import { bold, plain, truncatePlain } from '../mrkdwn.ts';
 import { ARROW, type Entry, type EntryChange } from './entries.ts';
@@ -28,17 +29,12 @@ const oneLine = (text: string): string => text.replace(/\r\n|[\t\n\v\f\r\u0085\u
 
 const short = (text: string, max: number): string => truncatePlain(oneLine(clean(text)), max);
 
-const numberFormats = new Map<string, Intl.NumberFormat>();
-const percentFormats = new Map<string, Intl.NumberFormat>();
+// Keyed by the configured locale only, bounded all the same: a reload may bring new locales.
+const numberFormats = createMemo<Intl.NumberFormat>(16);
+const percentFormats = createMemo<Intl.NumberFormat>(16);
 
-function formatter(cache: Map<string, Intl.NumberFormat>, locale: string, make: () => Intl.NumberFormat) {
-  let f = cache.get(locale);
-  if (f === undefined) {
-    f = make();
-    cache.set(locale, f);
-  }
-  return f;
-}
+const formatter = (cache: Memo<Intl.NumberFormat>, locale: string, make: () => Intl.NumberFormat) =>
+  cache.get(locale, make);
 
 /** 1240 -> "1,240" (en-US), "1.240" (de-DE). */
 export const formatCount = (n: number, locale: string): string =>

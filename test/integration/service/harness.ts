@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -307,8 +307,24 @@ export interface ChildService {
   cleanup(): Promise<void>;
 }
 
+export interface ChildOptions {
+  /**
+   * Run the child as this user (and group), so a fault test can aim a firewall rule at its traffic
+   * alone (`iptables -m owner --uid-owner`). Needs root; the config file is then made readable to it.
+   */
+  user?: { uid: number; gid: number };
+  /** A memory cgroup's cgroup.procs (test/support/cgroup.ts) the service joins before it starts. */
+  cgroupProcsFile?: string;
+  /** More environment for the child. */
+  env?: Record<string, string>;
+}
+
 /** The service as a child process: `listing-notifier run --config FILE`, configured like a deployment. */
-export async function startChild(config: Config, standin: SlackStandin): Promise<ChildService> {
+export async function startChild(
+  config: Config,
+  standin: SlackStandin,
+  options: ChildOptions = {},
+): Promise<ChildService> {
   const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-'));
   const file = join(dir, 'config.json');
   // The child reads brokers and the Slack URL from the environment, like a deployment would.
@@ -321,21 +337,30 @@ export async function startChild(config: Config, standin: SlackStandin): Promise
       slack: { tokenEnv: slack.tokenEnv },
     }),
   );
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: standin.token,
-        KAFKA_BROKERS: source.brokers.join(','),
-        SLACK_API_URL: slack.apiUrl,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  if (options.user !== undefined) {
+    await chmod(dir, 0o755);
+    await chmod(file, 0o644);
+  }
+  const argv = [process.execPath, join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file];
+  // In a memory cgroup (test/support/cgroup.ts): a shell joins it and then becomes the service (exec),
+  // so every page the service touches is charged to the group and the child's pid is the service's.
+  const [command, ...args] =
+    options.cgroupProcsFile === undefined
+      ? argv
+      : ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcsFile, ...argv];
+  const child = spawn(command as string, args, {
+    cwd: repoRoot,
+    ...options.user,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: standin.token,
+      KAFKA_BROKERS: source.brokers.join(','),
+      SLACK_API_URL: slack.apiUrl,
+      LOG_LEVEL: 'info',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let onReady: (url: string) => void = () => {};
   const ready = new Promise<string>((resolve) => {

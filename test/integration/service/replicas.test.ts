@@ -194,6 +194,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     const config: Config = {
       ...base,
       store: {
+        ...base.store,
         url: redis === undefined ? REDIS_URL : `redis://127.0.0.1:${redis.port}`,
         keyPrefix: prefix,
         expectedReplicas: REPLICAS,

@@ -3,6 +3,7 @@
  * timers: coalescing, net zero, digests with their complete list, urgent first, lifting out of a digest,
  * and fates (what commits) for each.
  */
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../src/adapters/system-clock.ts';
 import { type Config, parseConfig } from '../../../src/config/index.ts';
@@ -151,6 +152,21 @@ describe('coalescing', () => {
 });
 
 describe('digests', () => {
+  // Regression (issue 16): every folded record added abort listeners to its partition's signal, whose
+  // list Node walks on each add; a 100,000-row bulk spent minutes there and the urgent change waited.
+  it('a bulk folded into a digest keeps a few abort listeners on its partition signal, not one per record', async () => {
+    const { chat, scheduler, fates, submit } = setup();
+    const partition = new AbortController();
+    for (let id = 1; id <= 2000; id += 1) submit(price(id, '100.00', '85.00'), partition.signal);
+    // The queued singles and the open digest: one listener each (and the scheduler's one).
+    expect(getEventListeners(partition.signal, 'abort').length).toBeLessThanOrEqual(12);
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    expect(getEventListeners(partition.signal, 'abort').length).toBeLessThanOrEqual(1);
+    expect(fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
+    expect(chat.delivered().filter((c) => c.file !== undefined)).toHaveLength(1);
+  });
+
   it('folds the overflow into one digest with the complete list as a CSV in its thread', async () => {
     const { chat, scheduler, fates, submit } = setup();
     for (let id = 1; id <= 100; id += 1) submit(price(id, '100.00', id % 10 === 0 ? '110.00' : '85.00'));

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Row } from '../../../src/domain/change.ts';
 import { diff, equalValues } from '../../../src/pipeline/diff.ts';
@@ -134,5 +136,43 @@ describe('equalValues', () => {
     [{ a: 1 }, { a: 1, b: undefined }, false],
   ])('%j vs %j: %s', (a, b, expected) => {
     expect(equalValues(a, b)).toBe(expected);
+  });
+});
+
+describe('equalValues on deep values (issue 19, finding 1)', () => {
+  /** A JSON value nested `depth` arrays deep around `leaf`, built without recursion. */
+  const deep = (depth: number, leaf: unknown): unknown => {
+    let v: unknown = leaf;
+    for (let i = 0; i < depth; i += 1) v = [v];
+    return v;
+  };
+
+  it('compares values nested 10,000 and 1,000,000 deep without overflowing the stack', () => {
+    for (const depth of [10_000, 1_000_000]) {
+      expect(equalValues(deep(depth, 1), deep(depth, 1))).toBe(true);
+      expect(equalValues(deep(depth, 1), deep(depth, 2))).toBe(false);
+      expect(equalValues(deep(depth, 1), deep(depth + 1, 1))).toBe(false);
+    }
+    let a: Record<string, unknown> = { leaf: 'x' };
+    let b: Record<string, unknown> = { leaf: 'x' };
+    for (let i = 0; i < 20_000; i += 1) {
+      a = { k: a };
+      b = { k: b };
+    }
+    expect(equalValues(a, b)).toBe(true);
+  });
+
+  const viaJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+
+  it('agrees with structural equality on generated JSON (property)', () => {
+    fc.assert(
+      // Through JSON text, as column values come: -0 becomes 0, which isDeepStrictEqual tells apart.
+      fc.property(fc.jsonValue().map(viaJson), fc.jsonValue().map(viaJson), (x, y) => {
+        expect(equalValues(x, x)).toBe(true);
+        expect(equalValues(x, structuredClone(x))).toBe(true);
+        expect(equalValues(x, y)).toBe(isDeepStrictEqual(x, y));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -5,8 +5,10 @@ import { parseAmount } from '../../../src/pipeline/amount.ts';
 import { significance } from '../../../src/pipeline/filter.ts';
 import {
   describe as describeSignal,
+  FORMATTER_MEMO_SIZE,
   formatInstant,
   formatMoney,
+  formatterMemoSize,
   formatValue,
   listingTitle,
 } from '../../../src/pipeline/human.ts';
@@ -46,6 +48,23 @@ describe('money', () => {
     ['5.00', null, 'en-US', '5.00'],
   ])('%s %s (%s) -> %s', (value, currency, locale, expected) => {
     expect(formatMoney(amount(value), currency, locale).replace(/\u00a0/g, ' ')).toBe(expected);
+  });
+
+  it('issue 19, finding 6: thousands of currency codes at several scales keep the formatter memo bounded', () => {
+    // 4,056 of the 17,576 three-letter codes (all of them take ~8 s here: each miss builds a formatter).
+    const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    let formatted = 0;
+    for (const a of 'EJUXYZ')
+      for (const b of letters)
+        for (const c of letters) {
+          for (const value of ['1.5', '1.123']) formatMoney(amount(value), `${a}${b}${c}`, 'en-US');
+          formatted += 1;
+          expect(formatterMemoSize()).toBeLessThanOrEqual(FORMATTER_MEMO_SIZE);
+        }
+    expect(formatted).toBe(4_056);
+    // Evicted formatters are made again, with the same answer.
+    expect(formatMoney(amount('19.99'), 'EUR', 'en-US')).toBe('€19.99');
+    expect(formatMoney(amount('19.99'), 'USD', 'en-US')).toBe('$19.99');
   });
 });
 

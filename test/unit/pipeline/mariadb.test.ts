@@ -140,6 +140,24 @@ describe('every captured MariaDB fixture through the whole pipeline, with the on
     expect(text).toContain('&lt;!channel&gt; &amp; &lt;b&gt;Chair&lt;/b&gt;');
   });
 
+  it('issue 19, finding 5: a title starting with U+0000 stays a title, and the price change is delivered', async () => {
+    const [record] = loadFixture('update-price', MARIADB_FIXTURES_DIR).records;
+    if (!record?.value) throw new Error('fixture missing');
+    // Any seller can start their title with NUL (MariaDB text holds it; JsonConverter writes \u0000).
+    // The record's long numbers (ts_ns) make the decoder mark them: the title must not look marked.
+    const text = record.value.toString();
+    const title = /"lst_ttl":"([^"]*)"/.exec(text)?.[1];
+    if (title === undefined) throw new Error('fixture has no lst_ttl');
+    const value = Buffer.from(text.replaceAll(`"lst_ttl":"${title}"`, `"lst_ttl":"\\u0000${title}"`));
+    expect(value.toString()).toContain('\\u0000');
+    const outcome = await pipeline.process({ ...record, value });
+    if (outcome.kind !== 'notify') throw new Error(outcome.reason);
+    expect(summaryOf(outcome.messages[0]?.payload.blocks ?? [])).toBe(
+      'Price changed from €249.00 to €199.99 (-19.7%)',
+    );
+    expect(outcome.event?.after?.lst_ttl).toBe(`\u0000${title}`);
+  });
+
   it('without the column map, the MariaDB names are not the rules’ names: status and stock changes go unnoticed', async () => {
     const unmapped = createPipeline(parseConfig('', 'defaults'));
     for (const name of ['update-status', 'update-stock']) {

@@ -10,7 +10,16 @@ import { parseConfig } from '../../../src/config/index.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import { decideDecoded, decideRecord, decimalColumnsOf } from '../../../src/pipeline/index.ts';
 import { dropNoise } from '../../../src/pipeline/noise.ts';
-import { decimalBase64, fixtureCases, loadFixture } from '../../support/records.ts';
+import {
+  decimalBase64,
+  envelopeSchema,
+  fixtureCases,
+  listingRowSchema,
+  loadFixture,
+  makePayload,
+  makeRecord,
+  makeRow,
+} from '../../support/records.ts';
 
 const defaults = parseConfig('', 'defaults');
 const decimals = decimalColumnsOf(defaults);
@@ -254,5 +263,75 @@ describe('the noise fast path over generated records', () => {
       agree(record);
     }
     expect(decimals).toEqual({ prc_amt: 2 });
+  });
+});
+
+describe('issue 19, finding 1: a jsonb column nested 10,000 deep', () => {
+  /** The listings row with a jsonb column (io.debezium.data.Json: JSON text in a string). */
+  const withJsonb = (() => {
+    const row = listingRowSchema('monolith.public.listings.Value', true);
+    row.fields?.push({
+      field: 'attrs',
+      type: 'string',
+      optional: true,
+      name: 'io.debezium.data.Json',
+      version: 1,
+    });
+    return envelopeSchema(row);
+  })();
+  const nested = (depth: number, leaf: string): string => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
+
+  it('an update deep inside the unwatched column is noise, on the fast and the full path alike', () => {
+    const record = makeRecord({
+      schema: withJsonb,
+      payload: makePayload({
+        before: makeRow({ attrs: nested(10_000, '1') }),
+        after: makeRow({ attrs: nested(10_000, '2') }),
+      }),
+    });
+    expect(fast(record)).toEqual({
+      kind: 'dropped',
+      reason: 'insignificant: only unwatched columns changed (attrs)',
+      listingId: '1',
+      sourceTsMs: 1_795_873_507_123,
+    });
+    agree(record);
+  });
+
+  it('a price change beside the deep column still notifies (full path)', () => {
+    const record = makeRecord({
+      schema: withJsonb,
+      payload: makePayload({
+        before: makeRow({ attrs: nested(10_000, '1') }),
+        after: makeRow({ attrs: nested(10_000, '2'), prc_amt: decimalBase64('17.99', 2) }),
+      }),
+    });
+    expect(fast(record)).toBeUndefined();
+    expect(decideRecord(record, {}, defaults)).toMatchObject({ kind: 'notify' });
+  });
+
+  it('whatever makes the fast path throw (a schema 10,000 deep) is decided by the full path: dead-lettered', () => {
+    const deepSchema = `${'{"type":"array","optional":true,"items":'.repeat(10_000)}{"type":"int32","optional":true}${'}'.repeat(10_000)}`;
+    const row = listingRowSchema('monolith.public.listings.Value', true);
+    row.fields?.push({
+      field: 'attrs',
+      type: 'array',
+      optional: true,
+      items: { type: 'string', name: 'DEEP' },
+    });
+    const made = makeRecord({
+      schema: envelopeSchema(row),
+      payload: makePayload({
+        before: makeRow({ attrs: null }),
+        after: makeRow({ attrs: null, etl_batch_id: 5 }),
+      }),
+    });
+    const value = Buffer.from(
+      (made.value as Buffer).toString().replaceAll('{"type":"string","name":"DEEP"}', deepSchema),
+    );
+    const record = { ...made, value };
+    expect(() => fast(record)).toThrow(RangeError);
+    const outcome = decideRecord(record, {}, defaults);
+    expect(outcome).toMatchObject({ kind: 'dead-letter', error: { code: 'DECODE_FAILED' } });
   });
 });

@@ -23,6 +23,26 @@ describe('parseJsonExact', () => {
     });
   });
 
+  it('issue 19, finding 5: a string starting with U+0000 stays a string, beside marked numbers or not', () => {
+    // MariaDB text can hold NUL; JsonConverter writes it as \u0000. The long ts_ns makes the text marked.
+    const text = '{"title":"\\u0000Chair","ts_ns":1795873507123456000,"n":"\\u0000","nn":"\\u0000\\u00001"}';
+    expect(parseJsonExact(text)).toEqual({
+      title: '\u0000Chair',
+      ts_ns: new JsonNumber('1795873507123456000'),
+      n: '\u0000',
+      nn: '\u0000\u00001',
+    });
+    expect(parseJsonExact('["\\u0000123", 12345678901234567890]')).toEqual([
+      '\u0000123',
+      new JsonNumber('12345678901234567890'),
+    ]);
+    // A member name starting with NUL is a name, not a value: left as it is.
+    expect(parseJsonExact('{"\\u0000k":"\\u0000v","x":12345678901234567890}')).toEqual({
+      '\u0000k': '\u0000v',
+      x: new JsonNumber('12345678901234567890'),
+    });
+  });
+
   it('throws SyntaxError on invalid JSON', () => {
     expect(() => parseJsonExact('{"a":')).toThrow(SyntaxError);
   });
@@ -65,7 +85,12 @@ describe('parseJsonExact never changes a value (property)', () => {
       '\\',
       'a\\\\',
       '1.23456789012345678',
+      // Strings starting with NUL look like marked numbers (issue 19, finding 5).
+      '\u0000',
+      '\u000012345678901234567890',
+      '\u0000\u0000x',
     ),
+    fc.tuple(fc.bigInt(), fc.string()).map(([n, b]) => `\u0000${n}${b}`),
     fc.tuple(fc.string(), fc.bigInt(), fc.string()).map(([a, n, b]) => `${a}${n}${b}`),
   );
   const leaf = fc.oneof(

@@ -1,0 +1,120 @@
+/**
+ * The last-values store at the pipeline's edge (issue 18): changes without a before image (REPLICA
+ * IDENTITY DEFAULT, binlog_row_image=MINIMAL, unchanged TOAST) take it from the last values this
+ * service saw of the listing's watched columns (src/pipeline/before-image.ts decides when and how).
+ *
+ * Two halves:
+ * - lookup, for the pipeline (createPipeline deps.lastValues): the newest values of a listing whose
+ *   record was taken but not yet written, else the store's. A store that cannot answer costs the
+ *   before image ("previous unknown"), not the record (metric and log line).
+ * - track, for the record loop: a taken record's values (Outcome.learned) are written once the record
+ *   finished (its messages delivered, dropped or dead-lettered), and only after the listing's earlier
+ *   records were written, so the store is never ahead of Slack: after a crash, a record read again
+ *   finds the values from before it. A record abandoned (revoked, shutting down: it will be read again)
+ *   writes nothing, and neither do the listing's later records waiting behind it.
+ *
+ * Records of a listing share a partition and are taken in order, so per-listing chains in this process
+ * are enough; the store's own position check (put) keeps replicas and replays from regressing it.
+ */
+import { describeError } from '../domain/errors.ts';
+import type { KnownValues, Learned } from '../domain/known-values.ts';
+import type { Outcome } from '../domain/outcome.ts';
+import type { LastValuesStore, Logger, Metrics } from '../ports/index.ts';
+import type { Completion } from './record-work.ts';
+
+export interface LastValuesEdgeOptions {
+  store: LastValuesStore;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface LastValuesEdge {
+  lookup(listingId: string): Promise<KnownValues | undefined>;
+  /** The record's completion, resolved once its values were written (or there was nothing to write). */
+  track(outcome: Outcome, done: Promise<Completion>): Promise<Completion>;
+  /** Listings with values taken and not yet written. */
+  pending(): number;
+}
+
+interface Listing {
+  /** Values of taken records not yet written, oldest first. */
+  entries: KnownValues[];
+  /** Settles true when the newest taken record's values were written, false when it wrote nothing. */
+  tail: Promise<boolean>;
+}
+
+export function createLastValuesEdge(o: LastValuesEdgeOptions): LastValuesEdge {
+  const listings = new Map<string, Listing>();
+
+  const write = async (learned: Learned): Promise<void> => {
+    try {
+      await o.store.put(learned.listingId, learned.entry);
+    } catch (error) {
+      // The next change of this listing may read older values, or none: a before image, not a record.
+      o.metrics.storeFallback('lastValues');
+      o.logger.warn(
+        { listingId: learned.listingId, error: describeError(error) },
+        'last-values store unreachable: the listing keeps its previous values',
+      );
+    }
+  };
+
+  return {
+    async lookup(listingId) {
+      const waiting = listings.get(listingId)?.entries;
+      const newest = waiting?.[waiting.length - 1];
+      if (newest !== undefined) return newest;
+      try {
+        return await o.store.get(listingId);
+      } catch (error) {
+        o.metrics.storeFallback('lastValues');
+        o.logger.warn(
+          { listingId, error: describeError(error) },
+          'last-values store unreachable: the change is judged without a before image',
+        );
+        return undefined;
+      }
+    },
+
+    track(outcome, done) {
+      // Only the small entry is kept while the record waits, never the outcome (it holds the event).
+      const learned = outcome.learned;
+      if (learned === undefined) return done;
+      const { listingId, entry } = learned;
+      let listing = listings.get(listingId);
+      if (listing === undefined) {
+        listing = { entries: [], tail: Promise.resolve(true) };
+        listings.set(listingId, listing);
+      }
+      const current = listing;
+      current.entries.push(entry);
+      const written = Promise.all([current.tail, done]).then(async ([earlierWritten, completion]) => {
+        const ok = earlierWritten && completion.kind === 'finished';
+        if (ok) await write(learned);
+        return { ok, completion };
+      });
+      const tail = written.then(
+        (w) => w.ok,
+        () => false,
+      );
+      current.tail = tail;
+      const forget = (): void => {
+        const at = current.entries.indexOf(entry);
+        if (at >= 0) current.entries.splice(at, 1);
+        if (current.tail === tail && listings.get(listingId) === current) listings.delete(listingId);
+      };
+      return written.then(
+        (w) => {
+          forget();
+          return w.completion;
+        },
+        (error: unknown) => {
+          forget();
+          throw error;
+        },
+      );
+    },
+
+    pending: () => listings.size,
+  };
+}

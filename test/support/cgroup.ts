@@ -1,0 +1,59 @@
+/**
+ * A memory cgroup (Linux cgroup v1, the memory controller) to run the service under an enforced limit,
+ * as Kubernetes enforces a container's `resources.limits.memory`: past the limit the kernel reclaims
+ * and then OOM-kills inside the group. Used by bench/burst.ts and the flood memory test.
+ *
+ * Needs root and /sys/fs/cgroup/memory (this machine has both); `available()` says whether it can work.
+ * memory.max_usage_in_bytes counts page cache the process caused too; VmHWM of the process is its RSS.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const ROOT = '/sys/fs/cgroup/memory';
+
+export interface MemoryCgroupStats {
+  /** memory.max_usage_in_bytes */
+  maxUsageBytes: number;
+  /** memory.failcnt: how often the limit was hit (reclaim ran). */
+  failcnt: number;
+  /** oom_kill in memory.oom_control: processes the kernel killed for memory. */
+  oomKills: number;
+}
+
+export interface MemoryCgroup {
+  path: string;
+  limitBytes: number;
+  /** The file a process writes its pid to, to join. */
+  procsFile: string;
+  stats(): Promise<MemoryCgroupStats>;
+  /** Removes the group (it must be empty). */
+  remove(): Promise<void>;
+}
+
+export const cgroupAvailable = (): boolean =>
+  process.platform === 'linux' && existsSync(join(ROOT, 'memory.limit_in_bytes')) && process.getuid?.() === 0;
+
+export async function createMemoryCgroup(name: string, limitBytes: number): Promise<MemoryCgroup> {
+  const path = join(ROOT, name);
+  await mkdir(path, { recursive: true });
+  await writeFile(join(path, 'memory.limit_in_bytes'), String(limitBytes));
+  // No swap on this machine; with some, swapping would hide what the limit does.
+  await writeFile(join(path, 'memory.swappiness'), '0').catch(() => {});
+  const num = async (file: string): Promise<number> =>
+    Number((await readFile(join(path, file), 'utf8')).trim());
+  return {
+    path,
+    limitBytes,
+    procsFile: join(path, 'cgroup.procs'),
+    stats: async () => {
+      const oom = await readFile(join(path, 'memory.oom_control'), 'utf8');
+      return {
+        maxUsageBytes: await num('memory.max_usage_in_bytes'),
+        failcnt: await num('memory.failcnt'),
+        oomKills: Number(/oom_kill (\d+)/.exec(oom)?.[1] ?? 0),
+      };
+    },
+    remove: () => rmdir(path).catch(() => {}),
+  };
+}
