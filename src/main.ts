@@ -15,6 +15,7 @@ import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
+import { guardDeadLetter } from './app/dead-letter-guard.ts';
 import { createLastValuesEdge } from './app/last-values.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
@@ -25,7 +26,6 @@ import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
 import { createDestinations, createScheduler } from './delivery-root.ts';
-import { NotifierError } from './domain/errors.ts';
 import { createPipeline, type PipelineDeps } from './pipeline/index.ts';
 import type {
   AlertMemory,
@@ -76,6 +76,8 @@ export interface StartOptions {
   registry?: Registry;
   /** /readyz stall threshold; default 60 000 ms. */
   stallAfterMs?: number;
+  /** Consecutive failed writes before a dead-letter topic is reported blocked; default 5. */
+  deadLetterBlockAfter?: number;
   /**
    * Reload the rules without a restart (the file is watched, and SIGHUP reloads it): `path` is the
    * rules file, `initial` the config as read from it (before environment overrides), `overrides` applies
@@ -208,7 +210,20 @@ export async function start(options: StartOptions): Promise<Service> {
       ? {}
       : { sessionTimeoutMs: options.kafka.sessionTimeoutMs }),
   });
-  const deadLetter = createKafkaDeadLetter({ kafka, topic: config.source.deadLetterTopic, clock, logger });
+  const kafkaDeadLetter = createKafkaDeadLetter({
+    kafka,
+    topic: config.source.deadLetterTopic,
+    clock,
+    logger,
+    metrics,
+  });
+  const deadLetter = guardDeadLetter(kafkaDeadLetter, {
+    clock,
+    metrics,
+    logger: logger.child({ component: 'dead-letter' }),
+    topicFor: kafkaDeadLetter.topicFor,
+    ...(options.deadLetterBlockAfter === undefined ? {} : { blockAfter: options.deadLetterBlockAfter }),
+  });
 
   return startService({
     source,
@@ -232,10 +247,11 @@ export async function start(options: StartOptions): Promise<Service> {
     closers: [
       async () => watcher?.stop(),
       async () => scheduler.close(),
-      () => deadLetter.disconnect(),
+      () => kafkaDeadLetter.disconnect(),
       store.close,
     ],
     storeStatus: store.status,
+    deadLetterBlocks: deadLetter.blocked,
     ...(lastValues === undefined ? {} : { afterWork: lastValues.track }),
   });
 }

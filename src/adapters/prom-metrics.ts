@@ -75,8 +75,22 @@ export function createPromMetrics(registry: Registry = new Registry()): Metrics 
     labelNames: ['op'] as const,
     registers,
   });
+  const deadLetterWrites = new Counter({
+    name: 'listing_notifier_dead_letter_writes_total',
+    help: "Dead-letter writes, by result (ok, failed, slim: too large, written without its value) and cause (the broker's reason).",
+    labelNames: ['result', 'cause'] as const,
+    registers,
+  });
+  const deadLetterBlocked = new Gauge({
+    name: 'listing_notifier_dead_letter_blocked',
+    help: 'A dead-letter topic refuses writes past the retry bound (1), by topic and cause: records wait uncommitted.',
+    labelNames: ['topic', 'cause'] as const,
+    registers,
+  });
   return {
     registry,
+    deadLetterWrite: (result, cause) => deadLetterWrites.inc({ result, cause }),
+    deadLetterBlocked: (topic, cause, blocked) => deadLetterBlocked.set({ topic, cause }, blocked ? 1 : 0),
     ledgerHit: (channel) => ledgerHits.inc({ channel }),
     paceWait: (ms) => {
       paceWaits.inc();

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StoreStatus } from '../ports/index.ts';
+import type { DeadLetterBlock } from './dead-letter-guard.ts';
 import type { LoopStatus } from './record-loop.ts';
 
 export interface Readiness {
@@ -19,6 +20,8 @@ export interface Readiness {
    * (it keeps delivering on its local pace share; restarting it would not bring the store back).
    */
   store?: StoreStatus;
+  /** Dead-letter topics that refuse writes (the cause, since when, the record held uncommitted). */
+  deadLetter?: DeadLetterBlock[];
 }
 
 /** Pure: joined, not stopping, and no record in flight for `stallAfterMs` without any finishing. */
@@ -78,6 +81,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
         assigned: r.status.assigned,
         paused: r.status.paused,
         ...(r.store === undefined ? {} : { store: r.store }),
+        ...(r.deadLetter === undefined ? {} : { deadLetter: r.deadLetter }),
       };
       return send(res, r.ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
     }

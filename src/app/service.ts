@@ -21,6 +21,7 @@ import type {
   StoreStatus,
 } from '../ports/index.ts';
 import type { AdmissionLimits } from './admission.ts';
+import { blockedReason, type DeadLetterBlock } from './dead-letter-guard.ts';
 import {
   assessReadiness,
   type HealthServer,
@@ -57,6 +58,8 @@ export interface ServiceParts {
   closers?: Array<() => Promise<void>>;
   /** The shared store, for /readyz. Default: embedded (memory). */
   storeStatus?: () => StoreStatus;
+  /** Dead-letter topics refusing writes past the retry bound (dead-letter-guard.ts): /readyz says why. */
+  deadLetterBlocks?: () => DeadLetterBlock[];
 }
 
 export interface Service {
@@ -130,11 +133,15 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     parts.storeStatus ?? ((): StoreStatus => ({ kind: 'memory', connected: true, fallback: false }));
   const readiness = (): Readiness => {
     const waiting = source.notReadyReason?.();
+    const blocks = parts.deadLetterBlocks?.() ?? [];
+    // A dead-letter topic that refuses writes comes first: "stalled" alone would hide the cause.
     const judged: Readiness =
-      waiting === undefined
-        ? assessReadiness(loop.status(), stallAfterMs)
-        : { ready: false, reason: waiting, status: loop.status() };
-    return { ...judged, store: storeStatus() };
+      waiting !== undefined
+        ? { ready: false, reason: waiting, status: loop.status() }
+        : blocks.length > 0 && !loop.status().stopping
+          ? { ready: false, reason: blockedReason(blocks, parts.clock.now()), status: loop.status() }
+          : assessReadiness(loop.status(), stallAfterMs);
+    return { ...judged, store: storeStatus(), ...(blocks.length > 0 ? { deadLetter: blocks } : {}) };
   };
   http = await startHealthServer({ ...parts.http, readiness, metrics: parts.metricsText });
   try {

@@ -44,17 +44,29 @@ export interface CommitTracker {
   position(tp: TopicPartition): string | undefined;
 }
 
+/**
+ * Only records taken and not finished are kept, in a list in take order: a finished record is
+ * unlinked at once, and what it contributes (the last offset finished behind a pending one) is folded
+ * into the pending entry before it (`finishedAfter`). So the tracker holds O(pending) entries however
+ * long one record stays unfinished (a dead-letter topic that refuses writes, a slow channel) while
+ * the records after it finish: pending records are bounded by admission (delivery.maxInFlightRecords
+ * and flood.maxFoldedRecords), and nothing else grows (issue 19, finding 4).
+ */
 interface Entry {
   offset: bigint;
   done: boolean;
   state: PartitionState;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+  /** The last offset finished after this entry and before the next pending one. */
+  finishedAfter: bigint | undefined;
 }
 
 interface PartitionState {
   tp: TopicPartition;
-  /** Taken, in offset order; finished entries at the head are shifted off as the run advances. */
-  queue: Entry[];
-  head: number;
+  /** The oldest and newest records taken and not finished (a list through prev/next). */
+  head: Entry | undefined;
+  tail: Entry | undefined;
   /** Taken and not finished. */
   pending: number;
   lastTaken: bigint | undefined;
@@ -75,8 +87,8 @@ export function createCommitTracker(): CommitTracker {
     if (state === undefined) {
       state = {
         tp: { topic: tp.topic, partition: tp.partition },
-        queue: [],
-        head: 0,
+        head: undefined,
+        tail: undefined,
         pending: 0,
         lastTaken: undefined,
         finishedThrough: undefined,
@@ -88,18 +100,17 @@ export function createCommitTracker(): CommitTracker {
     return state;
   };
 
-  const advance = (state: PartitionState): void => {
-    while (state.head < state.queue.length) {
-      const entry = state.queue[state.head];
-      if (entry === undefined || !entry.done) break;
-      state.finishedThrough = entry.offset;
-      state.head += 1;
-    }
-    // Compact now and then so the array does not grow with the partition's history.
-    if (state.head > 1024 && state.head * 2 > state.queue.length) {
-      state.queue = state.queue.slice(state.head);
-      state.head = 0;
-    }
+  /** Unlinks a finished entry; the run advances when it was the oldest pending one. */
+  const unlink = (state: PartitionState, entry: Entry): void => {
+    const through = entry.finishedAfter ?? entry.offset;
+    if (entry.prev === undefined) state.finishedThrough = through;
+    else entry.prev.finishedAfter = through;
+    if (entry.prev === undefined) state.head = entry.next;
+    else entry.prev.next = entry.next;
+    if (entry.next === undefined) state.tail = entry.prev;
+    else entry.next.prev = entry.prev;
+    entry.prev = undefined;
+    entry.next = undefined;
   };
 
   return {
@@ -111,8 +122,17 @@ export function createCommitTracker(): CommitTracker {
           `offset ${record.offset} of ${record.topic}[${record.partition}] taken after ${state.lastTaken}`,
         );
       }
-      const entry: Entry = { offset, done: false, state };
-      state.queue.push(entry);
+      const entry: Entry = {
+        offset,
+        done: false,
+        state,
+        prev: state.tail,
+        next: undefined,
+        finishedAfter: undefined,
+      };
+      if (state.tail === undefined) state.head = entry;
+      else state.tail.next = entry;
+      state.tail = entry;
       state.pending += 1;
       state.lastTaken = offset;
       state.firstTaken ??= offset;
@@ -133,7 +153,7 @@ export function createCommitTracker(): CommitTracker {
       // A ticket from before a revocation points at a state that is no longer current: ignore it.
       if (states.get(keyOf(entry.state.tp)) !== entry.state) return;
       entry.state.pending -= 1;
-      advance(entry.state);
+      unlink(entry.state, entry);
     },
 
     committable() {

@@ -89,6 +89,13 @@ export interface Metrics {
   paceWait(ms: number): void;
   /** The shared store could not be reached (op: pace, ledger, anchors); pace fell back to a local share. */
   storeFallback(op: string): void;
+  /**
+   * A dead-letter write: 'ok', 'failed' (cause: the broker's reason, e.g. TOPIC_AUTHORIZATION_FAILED),
+   * or 'slim' (too large for the topic: written without its value; also counted 'ok').
+   */
+  deadLetterWrite(result: 'ok' | 'failed' | 'slim', cause: string): void;
+  /** A dead-letter topic refuses writes past the retry bound (blocked) or takes them again. */
+  deadLetterBlocked(topic: string, cause: string, blocked: boolean): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -102,6 +109,8 @@ export const noopMetrics: Metrics = {
   ledgerHit: () => {},
   paceWait: () => {},
   storeFallback: () => {},
+  deadLetterWrite: () => {},
+  deadLetterBlocked: () => {},
 };
 
 /**

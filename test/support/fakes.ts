@@ -268,6 +268,8 @@ export function createRecordingMetrics(): Metrics & {
     ledgerHit: () => {},
     paceWait: () => {},
     storeFallback: () => {},
+    deadLetterWrite: () => {},
+    deadLetterBlocked: () => {},
     setConsumerLag: (topic: string, partition: number, lag: number) => {
       m.lags.set(`${topic}[${partition}]`, lag);
     },

@@ -34,6 +34,26 @@ describe('createPromMetrics', () => {
     const metrics = createPromMetrics(registry);
     expect(metrics.registry).toBe(registry);
     expect(() => createPromMetrics()).not.toThrow();
-    expect(await registry.getMetricsAsJSON()).toHaveLength(11);
+    expect(await registry.getMetricsAsJSON()).toHaveLength(13);
+  });
+});
+
+describe('finding 4 (issue 19): dead-letter metrics name the cause', () => {
+  it('counts writes by result and cause, and shows a blocked topic with its cause', async () => {
+    const metrics = createPromMetrics();
+    metrics.deadLetterWrite('slim', 'MESSAGE_TOO_LARGE');
+    metrics.deadLetterWrite('failed', 'TOPIC_AUTHORIZATION_FAILED');
+    metrics.deadLetterBlocked('listings.dlq', 'TOPIC_AUTHORIZATION_FAILED', true);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'listing_notifier_dead_letter_writes_total{result="slim",cause="MESSAGE_TOO_LARGE"} 1',
+    );
+    expect(text).toContain(
+      'listing_notifier_dead_letter_blocked{topic="listings.dlq",cause="TOPIC_AUTHORIZATION_FAILED"} 1',
+    );
+    metrics.deadLetterBlocked('listings.dlq', 'TOPIC_AUTHORIZATION_FAILED', false);
+    expect(await metrics.registry.metrics()).toContain(
+      'listing_notifier_dead_letter_blocked{topic="listings.dlq",cause="TOPIC_AUTHORIZATION_FAILED"} 0',
+    );
   });
 });

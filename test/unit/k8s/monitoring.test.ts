@@ -126,6 +126,7 @@ describe('k8s/app/grafana-dashboard.json', () => {
 describe('k8s PrometheusRule', () => {
   it('alerts on growing lag, dead letters, sustained 429s and pods not ready', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
+      'ListingNotifierDeadLetterBlocked',
       'ListingNotifierDeadLetters',
       'ListingNotifierLagGrowing',
       'ListingNotifierNotReady',
@@ -133,6 +134,7 @@ describe('k8s PrometheusRule', () => {
     ]);
     // "Sustained" and "growing" mean a while, not one scrape.
     for (const name of [
+      'ListingNotifierDeadLetterBlocked',
       'ListingNotifierLagGrowing',
       'ListingNotifierSlackRateLimited',
       'ListingNotifierNotReady',
