@@ -9,13 +9,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/logger.ts';
 import type { Service } from '../../../src/app/service.ts';
+import { run as warmCommand } from '../../../src/cli/store-warm.ts';
 import type { Config } from '../../../src/config/index.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import { start } from '../../../src/main.ts';
@@ -180,6 +183,20 @@ describe('REPLICA IDENTITY DEFAULT: before images from the last-values store (Re
     expect((await stored(STOCK))?.values.prod_stk_qty).toBe(8);
     expect(standin?.messages().length).toBe(0);
 
+    // `store warm` reads the same values from the table (read-only) as the snapshot carried.
+    const warmPrefix = `${keyPrefix}-warm`;
+    const warmed = await warm(warmPrefix);
+    expect(warmed.code, warmed.err.join('\n')).toBe(0);
+    for (const id of IDS) {
+      const text = await redis?.get(`${warmPrefix}:last:${id}`);
+      expect(parseEntry(text ?? '')?.values).toEqual((await stored(id))?.values);
+      expect(parseEntry(text ?? '')?.position).toBe('0');
+    }
+    // Into the service's own prefix: what the change stream taught is kept.
+    const again = await warm(keyPrefix);
+    expect(again.out.join('\n')).toMatch(/already known from changes/);
+    expect((await stored(PRICE))?.position).toMatch(/^pg:/);
+
     reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [topic] });
 
     // Price: the event has no before image; the message still names the old price.
@@ -251,6 +268,22 @@ describe('REPLICA IDENTITY DEFAULT: before images from the last-values store (Re
     expect(last.text).toContain('85.00');
     expect(last.text).not.toContain('unknown');
   }, 300_000);
+
+  async function warm(prefix: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'ln-warm-'));
+    const file = join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify({ store: { url: REDIS_URL, keyPrefix: prefix } }));
+    const url = new URL(stack.databaseUrl);
+    url.pathname = `/${DB}`;
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await warmCommand(
+      ['warm', '--config', file, '--batch', '500', '--database-url-env', 'WARM_DATABASE_URL'],
+      { stdout: (l) => out.push(l), stderr: (l) => err.push(l) },
+      { env: { WARM_DATABASE_URL: url.toString() } },
+    ).finally(() => rmSync(dir, { recursive: true, force: true }));
+    return { code, out, err };
+  }
 
   let replayedOffset = '';
   async function replay(record: SourceRecord): Promise<void> {
