@@ -19,13 +19,15 @@ export interface MemoryLastValuesOptions {
 
 /**
  * Bytes one entry holds: its key and text as UTF-16 (V8 keeps one-byte strings in half that, so this
- * errs high), plus the cache's own bookkeeping (a Map slot and index arrays), measured at ~100 bytes
- * in bench/last-values-memory.ts.
+ * errs high), plus the cache's own bookkeeping (a Map slot and index arrays), set so that the count errs high against the heap measured by
+ * bench/last-values-memory.ts.
  */
 export const entryBytes = (listingId: string, text: string): number =>
-  2 * (listingId.length + text.length) + 100;
+  2 * (listingId.length + text.length) + 150;
 
-export function createMemoryLastValues(o: MemoryLastValuesOptions): LastValuesStore & { size(): number } {
+export function createMemoryLastValues(
+  o: MemoryLastValuesOptions,
+): LastValuesStore & { size(): number; calculatedSize(): number } {
   const cache = new LRUCache<string, string>({
     maxSize: o.maxBytes,
     sizeCalculation: (text, key) => entryBytes(key, text),
@@ -52,5 +54,6 @@ export function createMemoryLastValues(o: MemoryLastValuesOptions): LastValuesSt
       return true;
     },
     size: () => cache.size,
+    calculatedSize: () => cache.calculatedSize,
   };
 }

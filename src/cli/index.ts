@@ -41,6 +41,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "dlq list|show|redrive --config …  look at dead letters; redrive them through today's rules",
     load: () => import('./dlq.ts'),
   },
+  store: {
+    summary: 'store warm --config FILE …         fill the last-values store from the table (read-only)',
+    load: () => import('./store-warm.ts'),
+  },
   explain: {
     summary: "explain --config FILE …           why a record did (not) notify: every stage's decision",
     load: () => import('./explain.ts'),

@@ -512,7 +512,8 @@ export const storeSchema = z
           .default(64 * 1024 * 1024)
           .describe(
             'Without a store (store.url null): the bound on the in-process values, least recently used ' +
-              'listings dropped first (about 300 bytes per listing for four columns). Default: 67108864 (64 MiB).',
+              'listings dropped first (about 460 bytes per listing with the default rules, 660 with a 200-character ' +
+              'description: bench/last-values-memory.ts). Default: 67108864 (64 MiB).',
           ),
       })
       .prefault({})
