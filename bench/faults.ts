@@ -353,27 +353,31 @@ async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<R
     await waitUntil('the service to join', async () => (samples.at(-1)?.answer === '200' ? true : undefined));
     const listings = ids(scenario.name);
     const good = listings.filter((_, i) => !(scenario.poison === true && isPoison(i)));
-    const producer = new Kafka({
-      clientId: 'ln-bench-faults',
-      brokers: stack.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    }).producer();
-    await producer.connect();
-    await producer.send({
-      topic,
-      messages: listings.map((id, i) => {
-        const record = makeRecord({
-          payload: makePayload({
-            before: makeRow({ lst_id: id, prc_amt: decimalBase64('100.00', 2) }),
-            after: makeRow({ lst_id: id, prc_amt: decimalBase64('80.00', 2) }),
-          }),
-        });
-        const value =
-          scenario.poison === true && isPoison(i) ? Buffer.from(`{"not json": ${id}`) : record.value;
-        return { key: record.key, value };
-      }),
+    const messages = listings.map((id, i) => {
+      const record = makeRecord({
+        payload: makePayload({
+          before: makeRow({ lst_id: id, prc_amt: decimalBase64('100.00', 2) }),
+          after: makeRow({ lst_id: id, prc_amt: decimalBase64('80.00', 2) }),
+        }),
+      });
+      const value =
+        scenario.poison === true && isPoison(i) ? Buffer.from(`{"not json": ${id}`) : record.value;
+      return { key: record.key, value };
     });
-    await producer.disconnect();
+    // Two thirds before the fault; the last third once it holds, so the service must read (and
+    // dead-letter) through the fault, not only deliver what it had fetched before.
+    const split = Math.floor((messages.length * 2) / 3);
+    const produce = async (part: typeof messages): Promise<void> => {
+      const producer = new Kafka({
+        clientId: 'ln-bench-faults',
+        brokers: stack.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      }).producer();
+      await producer.connect();
+      await producer.send({ topic, messages: part });
+      await producer.disconnect();
+    };
+    await produce(messages.slice(0, split));
 
     await waitUntil(
       'a third delivered',
@@ -384,6 +388,7 @@ async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<R
     );
     const faultAt = performance.now();
     await scenario.inject(ctx);
+    await produce(messages.slice(split));
     await new Promise((r) => setTimeout(r, scenario.holdMs));
     await scenario.heal(ctx);
     const healedAt = performance.now();
