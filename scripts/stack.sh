@@ -4,6 +4,7 @@
 # worker running the Debezium Postgres and MariaDB connectors.
 #
 #   scripts/stack.sh up            start what is not running, register the connector, wait for RUNNING
+#   scripts/stack.sh replica-identity default|full|show|setup|measure-wal ...   (scripts/stack/replica-identity.sh)
 #   scripts/stack.sh preflight     check the prerequisites and that no other stack holds the ports (starts nothing)
 #   scripts/stack.sh down          stop everything we started (checked with pgrep afterwards)
 #   scripts/stack.sh status        one line per component; exit 1 when something is not healthy
@@ -810,6 +811,7 @@ cmd_restart() {
 
 case "${1:-}" in
 up) lock && cmd_up ;;
+replica-identity) shift && exec bash "$STACK_FILES/replica-identity.sh" "$@" ;;
 preflight) require_tools && require_ports_free_or_ours && say "preflight: prerequisites found, ports free or ours ($STATE)" ;;
 down) lock && cmd_down ;;
 status) cmd_status || exit 1 ;; # something down is an answer, not an error
