@@ -819,7 +819,7 @@ logs) cmd_logs "${2:-}" "${3:-}" ;;
 reset) lock && cmd_reset ;;
 restart) lock && cmd_restart "${2:-}" ;;
 *)
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac
