@@ -25,6 +25,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
+import { fixKafkajsIdleLoop } from '../src/adapters/kafkajs-idle-loop.ts';
 import type { Config } from '../src/config/index.ts';
 import {
   type ChildService,
@@ -129,33 +130,21 @@ async function redisDown(): Promise<void> {
 
 // -------------------------------------------------------------------------------------- scenarios
 
-const iptablesRule = [
-  'OUTPUT',
-  '-o',
-  'lo',
-  '-p',
-  'tcp',
-  '--dport',
-  '',
-  '-m',
-  'owner',
-  '--uid-owner',
-  String(NOBODY.uid),
-  '-j',
-  'DROP',
-];
-
+/** The child's packets to the broker, dropped (`-I` adds the rule, `-D` removes it). */
 function kafkaCutRule(stack: StackEndpoints): string[] {
   const port = stack.kafkaBrokers[0]?.split(':')[1] ?? '9092';
-  return iptablesRule.map((part) => (part === '' ? port : part));
+  const owner = ['-m', 'owner', '--uid-owner', String(NOBODY.uid)];
+  return ['OUTPUT', '-o', 'lo', '-p', 'tcp', '--dport', port, ...owner, '-j', 'DROP'];
+}
+
+/** The bench's own Kafka client, with the idle-loop fix the service applies (kafka-client.ts). */
+function benchKafka(stack: StackEndpoints): Kafka {
+  fixKafkajsIdleLoop();
+  return new Kafka({ clientId: 'ln-bench-faults', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
 }
 
 async function setDlqMinIsr(ctx: Ctx, value: string): Promise<void> {
-  const admin = new Kafka({
-    clientId: 'ln-bench-faults',
-    brokers: ctx.stack.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = benchKafka(ctx.stack).admin();
   await admin.connect();
   try {
     await admin.alterConfigs({
@@ -279,11 +268,7 @@ interface Row {
 }
 
 async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<Row> {
-  const admin = new Kafka({
-    clientId: 'ln-bench-faults',
-    brokers: stack.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = benchKafka(stack).admin();
   const topic = `ln-bench-faults-${scenario.name}-${Date.now().toString(36)}`;
   const dlqTopic = `${topic}.dlq`;
   await admin.connect();
@@ -368,11 +353,7 @@ async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<R
     // dead-letter) through the fault, not only deliver what it had fetched before.
     const split = Math.floor((messages.length * 2) / 3);
     const produce = async (part: typeof messages): Promise<void> => {
-      const producer = new Kafka({
-        clientId: 'ln-bench-faults',
-        brokers: stack.kafkaBrokers,
-        logLevel: logLevel.NOTHING,
-      }).producer();
+      const producer = benchKafka(stack).producer();
       await producer.connect();
       await producer.send({ topic, messages: part });
       await producer.disconnect();
@@ -395,11 +376,7 @@ async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<R
     const countAtHeal = [...delivered(ctx).values()].reduce((a, b) => a + b, 0);
     let movedAt: number | null = null;
     const letters = new Set<string>();
-    const dlqReader = new Kafka({
-      clientId: 'ln-bench-faults-dlq',
-      brokers: stack.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    }).consumer({
+    const dlqReader = benchKafka(stack).consumer({
       groupId: `${groupId}-dlq-reader`,
     });
     await dlqReader.connect();
@@ -442,11 +419,7 @@ async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<R
     await poller;
     for (const child of ctx.children) await kill(child).then(() => child.cleanup());
     await standin.close();
-    const cleanup = new Kafka({
-      clientId: 'ln-bench-faults',
-      brokers: stack.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
+    const cleanup = benchKafka(stack).admin();
     await cleanup.connect();
     await cleanup.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => {});
     await cleanup.disconnect();

@@ -79,6 +79,11 @@ log_of() {
 # shellcheck source=stack/errors.sh
 source "$STACK_FILES/errors.sh"
 now() { printf '%s' "$EPOCHREALTIME"; }
+joined() { # the arguments, separated by "; " (one-line reports)
+  local out
+  printf -v out '%s; ' "$@"
+  printf '%s' "${out%; }"
+}
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # Wait until "$@" succeeds, at most $1 seconds; $2 names what we wait for.
@@ -135,9 +140,7 @@ require_tools() {
   if ! redis_ping; then need redis-server "apt-get install redis-server"; fi
   unset -f need
   ((${#missing[@]} == 0)) && return 0
-  local joined
-  printf -v joined '%s; ' "${missing[@]}"
-  die "missing prerequisites: ${joined%; }"
+  die "missing prerequisites: $(joined "${missing[@]}")"
 }
 
 # The pid listening on 127.0.0.1:$1, or nothing.
@@ -188,9 +191,7 @@ require_ports_free_or_ours() {
     held+=("$port $name (pid ${pid:-unknown} ${args%% *} ${args##* })")
   done
   ((${#held[@]} == 0)) && return 0
-  local joined
-  printf -v joined '%s; ' "${held[@]}"
-  die "another stack or service holds the ports, not one started from $STATE: ${joined%; } (stop it, e.g. LISTING_NOTIFIER_STACK_DIR=<its state> npm run stack -- down, or use its state directory)"
+  die "another stack or service holds the ports, not one started from $STATE: $(joined "${held[@]}") (stop it, e.g. LISTING_NOTIFIER_STACK_DIR=<its state> npm run stack -- down, or use its state directory)"
 }
 
 # ------------------------------------------------------------------------------------- artifacts
