@@ -243,6 +243,11 @@ export interface Conveyance {
  * Every listing the channel was told about, however: its own message (the "View listing" button names
  * it), a row of a digest's CSV (first cell), or a line of a digest's thread reply (it names "#<id>").
  */
+/** A digest's head: the message with the digest's header block (top-level, or a later part in its thread). */
+function isDigestHead(m: { blocks?: unknown }): boolean {
+  return Array.isArray(m.blocks) && m.blocks.some((b) => (b as { type?: unknown } | null)?.type === 'header');
+}
+
 export function conveyedListings(standin: SlackStandin, channel: string): Map<number, Conveyance[]> {
   const out = new Map<number, Conveyance[]>();
   const add = (id: number, c: Conveyance): void => {
@@ -262,6 +267,9 @@ export function conveyedListings(standin: SlackStandin, channel: string): Map<nu
       continue;
     }
     if (m.threadTs === undefined) continue;
+    // A digest's head posted in a thread (a later part of one flood's digest) previews some lines; its
+    // complete list is its CSV or its reply pages, counted on their own.
+    if (own === undefined && isDigestHead(m)) continue;
     for (const text of JSON.stringify(m.blocks).split('\\n')) {
       for (const id of text.matchAll(/#(\d+)\b/g)) add(Number(id[1]), { how: 'thread', text });
     }
