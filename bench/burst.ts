@@ -26,8 +26,10 @@
  *   BENCH_ROWS=10000,100000 npm exec -- node bench/burst.ts
  * BENCH_ROWS (comma list, default 10000), BENCH_RUNS (default flood,drain,raw,off), BENCH_LIMIT_MB
  * (default 256; 0: no cgroup), BENCH_BASELINE_SECONDS (default 60), BENCH_FLOOD_SECONDS (default 300),
- * BENCH_LOG_LEVEL (the service's, default info), BENCH_LOG_DIR (writes each run's service log there), BENCH_KEEP_TOPIC=1 keeps the bench topics.
+ * BENCH_SERVICE_NODE_OPTIONS (default: NODE_OPTIONS of k8s/app/deployment.yaml), BENCH_FLOOD (JSON over
+ * delivery.flood's defaults, for sizing), BENCH_LOG_LEVEL (the service's, default info), BENCH_LOG_DIR (writes each run's service log there), BENCH_KEEP_TOPIC=1 keeps the bench topics.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../src/config/index.ts';
@@ -49,7 +51,17 @@ const runs = new Set((process.env.BENCH_RUNS ?? 'flood,drain,raw,off').split(','
 const limitMb = Number(process.env.BENCH_LIMIT_MB ?? 256);
 const baselineSeconds = Number(process.env.BENCH_BASELINE_SECONDS ?? 60);
 const floodSeconds = Number(process.env.BENCH_FLOOD_SECONDS ?? 300);
-const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS ?? '--max-semi-space-size=4';
+const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS ?? deployedNodeOptions();
+/** delivery.flood settings over the defaults, for sizing runs: BENCH_FLOOD='{"maxFoldedRecords":10000}'. */
+const floodOverrides = JSON.parse(process.env.BENCH_FLOOD ?? '{}') as Record<string, unknown>;
+
+/** NODE_OPTIONS as k8s/app/deployment.yaml sets it: the bench runs the service as deployed. */
+function deployedNodeOptions(): string {
+  const yaml = readFileSync(new URL('../k8s/app/deployment.yaml', import.meta.url), 'utf8');
+  const value = /name: NODE_OPTIONS\s+value: (.+)/.exec(yaml)?.[1];
+  if (value === undefined) throw new Error('k8s/app/deployment.yaml sets no NODE_OPTIONS');
+  return value.trim();
+}
 const FIRST_ID = 3_000_000;
 const slackPace = { perSecond: 1, burst: 3 };
 const CHANNELS = ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates'];
@@ -158,7 +170,7 @@ async function runService(
     source: { ...base.source, brokers: stack.kafkaBrokers, groupId, topics: [topic] },
     slack: { ...base.slack, apiUrl: standin.apiUrl },
     http: { host: '127.0.0.1', port: 0 },
-    delivery: { ...base.delivery, flood: { ...base.delivery.flood, enabled: o.flood } },
+    delivery: { ...base.delivery, flood: { ...base.delivery.flood, ...floodOverrides, enabled: o.flood } },
   };
   let cgroup: MemoryCgroup | undefined;
   if (limitMb > 0 && cgroupAvailable()) {

@@ -509,11 +509,13 @@ export const storeSchema = z
         maxBytes: z
           .int()
           .min(1024)
-          .default(64 * 1024 * 1024)
+          .default(16 * 1024 * 1024)
           .describe(
             'Without a store (store.url null): the bound on the in-process values, least recently used ' +
               'listings dropped first (about 460 bytes per listing with the default rules, 660 with a 200-character ' +
-              'description: bench/last-values-memory.ts). Default: 67108864 (64 MiB).',
+              'description: bench/last-values-memory.ts; 16 MiB holds about 25,000 to 36,000 listings and fits the ' +
+              '256Mi Deployment beside a 100,000-row bulk; a larger catalogue without REPLICA IDENTITY FULL wants ' +
+              'store.url). Default: 16777216 (16 MiB).',
           ),
       })
       .prefault({})

@@ -85,7 +85,7 @@ describe('the example file', () => {
       expectedReplicas: 1,
       alertMemory: true,
       ledger: { enabled: true, retentionMs: 604800000, maxMemoryBytes: 16777216 },
-      lastValues: { enabled: true, ttlMs: 2592000000, maxBytes: 67108864 },
+      lastValues: { enabled: true, ttlMs: 2592000000, maxBytes: 16777216 },
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 9464 });
   });
