@@ -10,7 +10,10 @@
  *   redis-empty      the store's Redis shut down without saving and started again, empty
  *   kafka-cut        the service's Kafka traffic dropped for 60 s (iptables, by the child's user)
  *   dlq-unwritable   every 10th record malformed, and the dead-letter topic refusing writes for 30 s
- *                    (min.insync.replicas above its replication factor: NOT_ENOUGH_REPLICAS)
+ *                    (max.message.bytes 16: even a slim letter is MESSAGE_TOO_LARGE). Raising
+ *                    min.insync.replicas above the replication factor refuses nothing on Kafka 4.1,
+ *                    and message.timestamp.before.max.ms 0 lets a write through now and then (same
+ *                    millisecond): both measured.
  *
  * For each: records lost (a good change never delivered, or a malformed one never dead-lettered: must
  * be 0), duplicates (messages beyond one per change), seconds from the fault's end until delivery
@@ -143,15 +146,14 @@ function benchKafka(stack: StackEndpoints): Kafka {
   return new Kafka({ clientId: 'ln-bench-faults', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
 }
 
-async function setDlqMinIsr(ctx: Ctx, value: string): Promise<void> {
+/** Sets the dead-letter topic's config overrides to `entries` (AlterConfigs replaces them all: [] resets). */
+async function setDlqConfig(ctx: Ctx, entries: Array<{ name: string; value: string }>): Promise<void> {
   const admin = benchKafka(ctx.stack).admin();
   await admin.connect();
   try {
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [
-        { type: 2 /* TOPIC */, name: ctx.dlqTopic, configEntries: [{ name: 'min.insync.replicas', value }] },
-      ],
+      resources: [{ type: 2 /* TOPIC */, name: ctx.dlqTopic, configEntries: entries }],
     });
   } finally {
     await admin.disconnect();
@@ -212,9 +214,26 @@ const scenarios: Scenario[] = [
   {
     name: 'dlq-unwritable',
     poison: true,
-    inject: (ctx) => setDlqMinIsr(ctx, '2'),
+    inject: async (ctx) => {
+      await setDlqConfig(ctx, [{ name: 'max.message.bytes', value: '16' }]);
+      // It holds once the broker applies it: a probe letter is refused (the reader ignores probes).
+      const producer = benchKafka(ctx.stack).producer({ retry: { retries: 0 } });
+      await producer.connect();
+      try {
+        await waitUntil('the dead-letter topic to refuse writes', () =>
+          producer
+            .send({ topic: ctx.dlqTopic, messages: [{ value: 'probe'.repeat(10), headers: { probe: '1' } }] })
+            .then(
+              () => undefined,
+              () => true,
+            ),
+        );
+      } finally {
+        await producer.disconnect();
+      }
+    },
     holdMs: 30_000,
-    heal: (ctx) => setDlqMinIsr(ctx, '1'),
+    heal: (ctx) => setDlqConfig(ctx, []),
   },
 ];
 
@@ -241,14 +260,18 @@ interface Sample {
   answer: string;
 }
 
-/** /readyz answers as segments relative to `zero`: "200 -3.1..4.0 s; 503 (why) 4.0..9.5 s". */
+/**
+ * /readyz answers as segments relative to `zero`: "200 -3.1..4.0 s; 503 (why) 4.0..9.5 s". Answers
+ * that differ only in their figures (seconds, attempts, offsets) are one segment, shown as its first.
+ */
 function segments(samples: Sample[], zero: number): string {
+  const shape = (answer: string | undefined): string | undefined => answer?.replace(/\d+/g, '#');
   const out: string[] = [];
   let start = 0;
   for (let i = 1; i <= samples.length; i++) {
     const first = samples[start];
     if (first === undefined) break;
-    if (i < samples.length && samples[i]?.answer === first.answer) continue;
+    if (i < samples.length && shape(samples[i]?.answer) === shape(first.answer)) continue;
     const end = samples[i - 1]?.at ?? first.at;
     out.push(
       `${first.answer} ${((first.at - zero) / 1000).toFixed(1)}..${((end - zero) / 1000).toFixed(1)} s`,
@@ -383,6 +406,7 @@ async function runScenario(stack: StackEndpoints, scenario: Scenario): Promise<R
     await dlqReader.subscribe({ topic: dlqTopic, fromBeginning: true });
     await dlqReader.run({
       eachMessage: async ({ message }) => {
+        if (message.headers?.probe !== undefined) return;
         letters.add(message.key?.toString('utf8') ?? '');
       },
     });

@@ -7,6 +7,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { checkBrokerTls, createKafkaClient } from './adapters/kafka-client.ts';
+import { watchKafkaContact } from './adapters/kafka-contact.ts';
 import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
@@ -78,6 +79,10 @@ export interface StartOptions {
   stallAfterMs?: number;
   /** Consecutive failed writes before a dead-letter topic is reported blocked; default 5. */
   deadLetterBlockAfter?: number;
+  /** How long a dead-letter topic's writes may keep failing before it is reported blocked; default 15 000 ms. */
+  deadLetterBlockAfterMs?: number;
+  /** Silence from Kafka (no request answered) before /readyz turns 503; default 20 000 ms. */
+  kafkaSilentAfterMs?: number;
   /**
    * Reload the rules without a restart (the file is watched, and SIGHUP reloads it): `path` is the
    * rules file, `initial` the config as read from it (before environment overrides), `overrides` applies
@@ -223,7 +228,9 @@ export async function start(options: StartOptions): Promise<Service> {
     logger: logger.child({ component: 'dead-letter' }),
     topicFor: kafkaDeadLetter.topicFor,
     ...(options.deadLetterBlockAfter === undefined ? {} : { blockAfter: options.deadLetterBlockAfter }),
+    ...(options.deadLetterBlockAfterMs === undefined ? {} : { blockAfterMs: options.deadLetterBlockAfterMs }),
   });
+  const kafkaContact = watchKafkaContact(source.consumer, { clock, onContact: metrics.kafkaContact });
 
   return startService({
     source,
@@ -252,6 +259,8 @@ export async function start(options: StartOptions): Promise<Service> {
     ],
     storeStatus: store.status,
     deadLetterBlocks: deadLetter.blocked,
+    kafkaContact: kafkaContact.contact,
+    ...(options.kafkaSilentAfterMs === undefined ? {} : { kafkaSilentAfterMs: options.kafkaSilentAfterMs }),
     ...(lastValues === undefined ? {} : { afterWork: lastValues.track }),
   });
 }

@@ -264,6 +264,9 @@ export function createKafkaDeadLetter(opts: KafkaDeadLetterOptions): KafkaDeadLe
         }
       } catch (cause) {
         const label = producerCause(cause);
+        // Even the slim letter was too large: the topic's limit is not what was learnt (its config
+        // changed), so the next attempt tries the whole letter and learns the limit afresh.
+        if (tooLargeTypes.has(label)) limits.delete(topic);
         throw new NotifierError(
           'DEAD_LETTER_FAILED',
           `could not write to ${topic}: ${label === 'unknown' ? '' : `${label}: `}${(cause as Error).message}`,

@@ -87,8 +87,14 @@ export function createPromMetrics(registry: Registry = new Registry()): Metrics 
     labelNames: ['topic', 'cause'] as const,
     registers,
   });
+  const kafkaContact = new Gauge({
+    name: 'listing_notifier_kafka_last_contact_timestamp_seconds',
+    help: 'When a Kafka broker last answered the consumer (a heartbeat, a fetch, any request), Unix time in seconds.',
+    registers,
+  });
   return {
     registry,
+    kafkaContact: (atMs) => kafkaContact.set(atMs / 1000),
     deadLetterWrite: (result, cause) => deadLetterWrites.inc({ result, cause }),
     deadLetterBlocked: (topic, cause, blocked) => deadLetterBlocked.set({ topic, cause }, blocked ? 1 : 0),
     ledgerHit: (channel) => ledgerHits.inc({ channel }),

@@ -77,8 +77,11 @@ const text = (value: string, extra: Record<string, unknown> = {}): AdaptiveEleme
 function changeCard(change: ChangeSummary, budget: Budget): AdaptiveCard {
   const body: AdaptiveElement[] = [
     text(escapeCardMarkdown(cut(change.header, 150)), { size: 'Medium', weight: 'Bolder', style: 'heading' }),
-    text(escapeCardMarkdown(cut(change.summary.join('; '), budget.summary))),
   ];
+  // A redriven change says so right under the header, as the Slack message does (late.ts).
+  if (change.late !== undefined)
+    body.push(text(escapeCardMarkdown(cut(change.late, 200)), { color: 'Warning' }));
+  body.push(text(escapeCardMarkdown(cut(change.summary.join('; '), budget.summary))));
   const facts = change.facts.slice(0, budget.facts).map((f) => ({
     title: escapeCardMarkdown(cut(f.title, 60)),
     value: escapeCardMarkdown(cut(f.value, budget.value)),

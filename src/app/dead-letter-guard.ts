@@ -2,13 +2,19 @@
  * Watches the dead-letter sink for a topic that refuses writes (issue 19, finding 4). The record loop
  * retries a failed dead-letter write with backoff (record-work.ts, `retrying()` on delivery.retry) and
  * keeps the record uncommitted, so nothing is ever committed past a letter that was not written. What
- * this adds is the bound: after `blockAfter` consecutive failures of one topic (default 5: about 7.5 s
- * with the default backoff of 0.5, 1, 2, 4 s) the topic is declared blocked, with the broker's reason:
- * `/readyz` turns 503 saying which topic refuses writes and why, the gauge
- * `listing_notifier_dead_letter_blocked{topic,cause}` is 1 (PrometheusRule
- * ListingNotifierDeadLetterBlocked), and one error line is logged. Writes keep being retried at the
- * backoff's cap (delivery.retry.maxDelayMs), so fixing the topic (its ACL, its config) lets the
- * partition move on without a restart; the first write that succeeds clears the block.
+ * this adds is the bound: a topic whose writes failed `blockAfter` times in a row (default 5), or have
+ * kept failing for `blockAfterMs` (default 15 s: the time since the first failed attempt began, with
+ * no write succeeding since), is blocked, with the broker's reason: `/readyz` turns 503 saying which
+ * topic refuses writes and why, the gauge `listing_notifier_dead_letter_blocked{topic,cause}` is 1
+ * (PrometheusRule ListingNotifierDeadLetterBlocked), and one error line is logged. The time bound
+ * matters because a count alone may never be reached: a write the broker refuses slowly (kafkajs's own
+ * retries inside send()) plus the backoff can take many seconds per attempt.
+ *
+ * `blocked()` (what /readyz reads) judges both bounds against the clock at the time it is asked; the
+ * gauge and the log line follow at the next failed attempt (the backoff's cap, delivery.retry.maxDelayMs,
+ * at the latest), so no timer keeps the process alive. Writes keep being retried, so fixing the topic
+ * (its ACL, its config) lets the partition move on without a restart; the first write that succeeds
+ * clears the block.
  *
  * A letter too large for the topic never blocks: the sink writes it slim (kafka-dead-letter.ts).
  */
@@ -41,12 +47,25 @@ export interface DeadLetterGuardOptions {
   topicFor(sourceTopic: string): string;
   /** Consecutive failures of one topic before it is reported blocked. Default 5. */
   blockAfter?: number;
+  /** How long one topic's writes may keep failing before it is reported blocked. Default 15 000 ms. */
+  blockAfterMs?: number;
 }
 
-interface TopicState {
-  failures: number;
-  firstFailureMs: number;
-  block: DeadLetterBlock | undefined;
+/** One topic's failing writes: the last failure's facts, since when, and what the gauge was told. */
+export interface FailingTopic {
+  /** The block as it would be reported (failures, cause, message, record of the last failure). */
+  block: DeadLetterBlock;
+  /** The cause the gauge and the log were given, once the topic was declared blocked. */
+  declared: string | undefined;
+}
+
+/** Pure: has this topic's failing passed either bound at `nowMs`? */
+export function isBlocked(
+  topic: Pick<FailingTopic, 'block'>,
+  nowMs: number,
+  bounds: { blockAfter: number; blockAfterMs: number },
+): boolean {
+  return topic.block.failures >= bounds.blockAfter || nowMs - topic.block.sinceMs >= bounds.blockAfterMs;
 }
 
 const detail = (error: unknown, name: string): string | undefined => {
@@ -66,60 +85,77 @@ export function blockedReason(blocks: readonly DeadLetterBlock[], nowMs: number)
 }
 
 export function guardDeadLetter(sink: DeadLetterSink, opts: DeadLetterGuardOptions): GuardedDeadLetter {
-  const blockAfter = opts.blockAfter ?? 5;
-  const topics = new Map<string, TopicState>();
+  const bounds = { blockAfter: opts.blockAfter ?? 5, blockAfterMs: opts.blockAfterMs ?? 15_000 };
+  const topics = new Map<string, FailingTopic>();
 
   const clear = (topic: string): void => {
     const state = topics.get(topic);
     topics.delete(topic);
-    if (state?.block === undefined) return;
-    opts.metrics.deadLetterBlocked(topic, state.block.cause, false);
+    if (state?.declared === undefined) return;
+    opts.metrics.deadLetterBlocked(topic, state.declared, false);
     opts.logger.info(
-      { topic, cause: state.block.cause, failures: state.failures },
+      { topic, cause: state.declared, failures: state.block.failures },
       'dead-letter topic takes writes again',
+    );
+  };
+
+  /** Sets the gauge and logs once the topic passed a bound; moves the gauge when the cause changes. */
+  const declare = (topic: string, state: FailingTopic, now: number): void => {
+    const { cause } = state.block;
+    if (state.declared !== undefined) {
+      if (state.declared === cause) return;
+      opts.metrics.deadLetterBlocked(topic, state.declared, false);
+      opts.metrics.deadLetterBlocked(topic, cause, true);
+      state.declared = cause;
+      return;
+    }
+    if (!isBlocked(state, now, bounds)) return;
+    state.declared = cause;
+    opts.metrics.deadLetterBlocked(topic, cause, true);
+    const { failures, record, message } = state.block;
+    opts.logger.error(
+      { topic, cause, failures, failingForMs: now - state.block.sinceMs, record, error: message },
+      `dead-letter topic ${topic} refuses writes (${cause}): records wait uncommitted; retrying`,
     );
   };
 
   return {
     async send(record, error, extra) {
       const topic = opts.topicFor(record.topic);
+      // The time bound counts from the start of the first failed attempt: a write that hangs before
+      // it fails is part of the failing.
+      const startedMs = opts.clock.now();
       try {
         await sink.send(record, error, extra);
       } catch (failure) {
         const cause = detail(failure, 'cause') ?? codeOf(failure).toLowerCase();
         opts.metrics.deadLetterWrite('failed', cause);
         const now = opts.clock.now();
-        const state = topics.get(topic) ?? { failures: 0, firstFailureMs: now, block: undefined };
-        topics.set(topic, state);
-        state.failures += 1;
         const message = failure instanceof Error ? failure.message : String(failure);
         const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
-        if (state.block !== undefined) {
-          if (state.block.cause !== cause) {
-            opts.metrics.deadLetterBlocked(topic, state.block.cause, false);
-            opts.metrics.deadLetterBlocked(topic, cause, true);
-          }
-          state.block = { ...state.block, cause, message, failures: state.failures, record: coordinates };
-        } else if (state.failures >= blockAfter) {
-          state.block = {
-            topic,
-            cause,
-            message,
-            sinceMs: state.firstFailureMs,
-            failures: state.failures,
-            record: coordinates,
-          };
-          opts.metrics.deadLetterBlocked(topic, cause, true);
-          opts.logger.error(
-            { topic, cause, failures: state.failures, record: coordinates, error: message },
-            `dead-letter topic ${topic} refuses writes (${cause}): records wait uncommitted; retrying`,
-          );
-        }
+        const previous = topics.get(topic);
+        const state: FailingTopic = previous ?? {
+          block: { topic, cause, message, sinceMs: startedMs, failures: 0, record: coordinates },
+          declared: undefined,
+        };
+        state.block = {
+          ...state.block,
+          cause,
+          message,
+          sinceMs: Math.min(state.block.sinceMs, startedMs),
+          failures: state.block.failures + 1,
+          record: coordinates,
+        };
+        topics.set(topic, state);
+        declare(topic, state, now);
         throw failure;
       }
       opts.metrics.deadLetterWrite('ok', '');
       clear(topic);
     },
-    blocked: () => [...topics.values()].flatMap((s) => (s.block === undefined ? [] : [s.block])),
+    blocked: () => {
+      const now = opts.clock.now();
+      return [...topics.values()].flatMap((s) => (isBlocked(s, now, bounds) ? [s.block] : []));
+    },
   };
 }

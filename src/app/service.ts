@@ -8,6 +8,8 @@
  * - a 'stop' error (bad token, a consumer that gave up, a bug): abort what is in flight, commit only
  *   what finished, leave, disconnect; exit code 1, with the reason logged.
  */
+
+import type { KafkaContact } from '../adapters/kafka-contact.ts';
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
 import { describeError } from '../domain/errors.ts';
 import type {
@@ -21,7 +23,7 @@ import type {
   StoreStatus,
 } from '../ports/index.ts';
 import type { AdmissionLimits } from './admission.ts';
-import { blockedReason, type DeadLetterBlock } from './dead-letter-guard.ts';
+import type { DeadLetterBlock } from './dead-letter-guard.ts';
 import {
   assessReadiness,
   type HealthServer,
@@ -60,6 +62,10 @@ export interface ServiceParts {
   storeStatus?: () => StoreStatus;
   /** Dead-letter topics refusing writes past the retry bound (dead-letter-guard.ts): /readyz says why. */
   deadLetterBlocks?: () => DeadLetterBlock[];
+  /** When Kafka last answered the consumer (kafka-contact.ts): /readyz says when it went silent. */
+  kafkaContact?: () => KafkaContact;
+  /** Silence from Kafka that makes /readyz 503. Default 20 000 ms. */
+  kafkaSilentAfterMs?: number;
 }
 
 export interface Service {
@@ -133,15 +139,15 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     parts.storeStatus ?? ((): StoreStatus => ({ kind: 'memory', connected: true, fallback: false }));
   const readiness = (): Readiness => {
     const waiting = source.notReadyReason?.();
-    const blocks = parts.deadLetterBlocks?.() ?? [];
-    // A dead-letter topic that refuses writes comes first: "stalled" alone would hide the cause.
-    const judged: Readiness =
-      waiting !== undefined
-        ? { ready: false, reason: waiting, status: loop.status() }
-        : blocks.length > 0 && !loop.status().stopping
-          ? { ready: false, reason: blockedReason(blocks, parts.clock.now()), status: loop.status() }
-          : assessReadiness(loop.status(), stallAfterMs);
-    return { ...judged, store: storeStatus(), ...(blocks.length > 0 ? { deadLetter: blocks } : {}) };
+    const kafka = parts.kafkaContact?.();
+    const judged = assessReadiness(loop.status(), stallAfterMs, {
+      nowMs: parts.clock.now(),
+      deadLetter: parts.deadLetterBlocks?.() ?? [],
+      ...(waiting === undefined ? {} : { waiting }),
+      ...(kafka === undefined ? {} : { kafka }),
+      ...(parts.kafkaSilentAfterMs === undefined ? {} : { kafkaSilentAfterMs: parts.kafkaSilentAfterMs }),
+    });
+    return { ...judged, store: storeStatus() };
   };
   http = await startHealthServer({ ...parts.http, readiness, metrics: parts.metricsText });
   try {

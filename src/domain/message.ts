@@ -46,6 +46,11 @@ export interface ChangeSummary {
   /** The rules that sent it to this channel, and the channel's key, when the caller knows them. */
   rules?: string[];
   channelKey?: string;
+  /**
+   * Set on a redriven change (late.ts markLate): "Late delivery (redriven <when>): changed at <when>".
+   * Teams cards show it; the webhook body leaves it out (the same event `run` sends).
+   */
+  late?: string;
 }
 
 /** urgent: ahead of normal messages in its channel, never folded into a digest (config `rules[].priority`). */

@@ -6,6 +6,10 @@
  *
  * The original time is Debezium's source.ts_ms (the commit in the database) when the record carried
  * it, else the Kafka timestamp of the original record (dlq.original.timestamp).
+ *
+ * The change as data (`payload.change`) is kept: a webhook receives the same `listing.changed` event
+ * `run` would have sent (same body, so the same webhook-id: a receiver that did get the first attempt
+ * drops the copy), and a Teams card stays a change card, with the late line (`change.late`).
  */
 import { NotifierError } from '../domain/errors.ts';
 import type { SlackPayload } from '../domain/message.ts';
@@ -36,8 +40,10 @@ export function markLate(payload: SlackPayload, mark: LateMark): SlackPayload {
   const context = { type: 'context', elements: [{ type: 'mrkdwn', text: `:warning: ${lateLine(mark)}` }] };
   const at = payload.blocks[0]?.type === 'header' ? 1 : 0;
   const marked: SlackPayload = {
+    ...payload,
     text: `${LATE_PREFIX}${payload.text}`,
     blocks: [...payload.blocks.slice(0, at), context, ...payload.blocks.slice(at)],
+    ...(payload.change === undefined ? {} : { change: { ...payload.change, late: lateLine(mark) } }),
   };
   const problems = checkPayload(marked, { forbidMarkup: true });
   if (problems.length > 0) {

@@ -96,6 +96,8 @@ export interface Metrics {
   deadLetterWrite(result: 'ok' | 'failed' | 'slim', cause: string): void;
   /** A dead-letter topic refuses writes past the retry bound (blocked) or takes them again. */
   deadLetterBlocked(topic: string, cause: string, blocked: boolean): void;
+  /** A Kafka broker answered the consumer at `atMs` (epoch ms): kafka-contact.ts. */
+  kafkaContact(atMs: number): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -111,6 +113,7 @@ export const noopMetrics: Metrics = {
   storeFallback: () => {},
   deadLetterWrite: () => {},
   deadLetterBlocked: () => {},
+  kafkaContact: () => {},
 };
 
 /**

@@ -270,6 +270,7 @@ export function createRecordingMetrics(): Metrics & {
     storeFallback: () => {},
     deadLetterWrite: () => {},
     deadLetterBlocked: () => {},
+    kafkaContact: () => {},
     setConsumerLag: (topic: string, partition: number, lag: number) => {
       m.lags.set(`${topic}[${partition}]`, lag);
     },

@@ -235,11 +235,10 @@ describe('issue 19: dlq redrive loses nothing and delivers where run does', () =
     expect(hook.rejected()).toEqual([]);
     const received = hook.received();
     expect(received).toHaveLength(1);
-    // Signed and verified by the stand-in; redrive hands delivery the message, not the change event,
-    // so the body is the rendered message (listing.message) with the late mark.
-    expect(received[0]?.body).toMatchObject({ type: 'listing.message' });
+    // Signed and verified by the stand-in: the same listing.changed event `run` sends (the change as
+    // data; the late mark is Slack's and Teams' text, not part of the event).
+    expect(received[0]?.body).toMatchObject({ type: 'listing.changed' });
     expect(received[0]?.raw).toContain('15.49');
-    expect(received[0]?.raw).toContain('Late delivery');
     expect(slack.messages()).toEqual([]);
   });
 });

@@ -128,6 +128,7 @@ describe('k8s PrometheusRule', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
       'ListingNotifierDeadLetterBlocked',
       'ListingNotifierDeadLetters',
+      'ListingNotifierKafkaUnreachable',
       'ListingNotifierLagGrowing',
       'ListingNotifierNotReady',
       'ListingNotifierSlackRateLimited',
@@ -135,6 +136,7 @@ describe('k8s PrometheusRule', () => {
     // "Sustained" and "growing" mean a while, not one scrape.
     for (const name of [
       'ListingNotifierDeadLetterBlocked',
+      'ListingNotifierKafkaUnreachable',
       'ListingNotifierLagGrowing',
       'ListingNotifierSlackRateLimited',
       'ListingNotifierNotReady',
