@@ -240,6 +240,11 @@ async function runService(
       const all = standin.messages(channel);
       topLevel[channel] = all.filter((m) => m.threadTs === undefined && m.files === undefined).length;
       files[channel] = all.filter((m) => m.files !== undefined).length;
+      if (process.env.BENCH_DUMP === '1' && channel === 'sales-alerts') {
+        const t = all[0]?.receivedAt ?? 0;
+        for (const m of all.filter((x) => x.threadTs === undefined))
+          console.log(`[dump] +${((m.receivedAt - t) / 1000).toFixed(1)} s ${m.text?.slice(0, 90)}`);
+      }
     }
     peak = Math.max(peak, await peakRssMb(child));
     const stats = cgroup === undefined ? undefined : await cgroup.stats();

@@ -294,19 +294,21 @@ export const floodSchema = z
     maxDigestItems: z
       .int()
       .min(1)
-      .default(10_000)
+      .default(4_000)
       .describe(
         'A digest is sent early when it holds this many listings (memory bound); the next one collecting ' +
-          "meanwhile goes out as its next part, in the first part's thread. Default: 10000.",
+          "meanwhile goes out as its next part, in the first part's thread. Half of maxFoldedRecords, so one " +
+          'part collects while the one before it is sent. Default: 4000.',
       ),
     maxFoldedRecords: z
       .int()
       .min(1)
-      .default(20_000)
+      .default(8_000)
       .describe(
         'Backpressure: fetching pauses above this many records waiting in digests (each holds its ' +
-          'coordinates and its changed columns, not its bytes: about 3.3 kB of heap, measured by ' +
-          'bench/fold-memory.ts; the default fits the 256Mi Deployment). Default: 20000.',
+          'coordinates and its changed columns, not its bytes: about 3.3 kB of heap in bench/fold-memory.ts, ' +
+          'about 6.5 kB in the running service with its promises and commit entries, from a heap snapshot at a ' +
+          '100,000-row bulk; at 8000 the 256Mi Deployment peaked at 234 MB in bench/burst.ts). Default: 8000.',
       ),
     coalesce: z
       .boolean()
