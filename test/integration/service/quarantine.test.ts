@@ -160,6 +160,19 @@ describe('service: a record that kills the process (issue 19, quarantine)', () =
     }
     expect(deaths).toBe(MAX_ATTEMPTS);
     if (survivor === undefined) throw new Error('the service never stayed up');
+    // What each run found at offset 0: nothing, one death, two (careful mode), the record that kills.
+    const said = (child: ChildService, text: string) => child.output.some((line) => line.includes(text));
+    const found = children.map((child) => ({
+      died: said(child, 'died here before without committing progress'),
+      careful: said(child, 'handing records out one at a time (careful mode)'),
+      poison: said(child, 'it will be dead-lettered as POISON_RECORD'),
+    }));
+    expect(found).toEqual([
+      { died: false, careful: false, poison: false },
+      { died: true, careful: false, poison: false },
+      { died: false, careful: true, poison: false },
+      { died: false, careful: false, poison: true },
+    ]);
 
     const letter = await quarantined;
     const header = (name: string) => letter.headers[name]?.toString();
