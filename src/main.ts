@@ -19,6 +19,7 @@ import { withAlertMemory } from './app/alert-memory.ts';
 import { guardDeadLetter } from './app/dead-letter-guard.ts';
 import { createLastValuesEdge } from './app/last-values.ts';
 import { withDeliveryLedger } from './app/ledger-filter.ts';
+import { withQuarantine } from './app/quarantine.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
 import { startService } from './app/service.ts';
@@ -207,6 +208,7 @@ export async function start(options: StartOptions): Promise<Service> {
     maxBytesPerPartition: config.source.fetch.maxBytesPerPartition,
     maxWaitTimeInMs: config.source.fetch.maxWaitTimeMs,
     partitionsConsumedConcurrently: config.source.fetch.partitionsConsumedConcurrently,
+    poison: config.source.poison,
     ...(options.kafka?.fromBeginning === undefined ? {} : { fromBeginning: options.kafka.fromBeginning }),
     ...(options.kafka?.partitionsConsumedConcurrently === undefined
       ? {}
@@ -234,7 +236,8 @@ export async function start(options: StartOptions): Promise<Service> {
 
   return startService({
     source,
-    pipeline: processing,
+    // Outermost: a record known to kill the process is dead-lettered before anything reads it.
+    pipeline: withQuarantine(processing, (record) => source.quarantined(record)),
     deliverer: scheduler,
     deadLetter,
     clock,

@@ -14,9 +14,27 @@
  *   the wait goes on in the background with a log line when it begins and about once a minute, and
  *   notReadyReason() says what is missing (/readyz). A topic that appeared while we waited is read from
  *   its beginning when the group has no committed offset, so its first records are not skipped.
+ * - A record that kills the process (OOM, a native crash, a bug that exits) is quarantined
+ *   (src/delivery/quarantine.ts decides): before a partition's first batch of an assignment the
+ *   committed offset's metadata is read (admin fetchOffsets, and describeGroups for who is still a
+ *   member) and a marker written; in careful mode records are handed out one at a time, each after a
+ *   "probing k" commit; a record found to kill is handed out with quarantined() saying so. Commits of
+ *   a partition with nothing to remember carry no metadata.
  */
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { NotifierError } from '../domain/errors.ts';
+import {
+  attemptMetadata,
+  commitMetadata,
+  type PartitionGuard,
+  planPartition,
+  poisonAt,
+  poisonReason,
+  probePassed,
+  type QuarantinePolicy,
+  startProbe,
+  stopMetadata,
+} from '../delivery/quarantine.ts';
+import { describeError, NotifierError } from '../domain/errors.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../ports/index.ts';
 import { type Logger, noopLogger } from '../ports/index.ts';
@@ -45,6 +63,8 @@ export interface KafkaSourceOptions {
   topicPollIntervalMs?: number;
   /** How often "still waiting for topics" is logged; default 60 000 ms. */
   topicWaitLogIntervalMs?: number;
+  /** Quarantine of records that kill the process (source.poison); default { maxAttempts: 3, probeRecords: 1000 }. */
+  poison?: QuarantinePolicy;
   /** Default: the system clock. */
   clock?: Clock;
   logger?: Logger;
@@ -54,6 +74,8 @@ export interface KafkaSource extends RecordSource {
   readonly consumer: Consumer;
   /** Why the source is not consuming yet (topics missing), or undefined. */
   notReadyReason(): string | undefined;
+  /** POISON_RECORD when the record is known to kill the process (quarantine.ts), else undefined. */
+  quarantined(record: TopicPartition & { offset: string }): NotifierError | undefined;
 }
 
 const headerValue = (v: Buffer | string | (Buffer | string)[] | undefined): Buffer | string | undefined =>
@@ -94,9 +116,132 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
   let waiting: { topics: string[]; since: number } | undefined;
   let background: Promise<void> = Promise.resolve();
 
+  // Quarantine (see the module comment). One plan per partition per assignment; commits one at a time,
+  // so that a marker's offset is always the broker's committed offset when it is sent.
+  const policy = opts.poison ?? { maxAttempts: 3, probeRecords: 1000 };
+  let me = '';
+  let groupFacts: Promise<GroupFacts> | undefined;
+  const gates = new Map<string, Promise<void>>();
+  /** Per partition: its guard, and the offset its marker goes with at least (committed, or where it began). */
+  const guards = new Map<string, { tp: TopicPartition; guard: PartitionGuard; floor: string }>();
+  const committedAt = new Map<string, { offset: string; metadata: string | null }>();
+  let commitChain: Promise<unknown> = Promise.resolve();
+  let markerAdmin: Admin | undefined;
+
+  /**
+   * Sends commits after those before them; `entries` is evaluated then (with the offsets committed so
+   * far), so a marker never moves a position back. Rejects when kafkajs skipped or refused it.
+   */
+  const send = (
+    entries: () => Array<TopicPartition & { offset: string; metadata: string | null }>,
+  ): Promise<void> => {
+    const run = commitChain.then(async () => {
+      const list = entries();
+      if (list.length === 0) return;
+      const before = commitEvents;
+      await consumer.commitOffsets(
+        list.map((e) => ({
+          topic: e.topic,
+          partition: e.partition,
+          offset: e.offset,
+          ...(e.metadata === null ? {} : { metadata: e.metadata }),
+        })),
+      );
+      if (commitEvents === before) throw new Error('consumer not running; kafkajs skipped the commit');
+      for (const e of list) committedAt.set(keyOf(e), { offset: e.offset, metadata: e.metadata });
+    });
+    commitChain = run.catch(() => {});
+    return run;
+  };
+
+  /** The offset a marker of `tp` goes with: what is committed, at least `floor`. */
+  const markerOffset = (tp: TopicPartition, floor: string): string => {
+    const known = committedAt.get(keyOf(tp))?.offset;
+    return known !== undefined && BigInt(known) > BigInt(floor) ? known : floor;
+  };
+
+  const readGroup = async (): Promise<GroupFacts> => {
+    if (markerAdmin === undefined) {
+      markerAdmin = opts.kafka.admin();
+      await markerAdmin.connect();
+    }
+    const [offsets, described] = await Promise.all([
+      markerAdmin.fetchOffsets({ groupId: opts.groupId, topics: opts.topics }),
+      markerAdmin.describeGroups([opts.groupId]),
+    ]);
+    const committed = new Map<string, { offset: string; metadata: string | null }>();
+    for (const t of offsets) {
+      for (const p of t.partitions) {
+        committed.set(keyOf({ topic: t.topic, partition: p.partition }), {
+          offset: p.offset,
+          metadata: p.metadata,
+        });
+      }
+    }
+    const members = new Set(described.groups.flatMap((g) => g.members.map((m) => m.memberId)));
+    return { committed, members };
+  };
+
+  /** Plans `tp` (once per assignment) and writes its marker; a failure only costs the marker, never consuming. */
+  const gate = (tp: TopicPartition, firstOffset: string): Promise<void> => {
+    const key = keyOf(tp);
+    let pending = gates.get(key);
+    if (pending === undefined) {
+      pending = (async () => {
+        try {
+          groupFacts ??= readGroup().catch((error: unknown) => {
+            groupFacts = undefined; // the next assignment (or partition) asks again
+            throw error;
+          });
+          const facts = await groupFacts;
+          const found = facts.committed.get(key);
+          const committed = found === undefined || BigInt(found.offset) < 0n ? undefined : found.offset;
+          const guard = planPartition(
+            { committed, metadata: found?.metadata, members: facts.members, me, now: clock.now() },
+            policy,
+          );
+          const floor = committed ?? firstOffset;
+          guards.set(key, { tp, guard, floor });
+          if (guard.deaths > 0 || guard.careful > 0 || guard.poison.length > 0) {
+            logger.warn(
+              {
+                topic: tp.topic,
+                partition: tp.partition,
+                committed,
+                deaths: guard.deaths,
+                careful: guard.careful,
+                poison: guard.poison.map((p) => p.offset),
+                maxAttempts: policy.maxAttempts,
+              },
+              guard.poison.length > 0
+                ? 'a record killed the process: it will be dead-lettered as POISON_RECORD'
+                : guard.careful > 0
+                  ? 'the process died here before: handing records out one at a time (careful mode)'
+                  : 'the process died here before without committing progress',
+            );
+          }
+          await send(() => {
+            const at = markerOffset(tp, floor);
+            return [{ ...tp, offset: at, metadata: attemptMetadata(guard, at) }];
+          });
+        } catch (error) {
+          logger.warn(
+            { topic: tp.topic, partition: tp.partition, error: describeError(error) },
+            'could not read or write the poison marker; consuming without it',
+          );
+        }
+      })();
+      gates.set(key, pending);
+    }
+    return pending;
+  };
+
   const listen = (handlers: SourceHandlers): void => {
     const { events } = consumer;
     consumer.on(events.GROUP_JOIN, (event) => {
+      me = event.payload.memberId;
+      groupFacts = undefined;
+      gates.clear();
       const partitions = Object.entries(event.payload.memberAssignment).flatMap(([topic, ps]) =>
         ps.map((partition) => ({ topic, partition })),
       );
@@ -181,21 +326,44 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
         if (offsets.length > 0) throw refused('not assigned any of these partitions (rebalancing)');
         return;
       }
-      const before = commitEvents;
       try {
-        await consumer.commitOffsets(
-          mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+        await send(() =>
+          mine.map((o) => {
+            const guard = guards.get(keyOf(o))?.guard;
+            const metadata = guard === undefined ? null : commitMetadata(guard, o.offset);
+            return { topic: o.topic, partition: o.partition, offset: o.offset, metadata };
+          }),
         );
       } catch (cause) {
         throw refused((cause as Error).message, cause);
       }
-      if (commitEvents === before) throw refused('consumer not running; kafkajs skipped the commit');
       if (mine.length < offsets.length) throw refused('some partitions are no longer assigned');
+    },
+
+    quarantined(record) {
+      const guard = guards.get(keyOf(record))?.guard;
+      const poison = guard === undefined ? undefined : poisonAt(guard, record.offset);
+      if (poison === undefined) return undefined;
+      return new NotifierError('POISON_RECORD', poisonReason(poison), {
+        details: { deaths: poison.deaths, lastAttemptAt: new Date(poison.diedAfter).toISOString() },
+      });
     },
 
     async stop() {
       stopping.abort(new Error('source stopping'));
       await background;
+      // A clean stop is no death: leave the markers without a member (or none), so the next owner
+      // does not count this one.
+      await send(() =>
+        [...guards.values()].flatMap(({ tp, guard }) => {
+          const now = committedAt.get(keyOf(tp));
+          if (!assigned.has(keyOf(tp)) || now === undefined || now.metadata === null) return [];
+          return [{ ...tp, offset: now.offset, metadata: stopMetadata(guard, now.offset) }];
+        }),
+      ).catch((error: unknown) =>
+        logger.warn({ error: describeError(error) }, 'could not clear the poison markers on stop'),
+      );
+      await markerAdmin?.disconnect().catch(() => {});
       await consumer.disconnect();
     },
   };
@@ -247,16 +415,61 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 4,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const { topic, partition } = batch;
-        try {
-          await handlers.onBatch({
+        const tp = { topic, partition };
+        let taken: string | undefined;
+        const hand = (messages: KafkaMessage[]): Promise<void> =>
+          handlers.onBatch({
             topic,
             partition,
             highWatermark: batch.highWatermark,
-            records: batch.messages.map((m) => toSourceRecord(topic, partition, m)),
-            take: resolveOffset,
+            records: messages.map((m) => toSourceRecord(topic, partition, m)),
+            take: (offset) => {
+              taken = offset;
+              resolveOffset(offset);
+            },
             heartbeat,
             isActive: () => isRunning() && !isStale(),
           });
+        try {
+          const first = batch.messages[0];
+          if (first !== undefined) await gate(tp, first.offset);
+          const entry = guards.get(keyOf(tp));
+          const guard = entry?.guard;
+          if (entry === undefined || guard === undefined || guard.careful === 0) {
+            await hand(batch.messages);
+            return;
+          }
+          // Careful mode: one record at a time, each after a commit saying which one is in hand.
+          for (const [i, message] of batch.messages.entries()) {
+            if (guard.careful === 0) {
+              await hand(batch.messages.slice(i));
+              return;
+            }
+            if (!isRunning() || isStale()) return;
+            try {
+              await send(() => {
+                const at = markerOffset(tp, entry.floor);
+                return [{ ...tp, offset: at, metadata: startProbe(guard, message.offset, at) }];
+              });
+            } catch (error) {
+              // Without the probe commit a death here would name nothing: leave it for the next fetch.
+              logger.warn({ topic, partition, error: describeError(error) }, 'probe commit failed');
+              return;
+            }
+            taken = undefined;
+            await hand([message]);
+            if (taken !== message.offset) return;
+            if (probePassed(guard)) {
+              logger.info(
+                { topic, partition, through: message.offset },
+                'careful mode ended: no record killed the process',
+              );
+              await send(() => {
+                const at = markerOffset(tp, entry.floor);
+                return [{ ...tp, offset: at, metadata: commitMetadata(guard, at) }];
+              }).catch(() => {});
+            }
+          }
         } catch (error) {
           logger.error({ topic, partition, error }, 'batch handler threw; stopping instead of looping');
           handlers.onCrash(error, false);
@@ -264,6 +477,12 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
       },
     });
   }
+}
+
+/** What the quarantine reads once per assignment: committed offsets with their metadata, and who is a member. */
+interface GroupFacts {
+  committed: Map<string, { offset: string; metadata: string | null }>;
+  members: Set<string>;
 }
 
 /** The topics among `topics` that the cluster does not have (yet). */

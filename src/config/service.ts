@@ -43,6 +43,37 @@ export const fetchSchema = z
   .prefault({})
   .describe('Fetch sizing: bounds the memory a backlog can take.');
 
+/**
+ * Quarantine of a record that kills the process (issue 19; src/delivery/quarantine.ts): the count of
+ * deaths lives in the committed offset's metadata, shared by every replica.
+ */
+export const poisonSchema = z
+  .strictObject({
+    maxAttempts: z
+      .int()
+      // At least 2: the first death shows that a partition kills the process, the last one (its records
+      // handed out one at a time) which record.
+      .min(2)
+      .max(100)
+      .default(3)
+      .describe(
+        'Times the process may die at the same committed offset (OOM, a crash no try/catch sees) before the ' +
+          'record that kills it is dead-lettered as POISON_RECORD: the first maxAttempts - 1 runs consume ' +
+          'normally, the last hands records to the pipeline one at a time to find it (so at least 2). Default: 3.',
+      ),
+    probeRecords: z
+      .int()
+      .min(1)
+      .default(1000)
+      .describe(
+        'In that last run, how many records are handed out one at a time before it gives up looking (the ' +
+          'count starts over): a run holds at most delivery.maxInFlightRecords records unfinished, so the ' +
+          'killer is among them unless digests folded more. Default: 1000.',
+      ),
+  })
+  .prefault({})
+  .describe('Records that kill the process: counted across restarts and replicas, then dead-lettered.');
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 const filePath = z.string().min(1);
 
@@ -168,6 +199,7 @@ export const sourceSchema = z
         'Confluent-compatible schema registry for framed Avro/JSON Schema/Protobuf (http or https). Default: null (JSON only).',
       ),
     fetch: fetchSchema,
+    poison: poisonSchema,
 
     registryAuth: registryAuthSchema
       .nullable()

@@ -22,6 +22,12 @@ export const errorDispositions = {
    * stop the service (issue 19). Only infrastructure faults and misconfiguration stop it.
    */
   PROCESSING_FAILED: 'dead-letter',
+  /**
+   * The process died (OOM, a native crash, a bug that exits) source.poison.maxAttempts times on this
+   * record, the last time while it was processed alone: it is dead-lettered without being decoded, so
+   * a pod stops crash-looping by itself (src/delivery/quarantine.ts).
+   */
+  POISON_RECORD: 'dead-letter',
   CONFIG_INVALID: 'stop',
   SLACK_RATE_LIMITED: 'retry',
   SLACK_TRANSIENT: 'retry',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKafkaSource, toSourceRecord } from '../../../src/adapters/kafka-source.ts';
+import { MARKER_PREFIX, parseMarker } from '../../../src/delivery/quarantine.ts';
 import { createCapturingLogger, createManualClock, flush } from '../../support/fakes.ts';
 
 describe('kafka source record mapping', () => {
@@ -359,5 +360,101 @@ describe('kafka source: TLS failures kafkajs gave up on', () => {
       topics: ['t'],
     });
     await expect(source.start(handlersSpy().handlers)).rejects.toBe(refused);
+  });
+});
+
+describe('kafka source: quarantine of a record that kills the process (issue 19)', () => {
+  const message = (offset: string) => ({
+    key: null,
+    value: Buffer.from('{}'),
+    offset,
+    timestamp: '1',
+    attributes: 0,
+    headers: {},
+  });
+
+  /** A source whose group has `metadata` at committed offset 10 on t[0], the group holding `members`. */
+  const setup = async (metadata: string | null, members: string[]) => {
+    const stub = createConsumerStub();
+    const admin = Object.assign(createAdminStub(['t']), {
+      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '10', metadata }] }],
+      describeGroups: async () => ({ groups: [{ members: members.map((memberId) => ({ memberId })) }] }),
+    });
+    const source = createKafkaSource({
+      kafka: kafkaOf(stub, admin),
+      groupId: 'g',
+      topics: ['t'],
+      poison: { maxAttempts: 3, probeRecords: 5 },
+    });
+    const handed: string[][] = [];
+    const spy = handlersSpy();
+    spy.handlers.onBatch = async (batch: unknown) => {
+      const b = batch as import('../../../src/ports/index.ts').SourceBatch;
+      handed.push(b.records.map((r) => r.offset));
+      // What the record loop does: take every record it is handed.
+      for (const r of b.records) b.take(r.offset);
+    };
+    await source.start(spy.handlers);
+    stub.emit('consumer.group_join', { memberId: 'me', memberAssignment: { t: [0] } });
+    const batch = async (offsets: string[]) =>
+      stub.runOptions?.eachBatch({
+        batch: { topic: 't', partition: 0, highWatermark: '99', messages: offsets.map(message) },
+        resolveOffset: () => {},
+        heartbeat: async () => {},
+        isRunning: () => true,
+        isStale: () => false,
+      });
+    const commits = () =>
+      (stub.committed as Array<Array<{ offset: string; metadata?: string }>>).map(([c]) => ({
+        offset: c?.offset,
+        marker: parseMarker(c?.metadata),
+      }));
+    return { stub, source, handed, batch, commits };
+  };
+
+  const marker = (o: Record<string, unknown>) =>
+    `${MARKER_PREFIX}${JSON.stringify({ at: '10', deaths: 0, member: 'gone', since: 0, careful: 0, poison: [], ...o })}`;
+
+  it('writes its marker before the first batch, then commits without metadata (the common path)', async () => {
+    const { source, handed, batch, commits } = await setup(null, ['me']);
+    await batch(['10', '11']);
+    expect(handed).toEqual([['10', '11']]);
+    await source.commit([{ topic: 't', partition: 0, offset: '12' }]);
+    expect(commits()).toEqual([
+      { offset: '10', marker: expect.objectContaining({ at: '10', deaths: 0, member: 'me', careful: 0 }) },
+      { offset: '12', marker: undefined },
+    ]);
+  });
+
+  it('after maxAttempts - 1 deaths hands records out one at a time, each after a "probing k" commit', async () => {
+    const { handed, batch, commits } = await setup(marker({ deaths: 1 }), ['me']);
+    await batch(['10', '11']);
+    expect(handed).toEqual([['10'], ['11']]);
+    expect(commits().map((c) => [c.offset, c.marker?.deaths, c.marker?.probe])).toEqual([
+      ['10', 2, undefined],
+      ['10', 2, '10'],
+      ['10', 2, '11'],
+    ]);
+  });
+
+  it('finds "died probing k": k is POISON_RECORD, the others are not, and a clean stop counts no death', async () => {
+    const { source, handed, batch, commits } = await setup(marker({ deaths: 2, probe: '11' }), ['me']);
+    await batch(['10', '11', '12']);
+    expect(handed).toEqual([['10', '11', '12']]);
+    expect(source.quarantined({ topic: 't', partition: 0, offset: '10' })).toBeUndefined();
+    expect(source.quarantined({ topic: 't', partition: 0, offset: '11' })).toMatchObject({
+      code: 'POISON_RECORD',
+      disposition: 'dead-letter',
+      message: expect.stringMatching(/^the process died 3 times while processing this record/),
+    });
+    await source.stop();
+    expect(commits().at(-1)?.marker).toMatchObject({ member: '', poison: [{ offset: '11', deaths: 3 }] });
+  });
+
+  it('a marker of a member still in the group (a rebalance) is not a death', async () => {
+    const { handed, batch, commits } = await setup(marker({ deaths: 1, member: 'other' }), ['me', 'other']);
+    await batch(['10', '11']);
+    expect(handed).toEqual([['10', '11']]);
+    expect(commits()[0]?.marker).toMatchObject({ deaths: 1, careful: 0, member: 'me' });
   });
 });

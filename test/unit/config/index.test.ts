@@ -54,6 +54,7 @@ describe('the example file', () => {
         partitionsConsumedConcurrently: 4,
         maxWaitTimeMs: 1000,
       },
+      poison: { maxAttempts: 3, probeRecords: 1000 },
     });
     expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
     expect(config.delivery).toEqual({
@@ -138,6 +139,11 @@ describe('config errors name the path and the value', () => {
     ['number too big', 'delivery: { retry: { jitter: 2 } }\n', 'delivery.retry.jitter: expected <= 1, got 2'],
     ['empty list', 'source: { topics: [] }\n', 'source.topics: expected length >= 1 items, got []'],
     ['bad broker', 'source: { brokers: ["kafka"] }\n', 'source.brokers[0]: expected host:port, got "kafka"'],
+    [
+      'poison attempts below 2',
+      'source: { poison: { maxAttempts: 1 } }\n',
+      'source.poison.maxAttempts: expected >= 2, got 1',
+    ],
     [
       'not a URL',
       'source: { registryUrl: "ftp://x" }\n',
