@@ -122,6 +122,13 @@ export class Lane {
   /** The last digest was cut by its window or size (fold.ts LaneView.flooding). */
   private flooding = false;
   /**
+   * When a digest was last cut by its size or window. The flood counts as going on for a window after
+   * that, even when a digest closes quiet in between: a source paused by the records digests hold goes
+   * quiet too, and its next records are the same bulk, not news to post one by one (issue 16: a
+   * 100,000-row bulk got seven messages of their own after every part).
+   */
+  private lastCutAt: number | undefined;
+  /**
    * The digest thread of the flood going on: a digest cut by its size (maxDigestItems, a memory bound)
    * and the digests after it within the window are parts of one digest, posted in the first part's
    * thread, so a 100,000-row bulk stays one top-level digest per window (issue 16).
@@ -193,7 +200,9 @@ export class Lane {
         return digest === this.open ? ('open' as const) : ('closed' as const);
       },
       digestOpen: this.open !== undefined,
-      flooding: this.flooding,
+      flooding:
+        this.flooding ||
+        (this.lastCutAt !== undefined && this.o.clock.now() - this.lastCutAt < this.o.digestWindowMs),
       pending: this.pending,
     };
   }
@@ -383,6 +392,7 @@ export class Lane {
     if (this.open !== digest) return;
     this.open = undefined;
     this.flooding = flooding;
+    if (flooding) this.lastCutAt = this.o.clock.now();
     digest.windowEnd?.abort();
     this.schedule(digest);
   }
