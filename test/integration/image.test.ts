@@ -104,8 +104,9 @@ async function playInto(dir: string, instructions: Instruction[]): Promise<Image
           throw new Error(`${where}: the play-through stands in for node:24 only`);
         break;
       case 'ENV':
-        for (const [, key, value] of step.raw.matchAll(/(\w+)=(\S+)/g))
-          image.env[key as string] = value as string;
+        // key=value or key="value with spaces" (Docker strips the quotes and unescapes \" and \\).
+        for (const [, key, quoted, bare] of step.raw.matchAll(/(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))/g))
+          image.env[key as string] = quoted === undefined ? (bare as string) : quoted.replace(/\\(.)/g, '$1');
         break;
       case 'WORKDIR':
         image.workdir = posix.resolve(image.workdir, step.raw);
