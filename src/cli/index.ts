@@ -42,7 +42,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('./dlq.ts'),
   },
   store: {
-    summary: 'store warm --config FILE …         fill the last-values store from the table (read-only)',
+    summary:
+      'store warm --config FILE …         fill the last-values store from the table or a snapshot topic',
     load: () => import('./store-warm.ts'),
   },
   explain: {

@@ -1,61 +1,93 @@
 /**
- * `listing-notifier store warm --config FILE [--table public.listings] [--database-url-env VAR]
- * [--batch N]`: fills the last-values store (store.url, Redis) with the current values of the watched
- * columns, read from the table over a read-only connection, so that the first change after a deploy
- * on a table at REPLICA IDENTITY DEFAULT already reads "from X to Y" (issue 18).
+ * `listing-notifier store warm --config FILE (--table T [--database-url-env VAR] | --from-topic TOPIC)`:
+ * fills the last-values store (store.url, Redis) with the current values of the watched columns, so
+ * that the first change after a deploy on a table at REPLICA IDENTITY DEFAULT already reads "from X to
+ * Y" (issue 18). Two sources, the DBA's choice:
+ * - the table over a read-only connection (store-warm-table.ts);
+ * - a snapshot topic: Debezium's topic after an initial or incremental snapshot, or a compacted copy of
+ *   it (store-warm-topic.ts).
+ * The service itself also stores snapshot reads (op r) without notifying.
  *
- * The other way to warm it is the connector's own snapshot: the service stores snapshot reads (op r)
- * without notifying. Warm values carry position "0" (pipeline/before-image.ts WARM_POSITION): older
- * than any change, so they never replace what the service learned from the change stream and every
- * change replaces them. One REPEATABLE READ, READ ONLY transaction, paged by primary key.
- *
- * Exit codes: 0 done; 2 usage or configuration (no store.url, no such table, no single-column primary
- * key, the URL variable unset); 1 database or store failure.
+ * Exit codes: 0 done; 2 usage or configuration (no store.url, no such table or topic, ...); 1 database,
+ * Kafka or store failure.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type pg from 'pg';
+import type { RedisStore } from '../adapters/redis-store.ts';
 import type { Config } from '../config/index.ts';
-import type { ColumnValue, Row } from '../domain/change.ts';
-import { WARM_POSITION, watchedColumns } from '../pipeline/before-image.ts';
-import { canonicalDecimal } from '../pipeline/decode/decimal.ts';
-import { noopLogger } from '../ports/index.ts';
-import { startCommand } from './command-context.ts';
+import { type Clock, noopLogger } from '../ports/index.ts';
+import { connectionsOf, startCommand } from './command-context.ts';
 import type { CliIo } from './index.ts';
 
-const usage =
-  'usage: listing-notifier store warm --config FILE [--table SCHEMA.TABLE] [--database-url-env VAR] [--batch N]';
+const usage = `usage: listing-notifier store warm --config FILE --table SCHEMA.TABLE [--database-url-env VAR] [--batch N] [--progress N]
+       listing-notifier store warm --config FILE --from-topic TOPIC [--columns-of TOPIC] [--batch N] [--progress N]`;
 
 export const help = `${usage}
 
 Fills the last-values store (store.url) with the watched columns' current values (the rules' fields:
-each column and a money field's currency column), read from the table over a read-only connection,
-so the first change after a deploy reads "from X to Y" even at REPLICA IDENTITY DEFAULT. Values from
-the change stream are never replaced: warm values count as older than any change.
+each column and a money field's currency column), so the first change after a deploy reads "from X to
+Y" even at REPLICA IDENTITY DEFAULT (or binlog_row_image=MINIMAL). The source is the DBA's choice:
+
+  --table: the table over a read-only connection (one REPEATABLE READ READ ONLY transaction, paged
+  by primary key). Its values count as older than any change (position "0"): they never replace a
+  value the service learned from the change stream, and every change replaces them.
+
+  --from-topic: a snapshot topic, read from its earliest offsets up to the end offsets taken at
+  start (it ends; it does not follow the topic), through a throw-away consumer group that commits
+  nothing. Either Debezium's own topic after an initial or incremental snapshot (its op r records
+  hold every row; later creates and updates are newer still), or a compacted copy of it (the latest
+  record per key). Each record is decoded as the service decodes it and stored with its own source
+  position (LSN, binlog file/pos): the store keeps a value only if it is newer than the stored one,
+  so running this while the service runs is safe. Snapshot reads, creates and updates store their
+  after image; deletes remove nothing (a deleted listing's values stay until store.lastValues.ttlMs
+  expires them); tombstones, control records and records that do not decode are skipped and counted.
 
 Options:
-  -c, --config FILE          the rules file (required): fields, store.url, store.keyPrefix
-      --table T              the table (default public.listings); its primary key names the listing
-      --database-url-env V   the environment variable holding the database URL (default DATABASE_URL);
-                             give it a read-only role (SELECT on the table is enough)
-      --batch N              rows per page (default 1000)
+  -c, --config FILE          the rules file (required): fields, store.url, store.keyPrefix; with
+                             --from-topic also source.brokers and the registry, as the service reads
+      --table T              read the table T (SCHEMA.TABLE, e.g. public.listings); its primary key
+                             names the listing
+      --database-url-env V   with --table: the environment variable holding the database URL
+                             (default DATABASE_URL); give it a read-only role (SELECT on the table)
+      --from-topic TOPIC     read the snapshot topic TOPIC instead of the table
+      --columns-of TOPIC     with --from-topic: decode with source.columns of this source topic
+                             (default TOPIC itself; for a compacted copy under another name)
+      --batch N              rows per page, or store writes per round trip (default 1000)
+      --progress N           a progress line on stderr every N records or rows (default 10000; 0: none)
   -h, --help                 this text
+
+Environment: KAFKA_BROKERS, LOG_LEVEL (as for the other commands reading Kafka).
 
 Exit codes:
   0  done
-  2  usage or configuration error (no store.url, unknown table, no single-column primary key)
-  1  database or store failure`;
+  2  usage or configuration error (no store.url, no such table or topic, no single-column primary key,
+     the URL variable unset)
+  1  database, Kafka, schema registry or store failure`;
 
-interface WarmArgs {
+interface CommonArgs {
   config: string;
-  table: string;
-  urlEnv: string;
   batch: number;
+  progress: number;
 }
+
+export type TableArgs = CommonArgs & { source: 'table'; table: string; urlEnv: string };
+export type TopicArgs = CommonArgs & { source: 'topic'; topic: string; columnsOf: string };
+export type WarmArgs = TableArgs | TopicArgs;
+
+const whole = (text: string | undefined, fallback: number, min: number, max: number): number | undefined => {
+  const n = Number(text ?? fallback);
+  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+};
 
 export function parseWarmArgs(argv: string[]): WarmArgs | { error: string } {
   const [sub, ...rest] = argv;
   if (sub !== 'warm') return { error: `expected the subcommand "warm", got ${JSON.stringify(sub ?? '')}` };
-  let values: { config?: string; table?: string; 'database-url-env'?: string; batch?: string };
+  let values: Partial<
+    Record<
+      'config' | 'table' | 'database-url-env' | 'from-topic' | 'columns-of' | 'batch' | 'progress',
+      string
+    >
+  >;
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -65,160 +97,110 @@ export function parseWarmArgs(argv: string[]): WarmArgs | { error: string } {
         config: { type: 'string', short: 'c' },
         table: { type: 'string' },
         'database-url-env': { type: 'string' },
+        'from-topic': { type: 'string' },
+        'columns-of': { type: 'string' },
         batch: { type: 'string' },
+        progress: { type: 'string' },
       },
     }));
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
   if (values.config === undefined || values.config === '') return { error: '--config: missing FILE' };
+  const batch = whole(values.batch, 1000, 1, 100_000);
+  if (batch === undefined)
+    return { error: `--batch: expected an integer 1..100000, got ${JSON.stringify(values.batch)}` };
+  const progress = whole(values.progress, 10_000, 0, Number.MAX_SAFE_INTEGER);
+  if (progress === undefined)
+    return { error: `--progress: expected a whole number (0: none), got ${JSON.stringify(values.progress)}` };
+  const common = { config: values.config, batch, progress };
+  const tableOption =
+    values.table !== undefined
+      ? '--table'
+      : values['database-url-env'] !== undefined
+        ? '--database-url-env'
+        : undefined;
+  const topic = values['from-topic'];
+  if (topic !== undefined) {
+    if (tableOption !== undefined)
+      return {
+        error: `${tableOption}: not with --from-topic (the source is the table or the topic, not both)`,
+      };
+    if (topic === '') return { error: '--from-topic: missing TOPIC' };
+    const columnsOf = values['columns-of'] ?? topic;
+    if (columnsOf === '') return { error: '--columns-of: missing TOPIC' };
+    return { ...common, source: 'topic', topic, columnsOf };
+  }
+  if (values['columns-of'] !== undefined) return { error: '--columns-of: only with --from-topic' };
+  if (tableOption === undefined)
+    return { error: 'no source: give --table SCHEMA.TABLE (read-only connection) or --from-topic TOPIC' };
   const table = values.table ?? 'public.listings';
   if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table))
     return { error: `--table: expected SCHEMA.TABLE, got ${JSON.stringify(table)}` };
-  const batch = Number(values.batch ?? '1000');
-  if (!Number.isInteger(batch) || batch < 1 || batch > 100_000)
-    return { error: `--batch: expected an integer 1..100000, got ${JSON.stringify(values.batch)}` };
-  return { config: values.config, table, urlEnv: values['database-url-env'] ?? 'DATABASE_URL', batch };
+  return { ...common, source: 'table', table, urlEnv: values['database-url-env'] ?? 'DATABASE_URL' };
 }
 
-/**
- * A column's value from node-postgres as the decoded change events carry it (domain ColumnValue), so
- * that the diff compares like with like: money as a canonical decimal, quantities as numbers, codes
- * and text as strings. undefined for what events would carry differently (timestamps): left unknown.
- */
-export function warmValue(kind: string, value: unknown): ColumnValue | undefined {
-  if (value === null) return null;
-  switch (kind) {
-    case 'money': {
-      const text = canonicalDecimal(String(value));
-      return text === undefined ? undefined : { type: 'decimal', value: text };
-    }
-    case 'quantity': {
-      const n = typeof value === 'number' ? value : Number(value);
-      return Number.isSafeInteger(n) ? n : undefined;
-    }
-    case 'code':
-    case 'text':
-    case 'currency':
-      return typeof value === 'string' ? value : undefined;
-    default:
-      return undefined;
-  }
+/** What a source module needs: the command's own surroundings and the store it fills. */
+export interface WarmContext {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  io: CliIo;
+  clock: Clock;
+  /** The store (store.url), connected; rejects when Redis does not answer. Close it when done. */
+  openStore(): Promise<RedisStore>;
+  /** Ends a topic read early; default SIGINT/SIGTERM. */
+  signal?: AbortSignal;
 }
 
-/** Column -> the kind its value converts by (a money field's currency column: 'currency'). */
-function columnKinds(config: Config): Map<string, string> {
-  const kinds = new Map<string, string>();
-  for (const field of Object.values(config.fields)) {
-    kinds.set(field.column, field.kind);
-    if (field.kind === 'money' && field.currencyColumn !== null) kinds.set(field.currencyColumn, 'currency');
+/** Longest wait for Redis to accept commands (the store adapter queues none before it is ready). */
+const STORE_CONNECT_MS = 5000;
+
+async function openStore(config: Config, url: string, clock: Clock): Promise<RedisStore> {
+  const { createRedisStore } = await import('../adapters/redis-store.ts');
+  const { password } = connectionsOf(config).store;
+  const store = createRedisStore({
+    url,
+    keyPrefix: config.store.keyPrefix,
+    ledgerRetentionMs: config.store.ledger.retentionMs,
+    lastValuesTtlMs: config.store.lastValues.ttlMs,
+    commandTimeoutMs: 5000,
+    ...(password === undefined ? {} : { password }),
+    logger: noopLogger,
+  });
+  const until = clock.now() + STORE_CONNECT_MS;
+  while (!store.connected()) {
+    if (clock.now() >= until) {
+      await store.close();
+      throw new Error(`store.url: Redis did not accept a connection within ${STORE_CONNECT_MS} ms`);
+    }
+    await delay(25);
   }
-  return kinds;
+  return store;
 }
 
 export async function run(
   argv: string[],
   io: CliIo,
-  deps: { env?: NodeJS.ProcessEnv } = {},
+  deps: { env?: NodeJS.ProcessEnv; clock?: Clock; signal?: AbortSignal } = {},
 ): Promise<number> {
   const started = await startCommand(argv, io, deps, usage, parseWarmArgs);
   if ('exit' in started) return started.exit;
   const { args, config, env, clock } = started;
-  if (config.store.url === null) {
+  const url = config.store.url;
+  if (url === null) {
     io.stderr(
       'store.url: null; store warm fills a shared store (Redis). Without one the service keeps the values in its own process and its snapshot reads fill them.',
     );
     return 2;
   }
-  const url = env[args.urlEnv];
-  if (url === undefined || url === '') {
-    io.stderr(`${args.urlEnv}: not set (the database URL, preferably of a read-only role)`);
-    return 2;
-  }
-  const [schema, table] = args.table.split('.') as [string, string];
-  const kinds = columnKinds(config);
-  const { default: pg } = await import('pg');
-  const { createRedisStore } = await import('../adapters/redis-store.ts');
-  const db = new pg.Client({ connectionString: url, application_name: 'listing-notifier store warm' });
-  const store = createRedisStore({
-    url: config.store.url,
-    keyPrefix: config.store.keyPrefix,
-    ledgerRetentionMs: config.store.ledger.retentionMs,
-    lastValuesTtlMs: config.store.lastValues.ttlMs,
-    commandTimeoutMs: 5000,
-    logger: noopLogger,
-  });
-  const t0 = clock.now();
-  try {
-    await db.connect();
-    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const columns = await db.query<{ name: string; pk: boolean; type: string }>(
-      `SELECT a.attname AS name, coalesce(a.attnum = ANY(i.indkey), false) AS pk,
-              format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_attribute a
-         LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
-        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
-      [`${db.escapeIdentifier(schema)}.${db.escapeIdentifier(table)}`],
-    );
-    if (columns.rows.length === 0) {
-      io.stderr(`--table: no table ${args.table} (or no SELECT on it)`);
-      return 2;
-    }
-    const keys = columns.rows.filter((c) => c.pk).map((c) => c.name);
-    if (keys.length !== 1) {
-      io.stderr(
-        `--table: ${args.table} needs a single-column primary key (the listing id), has ${keys.length}`,
-      );
-      return 2;
-    }
-    const key = keys[0] as string;
-    const keyType = columns.rows.find((c) => c.name === key)?.type ?? 'text';
-    const present = new Set(columns.rows.map((c) => c.name));
-    const watched = watchedColumns(config).filter((c) => present.has(c) && kinds.has(c));
-    const missing = watchedColumns(config).filter((c) => !present.has(c));
-    if (missing.length > 0)
-      io.stderr(`note: ${args.table} has no column ${missing.join(', ')}; left unknown`);
-    const q = (name: string) => db.escapeIdentifier(name);
-    const select = `SELECT ${[key, ...watched].map(q).join(', ')} FROM ${q(schema)}.${q(table)}
-      WHERE $1::text IS NULL OR ${q(key)} > $1::text::${keyType} ORDER BY ${q(key)} LIMIT ${args.batch}`;
-    let after: string | null = null;
-    let read = 0;
-    let kept = 0;
-    for (;;) {
-      const page: pg.QueryResult<Record<string, unknown>> = await db.query<Record<string, unknown>>({
-        text: select,
-        values: [after],
-        types: textTypes,
-      });
-      const entries = page.rows.map((row: Record<string, unknown>): [string, Row] => {
-        const values: Row = {};
-        for (const column of watched) {
-          const v = warmValue(kinds.get(column) ?? '', row[column]);
-          if (v !== undefined) values[column] = v;
-        }
-        return [String(row[key]), values];
-      });
-      const results = await Promise.all(
-        entries.map(([id, values]) => store.lastValues.put(id, { position: WARM_POSITION, values })),
-      );
-      read += page.rows.length;
-      kept += results.filter(Boolean).length;
-      if (page.rows.length < args.batch) break;
-      after = String(page.rows[page.rows.length - 1]?.[key]);
-    }
-    await db.query('COMMIT');
-    io.stdout(
-      `warmed ${kept} listing(s) from ${args.table} (${read} read, ${read - kept} already known from changes) in ${((clock.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    return 0;
-  } catch (error) {
-    io.stderr(`listing-notifier store warm: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await db.end().catch(() => undefined);
-    await store.close();
-  }
+  const context: WarmContext = {
+    config,
+    env,
+    io,
+    clock,
+    openStore: () => openStore(config, url, clock),
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+  };
+  if (args.source === 'table') return (await import('./store-warm-table.ts')).warmFromTable(args, context);
+  return (await import('./store-warm-topic.ts')).warmFromTopic(args, context);
 }
-
-// Every value as node-postgres's text: numeric stays exact, warmValue converts by the field's kind.
-const textTypes = { getTypeParser: () => (text: string) => text };

@@ -150,6 +150,27 @@ export function decideDecoded(record: SourceRecord, framed: FramedParts, config:
   return 'outcome' in decoded ? decoded.outcome : decideEnvelope(decoded, config);
 }
 
+/**
+ * decodeResolved as the service decodes a record: the config's decimal columns and the column map of
+ * the record's topic (or of `columnsOf`, for a copy of a source topic under another name). Throws as
+ * decodeResolved does.
+ */
+export function decodeWithConfig(
+  record: SourceRecord,
+  framed: FramedParts,
+  config: Config,
+  columnsOf: string = record.topic,
+): Decoded {
+  const columns = config.source.columns[columnsOf];
+  return decodeResolved(
+    record,
+    framed,
+    columns === undefined
+      ? { decimalColumns: decimalColumnsCached(config) }
+      : { decimalColumns: decimalColumnsCached(config), columns },
+  );
+}
+
 /** Decoding, or the outcome of a record that has nothing to normalize (tombstone, control, undecodable). */
 function decodeStage(
   record: SourceRecord,
@@ -158,14 +179,7 @@ function decodeStage(
 ): Extract<Decoded, { kind: 'envelope' }> | { outcome: Outcome } {
   let decoded: Decoded;
   try {
-    const columns = config.source.columns[record.topic];
-    decoded = decodeResolved(
-      record,
-      framed,
-      columns === undefined
-        ? { decimalColumns: decimalColumnsCached(config) }
-        : { decimalColumns: decimalColumnsCached(config), columns },
-    );
+    decoded = decodeWithConfig(record, framed, config);
   } catch (error) {
     return { outcome: deadLetter(asError(error, 'DECODE_FAILED'), {}) };
   }
