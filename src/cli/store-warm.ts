@@ -1,5 +1,5 @@
 /**
- * `listing-notifier store warm --config FILE (--table T [--database-url-env VAR] | --from-topic TOPIC)`:
+ * `listing-notifier store warm --config FILE ([--table T] [--database-url-env VAR] | --from-topic TOPIC)`:
  * fills the last-values store (store.url, Redis) with the current values of the watched columns, so
  * that the first change after a deploy on a table at REPLICA IDENTITY DEFAULT already reads "from X to
  * Y" (issue 18). Two sources, the DBA's choice:
@@ -19,7 +19,7 @@ import { type Clock, noopLogger } from '../ports/index.ts';
 import { connectionsOf, startCommand } from './command-context.ts';
 import type { CliIo } from './index.ts';
 
-const usage = `usage: listing-notifier store warm --config FILE --table SCHEMA.TABLE [--database-url-env VAR] [--batch N] [--progress N]
+const usage = `usage: listing-notifier store warm --config FILE [--table SCHEMA.TABLE] [--database-url-env VAR] [--batch N] [--progress N]
        listing-notifier store warm --config FILE --from-topic TOPIC [--columns-of TOPIC] [--batch N] [--progress N]`;
 
 export const help = `${usage}
@@ -132,8 +132,7 @@ export function parseWarmArgs(argv: string[]): WarmArgs | { error: string } {
     return { ...common, source: 'topic', topic, columnsOf };
   }
   if (values['columns-of'] !== undefined) return { error: '--columns-of: only with --from-topic' };
-  if (tableOption === undefined)
-    return { error: 'no source: give --table SCHEMA.TABLE (read-only connection) or --from-topic TOPIC' };
+  // Neither source named: the table, as before the topic source existed (public.listings, DATABASE_URL).
   const table = values.table ?? 'public.listings';
   if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table))
     return { error: `--table: expected SCHEMA.TABLE, got ${JSON.stringify(table)}` };

@@ -51,8 +51,11 @@ describe('store warm', () => {
     expect(
       parseWarmArgs(['warm', '-c', 'r', '--from-topic', 'copy', '--columns-of', 'src', '--progress', '0']),
     ).toMatchObject({ source: 'topic', topic: 'copy', columnsOf: 'src', progress: 0 });
-    expect(parseWarmArgs(['warm', '-c', 'r'])).toEqual({
-      error: 'no source: give --table SCHEMA.TABLE (read-only connection) or --from-topic TOPIC',
+    // No source named: the table, as before --from-topic existed.
+    expect(parseWarmArgs(['warm', '-c', 'r'])).toMatchObject({
+      source: 'table',
+      table: 'public.listings',
+      urlEnv: 'DATABASE_URL',
     });
     expect(parseWarmArgs(['warm', '-c', 'r', '--from-topic', 't', '--table', 'public.listings'])).toEqual({
       error: '--table: not with --from-topic (the source is the table or the topic, not both)',
@@ -68,14 +71,14 @@ describe('store warm', () => {
     });
   });
 
-  it('exits 2 with the usage when the source is missing or doubled', async () => {
+  it('exits 2 with the usage when the source is doubled', async () => {
     for (const args of [
-      ['warm', '-c', 'r.yaml'],
       ['warm', '-c', 'r.yaml', '--from-topic', 't', '--table', 'public.listings'],
+      ['warm', '-c', 'r.yaml', '--from-topic', 't', '--database-url-env', 'U'],
     ]) {
       const err: string[] = [];
       expect(await run(args, { stdout: () => {}, stderr: (l) => err.push(l) }, { env: {} })).toBe(2);
-      expect(err.join('\n')).toMatch(/^(no source|--table: not with --from-topic)/);
+      expect(err.join('\n')).toMatch(/^--(table|database-url-env): not with --from-topic/);
       expect(err.join('\n')).toContain('usage: listing-notifier store warm');
     }
   });
