@@ -29,7 +29,6 @@
  * BENCH_SERVICE_NODE_OPTIONS (default: NODE_OPTIONS of k8s/app/deployment.yaml), BENCH_FLOOD (JSON over
  * delivery.flood's defaults, for sizing), BENCH_LOG_LEVEL (the service's, default info), BENCH_LOG_DIR (writes each run's service log there), BENCH_KEEP_TOPIC=1 keeps the bench topics.
  */
-import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../src/config/index.ts';
@@ -42,7 +41,12 @@ import {
   uniqueGroupId,
   waitUntil,
 } from '../test/integration/service/harness.ts';
-import { cgroupAvailable, createMemoryCgroup, type MemoryCgroup } from '../test/support/cgroup.ts';
+import {
+  cgroupAvailable,
+  createMemoryCgroup,
+  deployedNodeOptions,
+  type MemoryCgroup,
+} from '../test/support/cgroup.ts';
 import { endpointsFromEnv, localStackEndpoints, type StackEndpoints } from '../test/support/stack.ts';
 import { type BenchRecord, envelopes } from './burst-records.ts';
 
@@ -55,13 +59,6 @@ const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS ?? deployedNod
 /** delivery.flood settings over the defaults, for sizing runs: BENCH_FLOOD='{"maxFoldedRecords":10000}'. */
 const floodOverrides = JSON.parse(process.env.BENCH_FLOOD ?? '{}') as Record<string, unknown>;
 
-/** NODE_OPTIONS as k8s/app/deployment.yaml sets it: the bench runs the service as deployed. */
-function deployedNodeOptions(): string {
-  const yaml = readFileSync(new URL('../k8s/app/deployment.yaml', import.meta.url), 'utf8');
-  const value = /name: NODE_OPTIONS\s+value: (.+)/.exec(yaml)?.[1];
-  if (value === undefined) throw new Error('k8s/app/deployment.yaml sets no NODE_OPTIONS');
-  return value.trim();
-}
 const FIRST_ID = 3_000_000;
 const slackPace = { perSecond: 1, burst: 3 };
 const CHANNELS = ['sales-alerts', 'inventory-warnings', 'support-heads-up', 'marketing-updates'];

@@ -6,7 +6,7 @@
  * Needs root and /sys/fs/cgroup/memory (this machine has both); `available()` says whether it can work.
  * memory.max_usage_in_bytes counts page cache the process caused too; VmHWM of the process is its RSS.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -56,4 +56,21 @@ export async function createMemoryCgroup(name: string, limitBytes: number): Prom
     },
     remove: () => rmdir(path).catch(() => {}),
   };
+}
+
+const deployment = (): string =>
+  readFileSync(new URL('../../k8s/app/deployment.yaml', import.meta.url), 'utf8');
+
+/** NODE_OPTIONS as k8s/app/deployment.yaml sets it: benches and tests run the service as deployed. */
+export function deployedNodeOptions(): string {
+  const value = /name: NODE_OPTIONS\s+value: (.+)/.exec(deployment())?.[1];
+  if (value === undefined) throw new Error('k8s/app/deployment.yaml sets no NODE_OPTIONS');
+  return value.trim();
+}
+
+/** The Deployment's `limits: { memory: NNNMi }`, in bytes. */
+export function deployedMemoryLimitBytes(): number {
+  const mi = /limits:\s*\{\s*memory:\s*(\d+)Mi\s*\}/.exec(deployment())?.[1];
+  if (mi === undefined) throw new Error('k8s/app/deployment.yaml sets no memory limit in Mi');
+  return Number(mi) * 1024 * 1024;
 }

@@ -1,0 +1,130 @@
+/**
+ * Flood control inside the Deployment's memory limit (issue 16): the service runs as a child process
+ * in a memory cgroup capped at k8s/app/deployment.yaml's `limits.memory`, with its NODE_OPTIONS, the
+ * default flood settings and the stand-in at Slack's pace (1/s per channel, burst 3). 20,000 listings
+ * are repriced in one UPDATE through Debezium, more than `flood.maxFoldedRecords` (8,000) holds, so
+ * the partitions pause and resume while digest parts go out; then one unrelated unpublish.
+ *
+ * Asserted: the process is never killed (no OOM kill in the cgroup, still running at the end), every
+ * listing is conveyed exactly once (its own message, a digest line or a CSV row), the unpublish
+ * arrives, and #sales-alerts gets at most 12 top-level messages (its own messages and the digests'
+ * first parts; later parts go in the first part's thread).
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  cgroupAvailable,
+  createMemoryCgroup,
+  deployedMemoryLimitBytes,
+  deployedNodeOptions,
+  type MemoryCgroup,
+} from '../../support/cgroup.ts';
+import { connectPg } from '../../support/stack.ts';
+import {
+  type ChildService,
+  conveyedListings,
+  deleteListings,
+  insertListings,
+  listingIdOf,
+  type SlackStandin,
+  seedGroupAtEnd,
+  startChild,
+  startSlackStandin,
+  testConfig,
+  uniqueGroupId,
+  waitUntil,
+} from './harness.ts';
+
+const N = 20_000;
+const IDS = Array.from({ length: N }, (_, i) => 840_000 + i);
+const UNPUBLISHED = 839_999;
+const slackPace = { perSecond: 1, burst: 3 };
+
+describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployment memory limit', () => {
+  const stack = inject('stack');
+  let db: pg.Client;
+  let standin: SlackStandin;
+  let cgroup: MemoryCgroup | undefined;
+  let child: ChildService | undefined;
+
+  beforeAll(async () => {
+    // Root and the cgroup v1 memory controller are part of this machine (README, prerequisites).
+    if (!cgroupAvailable())
+      throw new Error('needs root and /sys/fs/cgroup/memory (cgroup v1) to enforce the limit');
+    db = await connectPg(stack.databaseUrl);
+    standin = await startSlackStandin({ pace: slackPace });
+    await insertListings(db, stack, [
+      ...IDS.map((id) => ({ id, price: '100.00' })),
+      { id: UNPUBLISHED, status: 'A' as const },
+    ]);
+  }, 900_000);
+
+  afterAll(async () => {
+    await child?.cleanup();
+    await cgroup?.remove();
+    await standin?.close();
+    await deleteListings(db, [...IDS, UNPUBLISHED]);
+    await db?.end();
+  });
+
+  it('is never killed, conveys every listing once, and the unpublish arrives', {
+    timeout: 300_000,
+  }, async () => {
+    const groupId = uniqueGroupId('flood-memory');
+    await seedGroupAtEnd(stack, groupId);
+    const limitBytes = deployedMemoryLimitBytes();
+    cgroup = await createMemoryCgroup(`ln-e2e-flood-memory-${process.pid}`, limitBytes);
+    const config = testConfig(stack, standin, { groupId, pace: slackPace, flood: { enabled: true } });
+    expect(N).toBeGreaterThan(config.delivery.flood.maxFoldedRecords);
+    const started = await startChild(config, standin, {
+      cgroupProcsFile: cgroup.procsFile,
+      env: { NODE_OPTIONS: deployedNodeOptions() },
+    });
+    child = started;
+    const url = await waitUntil('the service to run', () =>
+      Promise.race([started.ready, started.exited.then(() => undefined)]),
+    );
+    await waitUntil('the service to join its group', async () => {
+      const response = await fetch(`${url}/readyz`).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    });
+
+    const t0 = Date.now();
+    await db.query('UPDATE public.listings SET prc_amt = 85.00 WHERE lst_id = ANY($1::bigint[])', [IDS]);
+    await db.query(`UPDATE public.listings SET "LST_STAT_CD" = 'U' WHERE lst_id = $1`, [UNPUBLISHED]);
+
+    const seen = await waitUntil(
+      'every repriced listing conveyed in #sales-alerts',
+      async () => {
+        if (started.child.exitCode !== null || started.child.signalCode !== null) {
+          throw new Error(`the service exited (${started.child.signalCode ?? started.child.exitCode})`);
+        }
+        const all = conveyedListings(standin, 'sales-alerts');
+        return IDS.every((id) => all.has(id)) ? all : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 500 },
+    );
+    const conveyedSeconds = (Date.now() - t0) / 1000;
+    await waitUntil('the unpublish in #support-heads-up', async () =>
+      standin.messages('support-heads-up').find((m) => listingIdOf(m) === UNPUBLISHED),
+    );
+
+    const twice = IDS.filter((id) => (seen.get(id)?.length ?? 0) !== 1);
+    expect(twice, 'listings conveyed other than exactly once').toEqual([]);
+    const all = standin.messages('sales-alerts');
+    const topLevel = all.filter((m) => m.threadTs === undefined && m.files === undefined).length;
+    expect(topLevel).toBeLessThanOrEqual(12);
+    const stats = await cgroup.stats();
+    expect(stats.oomKills).toBe(0);
+    expect(started.child.exitCode).toBeNull();
+    expect(started.child.signalCode).toBeNull();
+    console.log(
+      `[flood memory] ${N} listings under ${limitBytes / 1048576} MiB (${deployedNodeOptions()}): ` +
+        `all conveyed ${conveyedSeconds.toFixed(1)} s after the UPDATE; ${topLevel} top-level messages ` +
+        `in #sales-alerts; cgroup max ${(stats.maxUsageBytes / 1048576).toFixed(0)} MB, failcnt ${stats.failcnt}, ` +
+        `OOM kills ${stats.oomKills}`,
+    );
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+  });
+});
