@@ -23,7 +23,7 @@ import { connectPg } from '../../support/stack.ts';
 import {
   type ChildService,
   conveyedListings,
-  deleteListings,
+  deleteListingsStreamed,
   insertListings,
   listingIdOf,
   type SlackStandin,
@@ -63,7 +63,7 @@ describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployme
     await child?.cleanup();
     await cgroup?.remove();
     await standin?.close();
-    await deleteListings(db, [...IDS, UNPUBLISHED]);
+    if (db !== undefined) await deleteListingsStreamed(db, stack, [...IDS, UNPUBLISHED]);
     await db?.end();
   });
 

@@ -213,6 +213,29 @@ export async function deleteListings(db: pg.Client, ids: number[]): Promise<void
   await db.query('DELETE FROM public.listings WHERE lst_id = ANY($1::bigint[])', [ids]);
 }
 
+/**
+ * Deletes the listings and waits until Debezium streamed every delete, so that a large cleanup is
+ * not still arriving when the next test file seeds its group at the topic's end.
+ */
+export async function deleteListingsStreamed(
+  db: pg.Client,
+  stack: StackEndpoints,
+  ids: number[],
+): Promise<void> {
+  const reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
+  try {
+    const { rowCount } = await db.query('DELETE FROM public.listings WHERE lst_id = ANY($1::bigint[])', [
+      ids,
+    ]);
+    const wanted = new Set(ids.map(String));
+    await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === 'd', rowCount ?? 0, {
+      timeoutMs: 60_000 + ids.length * 30,
+    });
+  } finally {
+    await reader.close();
+  }
+}
+
 export function opOf(record: { value: Buffer | null }): string | undefined {
   try {
     const payload = connectJson(record.value)?.payload as { op?: string } | undefined;
