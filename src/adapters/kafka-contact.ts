@@ -13,14 +13,7 @@
  * Watches `consumer.on(...)` only: the source (kafka-source.ts) is not touched.
  */
 import type { Consumer } from 'kafkajs';
-import type { Clock } from '../ports/index.ts';
-
-export interface KafkaContact {
-  /** When a broker last answered the consumer (epoch ms); the watch's start until then. */
-  lastContactMs: number;
-  /** What went wrong last, and when (epoch ms): kept after contact resumes, for the record. */
-  lastError?: { message: string; atMs: number };
-}
+import type { Clock, KafkaContact } from '../ports/index.ts';
 
 export interface KafkaContactWatch {
   contact(): KafkaContact;

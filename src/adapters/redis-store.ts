@@ -128,6 +128,8 @@ export interface RedisStore {
   anchors: ThreadAnchors;
   lastValues: LastValuesStore;
   connected(): boolean;
+  /** Resolves true once Redis accepts commands (at once if it does), false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -264,6 +266,20 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     ledger,
     anchors,
     connected: () => redis.status === 'ready',
+    whenReady: (timeoutMs) =>
+      redis.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const onReady = (): void => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            const timer = setTimeout(() => {
+              redis.off('ready', onReady);
+              resolve(false);
+            }, timeoutMs);
+            redis.once('ready', onReady);
+          }),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -7,8 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KafkaContact } from '../adapters/kafka-contact.ts';
-import type { StoreStatus } from '../ports/index.ts';
+import type { KafkaContact, StoreStatus } from '../ports/index.ts';
 import { blockedReason, type DeadLetterBlock } from './dead-letter-guard.ts';
 import type { LoopStatus } from './record-loop.ts';
 

@@ -8,14 +8,13 @@
  * - a 'stop' error (bad token, a consumer that gave up, a bug): abort what is in flight, commit only
  *   what finished, leave, disconnect; exit code 1, with the reason logged.
  */
-
-import type { KafkaContact } from '../adapters/kafka-contact.ts';
 import type { RetryPolicy } from '../delivery/retry-policy.ts';
 import { describeError } from '../domain/errors.ts';
 import type {
   Clock,
   DeadLetterSink,
   Deliverer,
+  KafkaContact,
   Logger,
   Metrics,
   RecordPipeline,

@@ -11,7 +11,6 @@
  * Exit codes: 0 done; 2 usage or configuration (no store.url, no such table or topic, ...); 1 database,
  * Kafka or store failure.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { RedisStore } from '../adapters/redis-store.ts';
 import type { Config } from '../config/index.ts';
@@ -154,7 +153,7 @@ export interface WarmContext {
 /** Longest wait for Redis to accept commands (the store adapter queues none before it is ready). */
 const STORE_CONNECT_MS = 5000;
 
-async function openStore(config: Config, url: string, clock: Clock): Promise<RedisStore> {
+async function openStore(config: Config, url: string): Promise<RedisStore> {
   const { createRedisStore } = await import('../adapters/redis-store.ts');
   const { password } = connectionsOf(config).store;
   const store = createRedisStore({
@@ -166,13 +165,9 @@ async function openStore(config: Config, url: string, clock: Clock): Promise<Red
     ...(password === undefined ? {} : { password }),
     logger: noopLogger,
   });
-  const until = clock.now() + STORE_CONNECT_MS;
-  while (!store.connected()) {
-    if (clock.now() >= until) {
-      await store.close();
-      throw new Error(`store.url: Redis did not accept a connection within ${STORE_CONNECT_MS} ms`);
-    }
-    await delay(25);
+  if (!(await store.whenReady(STORE_CONNECT_MS))) {
+    await store.close();
+    throw new Error(`store.url: Redis did not accept a connection within ${STORE_CONNECT_MS} ms`);
   }
   return store;
 }
@@ -197,7 +192,7 @@ export async function run(
     env,
     io,
     clock,
-    openStore: () => openStore(config, url, clock),
+    openStore: () => openStore(config, url),
     ...(deps.signal === undefined ? {} : { signal: deps.signal }),
   };
   if (args.source === 'table') return (await import('./store-warm-table.ts')).warmFromTable(args, context);

@@ -139,6 +139,7 @@ export const noopLogger: Logger = {
 
 export type {
   CommitOffset,
+  KafkaContact,
   RecordSource,
   SourceBatch,
   SourceHandlers,

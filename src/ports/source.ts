@@ -52,3 +52,11 @@ export interface RecordSource {
   /** Why the source cannot consume yet (e.g. its topics do not exist), for /readyz; undefined when it can. */
   notReadyReason?(): string | undefined;
 }
+
+/** When a broker last answered the consumer (adapters/kafka-contact.ts watches it), for /readyz. */
+export interface KafkaContact {
+  /** When a broker last answered the consumer (epoch ms); the watch's start until then. */
+  lastContactMs: number;
+  /** What went wrong last, and when (epoch ms): kept after contact resumes, for the record. */
+  lastError?: { message: string; atMs: number };
+}

@@ -178,6 +178,29 @@ export interface ListingRow {
  * Inserts (replacing) the rows, then waits until their create events are on the topic, so that a group
  * seeded at the end afterwards sees only the updates that follow.
  */
+/**
+ * Runs `write` (a statement on the listings' rows) and waits until Debezium streamed `count(written)`
+ * events of operation `op` for those ids: a reader opened before the write sees exactly them.
+ */
+async function streamed(
+  stack: StackEndpoints,
+  ids: number[],
+  op: 'c' | 'd',
+  write: () => Promise<number>,
+): Promise<void> {
+  const reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
+  try {
+    const written = await write();
+    const wanted = new Set(ids.map(String));
+    // Debezium streams a large insert at a few thousand rows a second on a quiet machine.
+    await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === op, written, {
+      timeoutMs: 60_000 + ids.length * 30,
+    });
+  } finally {
+    await reader.close();
+  }
+}
+
 export async function insertListings(
   db: pg.Client,
   stack: StackEndpoints,
@@ -185,8 +208,7 @@ export async function insertListings(
 ): Promise<void> {
   const ids = rows.map((r) => r.id);
   await db.query('DELETE FROM public.listings WHERE lst_id = ANY($1::bigint[])', [ids]);
-  const reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
-  try {
+  await streamed(stack, ids, 'c', async () => {
     await db.query(
       `INSERT INTO public.listings (lst_id, "LST_STAT_CD", lst_ttl, prc_amt, crncy_cd, prod_stk_qty)
        SELECT * FROM unnest($1::bigint[], $2::char(1)[], $3::varchar[], $4::numeric[], $5::char(3)[], $6::int[])`,
@@ -199,14 +221,8 @@ export async function insertListings(
         rows.map((r) => r.stock ?? 50),
       ],
     );
-    const wanted = new Set(ids.map(String));
-    // Debezium streams a large insert at a few thousand rows a second on a quiet machine.
-    await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === 'c', ids.length, {
-      timeoutMs: 60_000 + ids.length * 30,
-    });
-  } finally {
-    await reader.close();
-  }
+    return ids.length;
+  });
 }
 
 export async function deleteListings(db: pg.Client, ids: number[]): Promise<void> {
@@ -222,18 +238,12 @@ export async function deleteListingsStreamed(
   stack: StackEndpoints,
   ids: number[],
 ): Promise<void> {
-  const reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
-  try {
+  await streamed(stack, ids, 'd', async () => {
     const { rowCount } = await db.query('DELETE FROM public.listings WHERE lst_id = ANY($1::bigint[])', [
       ids,
     ]);
-    const wanted = new Set(ids.map(String));
-    await reader.take((r) => wanted.has(keyListingId(r) ?? '') && opOf(r) === 'd', rowCount ?? 0, {
-      timeoutMs: 60_000 + ids.length * 30,
-    });
-  } finally {
-    await reader.close();
-  }
+    return rowCount ?? 0;
+  });
 }
 
 export function opOf(record: { value: Buffer | null }): string | undefined {

@@ -10,9 +10,10 @@ import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { createDeliveryScheduler, type FloodOptions } from '../../../src/delivery/scheduler.ts';
 import type { ChangeEvent } from '../../../src/domain/change.ts';
+import { isNotifierError } from '../../../src/domain/errors.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { decide } from '../../../src/pipeline/index.ts';
-import type { Fate } from '../../../src/ports/index.ts';
+import type { Fate, MessageComposer } from '../../../src/ports/index.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 
@@ -38,11 +39,11 @@ const flood: FloodOptions = {
   channels: {},
 };
 
-function setup(options: { chat?: FakeChat; flood?: Partial<FloodOptions> } = {}) {
+function setup(options: { chat?: FakeChat; flood?: Partial<FloodOptions>; composer?: MessageComposer } = {}) {
   const chat = options.chat ?? createFakeChat({ clock: systemClock });
   const scheduler = createDeliveryScheduler({
     destination: chat,
-    composer: createComposer(() => config),
+    composer: options.composer ?? createComposer(() => config),
     flood: { ...flood, ...options.flood },
     clock: systemClock,
     perChannel: { intervalMs: 1000, cap: 1 },
@@ -344,5 +345,52 @@ describe('aborts', () => {
     await scheduler.onIdle();
     expect(texts(chat).filter((t) => t.includes('#1)'))).toEqual([]);
     expect(fates[3]).toEqual({ error: new Error('partition revoked') });
+  });
+});
+
+describe('lane: an item that fails on its own', () => {
+  // The lane's own catch (src/delivery/lane.ts `run`): an item whose sending meets an error that is not
+  // a 'stop' (a compose or digest bug met with this data, issue 19) fails alone, as PROCESSING_FAILED,
+  // so its records are dead-lettered, and the lane goes on with the next item.
+  it('a digest bug becomes a dead letter per folded record (PROCESSING_FAILED), and the lane goes on', async () => {
+    const real = createComposer(() => config);
+    let broken = true;
+    const composer: MessageComposer = {
+      slim: (e) => real.slim(e),
+      net: (a, b) => real.net(a, b),
+      single: (e, key) => real.single(e, key),
+      digest: (key, events, options) => {
+        // What deep data did to the noise fast path (issue 19, finding 1), met while composing.
+        if (broken) throw new RangeError('Maximum call stack size exceeded');
+        return real.digest(key, events, options);
+      },
+    };
+    const { chat, scheduler, fates, submit } = setup({ composer });
+    // 9 messages of their own within the budget (10 s at 1/s), the other 91 folded into a digest.
+    for (let id = 1; id <= 100; id += 1) submit(price(id, '100.00', '85.00'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    await scheduler.onIdle();
+
+    const failed = fates.filter(
+      (f): f is Extract<Fate, { kind: 'failed' }> => 'kind' in f && f.kind === 'failed',
+    );
+    expect(failed).toHaveLength(91);
+    for (const f of failed) {
+      expect(isNotifierError(f.error)).toBe(true);
+      expect(f.error).toMatchObject({
+        code: 'PROCESSING_FAILED',
+        disposition: 'dead-letter',
+        details: { stage: 'digest', name: 'RangeError' },
+      });
+    }
+    expect(fates.filter((f) => 'kind' in f && f.kind === 'delivered')).toHaveLength(9);
+
+    // The lane goes on (a stop would reject every later submit): the next change is delivered.
+    broken = false;
+    submit(price(500, '100.00', '85.00'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    await scheduler.onIdle();
+    expect(fates.at(-1)).toMatchObject({ kind: 'delivered' });
+    expect(chat.delivered().some((c) => c.payload.text.includes('#500)'))).toBe(true);
   });
 });
