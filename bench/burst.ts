@@ -83,7 +83,13 @@ interface RunResult {
 }
 
 const admin = (stack: StackEndpoints) =>
-  new Kafka({ clientId: 'ln-bench-burst', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  new Kafka({
+    clientId: 'ln-bench-burst',
+    brokers: stack.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+    // A topic just created may answer NOT_LEADER_FOR_PARTITION for a while: kafkajs retries it.
+    retry: { retries: 12 },
+  }).admin();
 
 async function createTopic(stack: StackEndpoints, topic: string): Promise<void> {
   const a = admin(stack);

@@ -2,18 +2,20 @@
  * Bytes held per record folded into a digest, in one process with no Kafka: the real record loop,
  * pipeline (full decode path), composer and scheduler, fed the bench's Debezium envelopes
  * (bench/burst-records.ts) in batches like kafkajs's, with a chat that never answers (the digest stays
- * open and holds everything). Heap after a GC, before and after, divided by the records folded.
+ * open and holds everything), and the last-values edge as the service has it by default. Heap after a GC, before and after, divided by the records folded.
  * This is what delivery.flood.maxFoldedRecords multiplies; the sizing in the README comes from it.
  *
  * Run: npm exec -- node --expose-gc bench/fold-memory.ts   (BENCH_ROWS, default 50000)
  */
+import { createMemoryLastValues } from '../src/adapters/memory-last-values.ts';
 import { systemClock } from '../src/adapters/system-clock.ts';
+import { createLastValuesEdge } from '../src/app/last-values.ts';
 import { createRecordLoop } from '../src/app/record-loop.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createDeliveryScheduler } from '../src/delivery/scheduler.ts';
 import { createComposer } from '../src/pipeline/compose.ts';
 import { createPipeline } from '../src/pipeline/index.ts';
-import type { ChatDestination, SourceBatch } from '../src/ports/index.ts';
+import { type ChatDestination, noopLogger, noopMetrics, type SourceBatch } from '../src/ports/index.ts';
 import { envelopes } from './burst-records.ts';
 
 const rows = Number(process.env.BENCH_ROWS ?? 50_000);
@@ -21,17 +23,32 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
 const config = parseConfig('{}', 'defaults');
+// The last-values edge as the service builds it by default (store.lastValues.enabled, in memory).
+const lastValues = createLastValuesEdge({
+  store: createMemoryLastValues({
+    clock: systemClock,
+    ttlMs: config.store.lastValues.ttlMs,
+    maxBytes: config.store.lastValues.maxBytes,
+  }),
+  metrics: noopMetrics,
+  logger: noopLogger,
+});
 const never = new Promise<never>(() => {});
 const chat: ChatDestination = { post: () => never, upload: () => never };
 const scheduler = createDeliveryScheduler({
   destination: chat,
   composer: createComposer(() => config),
-  flood: {
-    ...config.delivery.flood,
-    maxDigestItems: 10_000_000,
-    digestQuietMs: 3_600_000,
-    digestWindowMs: 3_600_000,
-  },
+  // BENCH_FLOOD=defaults: the service's digest bounds (digests cut by size and window); default: one
+  // digest that never closes, so everything folded stays held and is measured.
+  flood:
+    process.env.BENCH_FLOOD === 'defaults'
+      ? config.delivery.flood
+      : {
+          ...config.delivery.flood,
+          maxDigestItems: 10_000_000,
+          digestQuietMs: 3_600_000,
+          digestWindowMs: 3_600_000,
+        },
   clock: systemClock,
   perChannel: config.delivery.perChannel,
   burst: config.delivery.burst,
@@ -40,7 +57,9 @@ const scheduler = createDeliveryScheduler({
   retry: config.delivery.retry,
 });
 const loop = createRecordLoop({
-  pipeline: createPipeline(config),
+  pipeline: createPipeline(config, { lastValues }),
+  afterWork: lastValues.track,
+  runValues: lastValues,
   deliverer: scheduler,
   deadLetter: { send: async () => {} } as never,
   source: { pause: () => {}, resume: () => {}, commit: async () => {} },

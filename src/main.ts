@@ -264,7 +264,7 @@ export async function start(options: StartOptions): Promise<Service> {
     deadLetterBlocks: deadLetter.blocked,
     kafkaContact: kafkaContact.contact,
     ...(options.kafkaSilentAfterMs === undefined ? {} : { kafkaSilentAfterMs: options.kafkaSilentAfterMs }),
-    ...(lastValues === undefined ? {} : { afterWork: lastValues.track }),
+    ...(lastValues === undefined ? {} : { afterWork: lastValues.track, runValues: lastValues }),
   });
 }
 

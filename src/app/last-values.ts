@@ -19,6 +19,7 @@
 import { describeError } from '../domain/errors.ts';
 import type { KnownValues, Learned } from '../domain/known-values.ts';
 import type { Outcome } from '../domain/outcome.ts';
+import { entryText, parseEntry } from '../pipeline/before-image.ts';
 import type { LastValuesStore, Logger, Metrics } from '../ports/index.ts';
 import type { Completion } from './record-work.ts';
 
@@ -32,6 +33,28 @@ export interface LastValuesEdge {
   lookup(listingId: string): Promise<KnownValues | undefined>;
   /** The record's completion, resolved once its values were written (or there was nothing to write). */
   track(outcome: Outcome, done: Promise<Completion>): Promise<Completion>;
+  /**
+   * For a fold run's record (fold-run.ts): its values are pending from now on (lookup sees them), kept
+   * as the store's text (entryText: one string, ~5x smaller than the objects) with no promise of its
+   * own while it waits. Returns that text; the run hands it back to `release`.
+   */
+  hold(learned: Learned): string;
+  /**
+   * For a fold run's record that carries its own complete before image (REPLICA IDENTITY FULL): read
+   * again after a crash it needs nothing from the store, so its values are written now instead of
+   * held (a bulk of 100,000 such records would otherwise hold ~700 bytes of values each).
+   */
+  writeNow(learned: Learned): void;
+  /**
+   * A run ended: its records' values (listing id and held text, in record order) are written when it
+   * finished, and forgotten either way. The store's position check keeps an older write from
+   * overtaking a newer one.
+   */
+  release(
+    listingIds: readonly (string | undefined)[],
+    texts: readonly (string | undefined)[],
+    completion: Completion,
+  ): Promise<void>;
   /** Listings with values taken and not yet written. */
   pending(): number;
 }
@@ -59,10 +82,64 @@ export function createLastValuesEdge(o: LastValuesEdgeOptions): LastValuesEdge {
     }
   };
 
+  /** Fold runs' pending values per listing, as entry texts (oldest first when several). */
+  const held = new Map<string, string | string[]>();
+  const unhold = (listingId: string, text: string): void => {
+    const value = held.get(listingId);
+    if (value === text) held.delete(listingId);
+    else if (Array.isArray(value)) {
+      const at = value.indexOf(text);
+      if (at >= 0) value.splice(at, 1);
+      if (value.length === 1) held.set(listingId, value[0] as string);
+      else if (value.length === 0) held.delete(listingId);
+    }
+  };
+  /** The newest of the listing's held values, or undefined. */
+  const newestHeld = (listingId: string): KnownValues | undefined => {
+    const value = held.get(listingId);
+    const text = Array.isArray(value) ? value[value.length - 1] : value;
+    return text === undefined ? undefined : parseEntry(text);
+  };
+
   return {
+    hold(learned) {
+      const text = entryText(learned.entry);
+      const value = held.get(learned.listingId);
+      if (value === undefined) held.set(learned.listingId, text);
+      else if (Array.isArray(value)) value.push(text);
+      else held.set(learned.listingId, [value, text]);
+      return text;
+    },
+
+    writeNow(learned) {
+      void write(learned);
+    },
+
+    async release(listingIds, texts, completion) {
+      const writes: Array<Promise<void>> = [];
+      for (let i = 0; i < texts.length; i += 1) {
+        const text = texts[i];
+        const listingId = listingIds[i];
+        if (text === undefined || listingId === undefined) continue;
+        const entry = completion.kind === 'finished' ? parseEntry(text) : undefined;
+        writes.push(
+          (entry === undefined ? Promise.resolve() : write({ listingId, entry })).finally(() =>
+            unhold(listingId, text),
+          ),
+        );
+      }
+      await Promise.all(writes);
+    },
+
     async lookup(listingId) {
       const waiting = listings.get(listingId)?.entries;
-      const newest = waiting?.[waiting.length - 1];
+      const tracked = waiting?.[waiting.length - 1];
+      const fromRun = newestHeld(listingId);
+      // Positions compare as text (known-values.ts): the newer of a waiting record's and a run's.
+      const newest =
+        tracked === undefined || (fromRun !== undefined && fromRun.position > tracked.position)
+          ? fromRun
+          : tracked;
       if (newest !== undefined) return newest;
       try {
         return await o.store.get(listingId);
@@ -81,12 +158,11 @@ export function createLastValuesEdge(o: LastValuesEdgeOptions): LastValuesEdge {
       const learned = outcome.learned;
       if (learned === undefined) return done;
       const { listingId, entry } = learned;
-      let listing = listings.get(listingId);
-      if (listing === undefined) {
-        listing = { entries: [], tail: Promise.resolve(true) };
-        listings.set(listingId, listing);
+      let current = listings.get(listingId);
+      if (current === undefined) {
+        current = { entries: [], tail: Promise.resolve(true) };
+        listings.set(listingId, current);
       }
-      const current = listing;
       current.entries.push(entry);
       const written = Promise.all([current.tail, done]).then(async ([earlierWritten, completion]) => {
         const ok = earlierWritten && completion.kind === 'finished';
@@ -115,6 +191,6 @@ export function createLastValuesEdge(o: LastValuesEdgeOptions): LastValuesEdge {
       );
     },
 
-    pending: () => listings.size,
+    pending: () => new Set([...listings.keys(), ...held.keys()]).size,
   };
 }

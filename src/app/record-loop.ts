@@ -12,6 +12,7 @@
 import { createCommitTracker } from '../delivery/commit-tracker.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
 import { asRecordFailure, describeError, dispositionOf } from '../domain/errors.ts';
+import type { Learned } from '../domain/known-values.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { partitionKey as keyOf, type SourceRecord, type TopicPartition } from '../domain/record.ts';
 import type {
@@ -29,7 +30,8 @@ import { noopLogger, noopMetrics } from '../ports/index.ts';
 import { type AdmissionLimits, admitOutcome, admitRecord } from './admission.ts';
 import { createBackpressure } from './backpressure.ts';
 import { createCommitter } from './committer.ts';
-import { acceptsOrAdmits, type Completion, startRecordWork } from './record-work.ts';
+import { createFoldRun, type FoldRun, intern } from './fold-run.ts';
+import { acceptsOrAdmits, type Completion, deadLetterWithRetry, startRecordWork } from './record-work.ts';
 
 export interface RecordLoopOptions {
   pipeline: RecordPipeline;
@@ -54,6 +56,20 @@ export interface RecordLoopOptions {
    * last-values store writes here (last-values.ts track). Must not keep `outcome`. Default: none.
    */
   afterWork?: (outcome: Outcome, done: Promise<Completion>) => Promise<Completion>;
+  /**
+   * afterWork for fold runs (fold-run.ts): `hold` a taken record's learned values while it waits,
+   * `release` a run's once it ended (written when finished). Without it, and with afterWork given,
+   * records are not folded into runs (each waits on its own). Default: none.
+   */
+  runValues?: {
+    hold(learned: Learned): string;
+    writeNow(learned: Learned): void;
+    release(
+      listingIds: readonly (string | undefined)[],
+      texts: readonly (string | undefined)[],
+      completion: Completion,
+    ): Promise<void>;
+  };
   /** Called once when the service must stop (a 'stop' error, a consumer that gave up). */
   onFatal(error: unknown): void;
 }
@@ -114,6 +130,9 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   let inFlightBytes = 0;
   let lastProgressAt = clock.now();
   let idleWaiters: Array<() => void> = [];
+  /** Per partition, the fold run that may still grow (fold-run.ts). */
+  const openRuns = new Map<string, FoldRun>();
+  const runsAllowed = options.afterWork === undefined || options.runValues !== undefined;
   const workDeps = { deliverer, deadLetter, clock, metrics, logger, retry, random };
 
   const fatal = (error: unknown): void => {
@@ -207,7 +226,175 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     }
   };
 
+  /** After records finished, were abandoned or hit a stop: commit, resume, wake drain. */
+  const afterSettled = (): void => {
+    backpressure.resumeWhatFits();
+    if (inFlight === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+
+  /**
+   * A record whose messages all go into the digests its partition's open run folds into joins that run;
+   * one whose messages all go into digests starts a run. Anything else waits on its own (take).
+   */
+  const joinRun = (batch: SourceBatch, record: SourceRecord, outcome: Outcome): boolean => {
+    if (!runsAllowed || outcome.kind !== 'notify' || outcome.messages.length === 0) return false;
+    const offset = Number(record.offset);
+    if (!Number.isSafeInteger(offset)) return false;
+    const { event, messages } = outcome;
+    if (event === undefined) return false;
+    const targets: string[] = [];
+    for (const m of messages) {
+      const target = deliverer.foldTarget(m, event);
+      if (target === undefined) return false;
+      targets.push(target);
+    }
+    const key = targets.join('\u0000');
+    const pk = keyOf(batch);
+    let run = openRuns.get(pk);
+    if (run === undefined || !run.open() || run.key !== key || !tracker.extend(run.ticket, record)) {
+      const started = createFoldRun(
+        batch,
+        tracker.take(record),
+        signalFor(batch),
+        messages.map((m) => m.channel),
+      );
+      run = started;
+      openRuns.set(pk, started);
+      if (inFlight === 0) lastProgressAt = clock.now();
+      void started.done.then((end) => finishRun(started, end));
+    }
+    batch.take(record.offset);
+    inFlight += 1;
+    folded += 1;
+    run.offsets.push(offset);
+    run.listingIds.push(outcome.listingId);
+    run.reasons.push(intern(outcome.reason));
+    run.sourceTsMs.push(outcome.sourceTsMs ?? Number.NaN);
+    const { learned } = outcome;
+    const values = options.runValues;
+    if (learned === undefined || values === undefined) run.learned.push(undefined);
+    else if (event.beforeComplete && event.before !== null) {
+      // It carries its own before image: read again after a crash it needs nothing from the store.
+      values.writeNow(learned);
+      run.learned.push(undefined);
+    } else run.learned.push(values.hold(learned));
+    for (const m of messages) deliverer.submitShared(m, event, run.share);
+    // Still one run with the next record only while every message sits in the same open digest.
+    const after: string[] = [];
+    for (const m of messages) {
+      const target = run.open() ? deliverer.foldTarget(m, event) : undefined;
+      if (target === undefined || target === '+') break;
+      after.push(target);
+    }
+    run.key = after.length === messages.length ? after.join('\u0000') : undefined;
+    return true;
+  };
+
+  /** A run ended: dead-letter it if its digest was refused for good, then finish, abandon or stop. */
+  const finishRun = async (run: FoldRun, end: Awaited<FoldRun['done']>): Promise<void> => {
+    const pk = keyOf(run.tp);
+    if (openRuns.get(pk) === run) openRuns.delete(pk);
+    deliverer.forget(run.share);
+    const records = run.offsets.length;
+    let completion: Completion;
+    if (end.kind === 'failed') {
+      completion = run.share.signal.aborted ? { kind: 'abandoned' } : { kind: 'fatal', error: end.error };
+    } else {
+      completion = { kind: 'finished', delivered: [], deadLettered: [], dropped: [] };
+      if (end.fate.kind === 'delivered') completion.delivered.push(...run.channels);
+      if (end.fate.kind === 'dropped') completion.dropped.push(...run.channels);
+      if (end.fate.kind === 'failed') {
+        const error = end.fate.error;
+        for (const offset of run.offsets) {
+          // Coordinates only, like any record folded into a digest (record-work.ts coordinatesOf).
+          const coordinates: SourceRecord = {
+            ...run.tp,
+            offset: String(offset),
+            key: null,
+            value: null,
+            headers: {},
+            timestamp: '',
+          };
+          const sent = await deadLetterWithRetry(coordinates, error, undefined, workDeps, run.share.signal);
+          if (sent !== 'sent') {
+            completion = sent;
+            break;
+          }
+        }
+        if (completion.kind === 'finished') completion.deadLettered.push({ code: error.code });
+      }
+    }
+    if (options.runValues !== undefined) {
+      await options.runValues.release(run.listingIds, run.learned, completion);
+    }
+    inFlight -= records;
+    folded -= records;
+    const from = run.offsets[0];
+    const to = run.offsets[records - 1];
+    const fields = { topic: run.tp.topic, partition: run.tp.partition };
+    if (completion.kind === 'finished') {
+      const now = clock.now();
+      for (let i = 0; i < records; i += 1) {
+        metrics.recordOutcome('notify', reasonClass(run.reasons[i] ?? ''));
+        const ts = run.sourceTsMs[i] ?? Number.NaN;
+        if (completion.delivered.length > 0 && !Number.isNaN(ts)) {
+          metrics.observeEndToEndLatency(Math.max(0, now - ts) / 1000);
+        }
+      }
+      if (logger.isLevelEnabled?.('debug') ?? false) {
+        for (let i = 0; i < records; i += 1) {
+          logger.debug(
+            {
+              ...fields,
+              offset: String(run.offsets[i]),
+              listingId: run.listingIds[i],
+              outcome: 'notify',
+              reason: run.reasons[i],
+              folded: 'run',
+            },
+            'record finished',
+          );
+        }
+      }
+      // One line for the run: every offset from..to is finished now (the run's records, and the
+      // records between them that finished on their own, e.g. noise).
+      logger.info(
+        {
+          ...fields,
+          fromOffset: String(from),
+          toOffset: String(to),
+          records,
+          outcome: 'notify',
+          ...(completion.delivered.length > 0 ? { channels: completion.delivered } : {}),
+          ...(completion.dropped.length > 0 ? { foldedAway: completion.dropped } : {}),
+          ...(completion.deadLettered.length > 0 ? { deadLettered: completion.deadLettered } : {}),
+        },
+        'records finished',
+      );
+      tracker.finish(run.ticket);
+      lastProgressAt = clock.now();
+      void committer.schedule();
+    } else if (completion.kind === 'abandoned') {
+      logger.debug(
+        { ...fields, fromOffset: String(from), toOffset: String(to), records },
+        'run abandoned (will be read again)',
+      );
+    } else {
+      logger.error(
+        { ...fields, fromOffset: String(from), error: describeError(completion.error) },
+        'run hit a stop error',
+      );
+      fatal(completion.error);
+    }
+    afterSettled();
+  };
+
   const take = (batch: SourceBatch, record: SourceRecord, outcome: Outcome): void => {
+    if (joinRun(batch, record, outcome)) return;
     const ticket = tracker.take(record);
     batch.take(record.offset);
     if (inFlight === 0) lastProgressAt = clock.now();
@@ -235,12 +422,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       } else if (completion.kind === 'fatal') {
         fatal(completion.error);
       }
-      backpressure.resumeWhatFits();
-      if (inFlight === 0) {
-        const waiters = idleWaiters;
-        idleWaiters = [];
-        for (const w of waiters) w();
-      }
+      afterSettled();
     };
     // startRecordWork resolves on every path; a rejection is a bug and stops the service.
     const done = options.afterWork?.(outcome, work.done) ?? work.done;
@@ -330,6 +512,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   const revoke = (tp: TopicPartition): void => {
     const key = keyOf(tp);
     tracker.revoke(tp);
+    openRuns.delete(key);
     partitionAborts.get(key)?.controller.abort(new Error(`partition ${tp.topic}[${tp.partition}] revoked`));
     partitionAborts.delete(key);
     backpressure.forget(tp);

@@ -224,7 +224,7 @@ async function settleChannels(
 }
 
 /** Writes to the dead-letter topic until it works: a failed write is never a silent loss. */
-async function deadLetterWithRetry(
+export async function deadLetterWithRetry(
   record: SourceRecord,
   error: NotifierError,
   channel: string | undefined,

@@ -55,6 +55,8 @@ export interface ServiceParts {
   random?: () => number;
   /** The last-values store's write after each taken record (last-values.ts track). Default: none. */
   afterWork?: RecordLoopOptions['afterWork'];
+  /** The same store's edge for fold runs (last-values.ts hold/release); with afterWork, or runs are off. */
+  runValues?: RecordLoopOptions['runValues'];
   /** Closed after the source stopped, in order (dead-letter producer, ...). */
   closers?: Array<() => Promise<void>>;
   /** The shared store, for /readyz. Default: embedded (memory). */
@@ -131,6 +133,7 @@ export async function startService(parts: ServiceParts): Promise<Service> {
     retry: parts.retry,
     ...(parts.random === undefined ? {} : { random: parts.random }),
     ...(parts.afterWork === undefined ? {} : { afterWork: parts.afterWork }),
+    ...(parts.runValues === undefined ? {} : { runValues: parts.runValues }),
     onFatal: fatalStop,
   });
 

@@ -26,6 +26,12 @@ export interface Ticket extends TopicPartition {
 export interface CommitTracker {
   /** Records that the record at `offset` is being processed. Offsets must increase per partition. */
   take(record: TopicPartition & { offset: string }): Ticket;
+  /**
+   * The record at `offset` joins the run `ticket` stands for (a fold run, src/app/fold-run.ts): one entry
+   * for many records, finished at once. Only the partition's newest pending entry can grow, and only
+   * forward: false (nothing changed) when another record was taken after it, or it is finished or revoked.
+   */
+  extend(ticket: Ticket, record: TopicPartition & { offset: string }): boolean;
   /** Whether `offset` was already taken in the current assignment (Kafka redelivers from the committed offset after a rejoin). */
   hasTaken(record: TopicPartition & { offset: string }): boolean;
   /** The record is finished: delivered everywhere, filtered out, or dead-lettered. A ticket of a revoked partition is ignored. */
@@ -54,6 +60,8 @@ export interface CommitTracker {
  */
 interface Entry {
   offset: bigint;
+  /** The last offset the entry covers: `offset` for a record, the newest record for a run (extend). */
+  last: bigint;
   done: boolean;
   state: PartitionState;
   prev: Entry | undefined;
@@ -102,7 +110,7 @@ export function createCommitTracker(): CommitTracker {
 
   /** Unlinks a finished entry; the run advances when it was the oldest pending one. */
   const unlink = (state: PartitionState, entry: Entry): void => {
-    const through = entry.finishedAfter ?? entry.offset;
+    const through = entry.finishedAfter ?? entry.last;
     if (entry.prev === undefined) state.finishedThrough = through;
     else entry.prev.finishedAfter = through;
     if (entry.prev === undefined) state.head = entry.next;
@@ -124,6 +132,7 @@ export function createCommitTracker(): CommitTracker {
       }
       const entry: Entry = {
         offset,
+        last: offset,
         done: false,
         state,
         prev: state.tail,
@@ -139,6 +148,20 @@ export function createCommitTracker(): CommitTracker {
       const ticket: Ticket = { topic: record.topic, partition: record.partition, offset: record.offset };
       entries.set(ticket, entry);
       return ticket;
+    },
+
+    extend(ticket, record) {
+      const entry = entries.get(ticket);
+      if (entry === undefined || entry.done) return false;
+      const { state } = entry;
+      if (states.get(keyOf(state.tp)) !== state || state.tail !== entry) return false;
+      const offset = BigInt(record.offset);
+      if (state.lastTaken !== undefined && offset <= state.lastTaken) return false;
+      // Records finished between the run's last and this one (noise) are inside its range now.
+      entry.last = offset;
+      entry.finishedAfter = undefined;
+      state.lastTaken = offset;
+      return true;
     },
 
     hasTaken(record) {

@@ -18,6 +18,7 @@ import type {
   DeliveryLedger,
   Fate,
   MessageComposer,
+  Share,
   ThreadAnchors,
 } from '../ports/index.ts';
 import { anchorKey } from './anchors.ts';
@@ -25,14 +26,8 @@ import { decideFold, type FoldDecision, type FoldPolicy } from './fold.ts';
 import { ledgerKey } from './ledger.ts';
 import { type Gates, type SendDeps, sendGated } from './send.ts';
 
-/** One record's share in one item. */
-export interface Share {
-  settle(fate: Fate): void;
-  /** Aborted when the record is given up (partition revoked, shutdown deadline). */
-  signal: AbortSignal;
-  /** The record's coordinates (ledger.ts originOf), recorded in the delivery ledger once accepted. */
-  origin?: string;
-}
+const originsOf = (share: Share): readonly string[] =>
+  share.origins?.() ?? (share.origin === undefined ? [] : [share.origin]);
 
 interface DigestEntry {
   first: ChangeEvent;
@@ -147,6 +142,22 @@ export class Lane {
     return this.digestOf.size;
   }
 
+  /**
+   * Where this message would fold as a digest line: the open digest's id, '+' for a digest it would
+   * open, undefined when it would not go into a digest (a fold run joins records with the same answer).
+   */
+  foldTarget(message: OutboundMessage, listingKey: string | null): string | undefined {
+    if (listingKey === null) return undefined;
+    const decision = decideFold(
+      this.view(),
+      { listingKey, priority: message.priority ?? 'normal' },
+      this.o.policy,
+    );
+    if (decision.kind !== 'digest') return undefined;
+    // addToDigest: into the open digest, or one it opens (a listing in a closed digest too).
+    return this.open?.id ?? '+';
+  }
+
   /** Would this message be queued as a message of its own (room matters) rather than folded? */
   wouldQueue(message: OutboundMessage, listingKey: string | null): boolean {
     const decision = decideFold(
@@ -228,7 +239,9 @@ export class Lane {
 
   /** Ties a share to an item: aborting the share takes it off, and an item with no share left is not sent. */
   private attach(item: Item, share: Share): void {
+    if (item.shares.has(share)) return;
     item.shares.add(share);
+    share.joined();
     const { signal } = share;
     let group = item.bySignal.get(signal);
     if (group === undefined) {
@@ -324,7 +337,8 @@ export class Lane {
     const net = entry === undefined ? null : this.o.composer.net(entry.first, event);
     if (entry !== undefined && net !== null) {
       entry.last = this.o.composer.net(entry.last, event) ?? event;
-      entry.shares.push(share);
+      // A run's records share one share: one reference per listing is enough.
+      if (entry.shares[entry.shares.length - 1] !== share) entry.shares.push(share);
     } else if (entry !== undefined) {
       // A create or delete after an update: its own line, under a second key.
       digest.entries.set(`${listingKey}\u0000${this.seq++}`, { first: event, last: event, shares: [share] });
@@ -407,7 +421,8 @@ export class Lane {
       return;
     }
     digest.entries.delete(listingKey);
-    for (const s of entry.shares) digest.shares.delete(s);
+    // The entry's shares stay on the digest as well: a share may carry other listings of it (a fold
+    // run), and each share settles once per item it joined, so it finishes when both went out.
     this.o.onFold('lifted');
     const net = this.o.composer.net(entry.last, event);
     const composed = net === null ? null : this.o.composer.single(net, this.o.channelKey);
@@ -424,11 +439,8 @@ export class Lane {
     const net = this.o.composer.net(entry.first, entry.last) ?? entry.last;
     const composed = this.o.composer.single(net, this.o.channelKey);
     const first = net;
-    if (composed === null) {
-      for (const s of entry.shares)
-        s.settle({ kind: 'dropped', reason: 'net-zero: changed back in the digest' });
-      return;
-    }
+    // Nothing to say on its own (changed back): its shares finish with the digest they are still on.
+    if (composed === null) return;
     this.enqueueSingle(listingKey, 'urgent', first, composed.payload, entry.shares);
   }
 
@@ -455,7 +467,7 @@ export class Lane {
     }
     item.status = 'sending';
     // Taken now: a share given up while the message is on the wire was carried all the same.
-    const origins = [...item.shares].flatMap((s) => (s.origin === undefined ? [] : [s.origin]));
+    const origins = [...item.shares].flatMap(originsOf);
     let claimed = false;
     try {
       const go = await this.claim(origins, this.signalOf(item));

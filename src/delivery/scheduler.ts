@@ -25,6 +25,7 @@ import {
   noopMetrics,
   type PaceBucket,
   type PaceGate,
+  type SharedShare,
   type ThreadAnchors,
 } from '../ports/index.ts';
 import { createMemoryAnchors } from './anchors.ts';
@@ -113,6 +114,11 @@ export interface DeliveryScheduler extends Deliverer {
 interface Waiter {
   reject(error: unknown): void;
 }
+
+const RANK: Record<Fate['kind'], number> = { dropped: 0, delivered: 1, failed: 2 };
+/** A share carried by several items ends with the gravest fate: one refusal dead-letters it. */
+export const graver = (a: Fate | undefined, b: Fate): Fate =>
+  a === undefined || RANK[b.kind] > RANK[a.kind] ? b : a;
 
 /** A promise and its settlers, made outside any caller's scope (so it captures nothing of theirs). */
 function deferred<T>(): {
@@ -272,20 +278,52 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     const { promise, resolve, reject } = deferred<Fate>();
     const waiter: Waiter = { reject };
     const set = waitOn(signal, waiter);
-    const settle = (fate: Fate): void => {
-      set.delete(waiter);
-      resolve(fate);
-    };
+    // Once per item the share joined (lane.ts attach), the gravest fate of them when the last settles.
+    let items = 0;
+    let fate: Fate | undefined;
     const digest = lane.submit(message, event, {
-      settle,
+      joined: () => {
+        items += 1;
+      },
+      settle: (f) => {
+        items -= 1;
+        fate = graver(fate, f);
+        if (items > 0) return;
+        set.delete(waiter);
+        resolve(fate);
+      },
       signal,
       ...(origin === undefined ? {} : { origin }),
     });
     return { digest, fate: promise };
   };
 
+  /** Fold runs being watched for a stop or an abort: one waiter each, not one per record. */
+  const watched = new WeakMap<SharedShare, () => void>();
+  const submitShared: Deliverer['submitShared'] = (message, event, share) => {
+    if (stopError !== undefined || share.signal.aborted) {
+      share.fail(stopError ?? share.signal.reason);
+      return false;
+    }
+    if (!watched.has(share)) {
+      const waiter: Waiter = { reject: (error) => share.fail(error) };
+      const set = waitOn(share.signal, waiter);
+      watched.set(share, () => set.delete(waiter));
+    }
+    return laneFor(message).submit(message, event, share);
+  };
+
   return {
     submit,
+    submitShared,
+    forget(share) {
+      watched.get(share)?.();
+      watched.delete(share);
+    },
+    foldTarget(message, event) {
+      if (stopError !== undefined || event === undefined) return undefined;
+      return lanes.get(message.channel)?.foldTarget(message, event.listingId ?? null);
+    },
     accepts(message, event) {
       const lane = lanes.get(message.channel);
       if (lane === undefined || lane.pending < opts.maxQueuedPerChannel) return true;

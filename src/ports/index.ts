@@ -127,6 +127,8 @@ export interface Logger {
   warn(fields: Record<string, unknown>, msg?: string): void;
   error(fields: Record<string, unknown>, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** pino's: lets a caller skip building lines nobody reads (one per record of a fold run). */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export const noopLogger: Logger = {
@@ -190,6 +192,19 @@ export interface Deliverer {
     /** The record's coordinates ("topic/partition/offset"): recorded in the delivery ledger once accepted. */
     origin?: string,
   ): Submission;
+  /**
+   * Where the message would fold as a digest line in its channel: the open digest's id, '+' for a
+   * digest it would open, undefined when it would not go into a digest. Records whose messages all
+   * fold into the same open digests join one fold run (src/app/fold-run.ts).
+   */
+  foldTarget(message: OutboundMessage, event: ChangeEvent | undefined): string | undefined;
+  /**
+   * A fold run's message: like submit, but carried by the share every record of the run holds (one
+   * object for thousands of records, not a promise each). Returns whether it went into a digest. When
+   * delivery stops or the signal aborts, the share's `fail` is called once; `forget` ends that watch.
+   */
+  submitShared(message: OutboundMessage, event: ChangeEvent, share: SharedShare): boolean;
+  forget(share: SharedShare): void;
   /** false when the message would wait as a message of its own in a lane that is full (maxQueuedPerChannel). */
   accepts(message: OutboundMessage, event: ChangeEvent | undefined): boolean;
   /** Resolves when the channel's lane has room again. */
@@ -202,6 +217,29 @@ export interface Deliverer {
   flush(): void;
   /** Resolves when nothing is queued, collecting or being sent. */
   onIdle(): Promise<void>;
+}
+
+/**
+ * What a record (or a fold run of records) holds in the lane items that carry it (src/delivery/lane.ts).
+ * A share may join several items (a digest and the urgent message an entry was lifted into, or the
+ * digest parts a run spans): `joined` is called once per item it joins and `settle` once per item
+ * that settles with it, so the share knows when the last of them is done.
+ */
+export interface Share {
+  joined(): void;
+  settle(fate: Fate): void;
+  /** Aborted when the record is given up (partition revoked, shutdown deadline). */
+  signal: AbortSignal;
+  /** The record's coordinates (ledger.ts originOf), recorded in the delivery ledger once accepted. */
+  origin?: string;
+  /** A run's coordinates, one per record, made when the ledger needs them (not kept as strings). */
+  origins?(): readonly string[];
+}
+
+/** A fold run's share (Deliverer.submitShared). */
+export interface SharedShare extends Share {
+  /** Delivery stopped (a 'stop' error) or the signal aborted first: the run is given up. */
+  fail(error: unknown): void;
 }
 
 export interface Submission {

@@ -190,6 +190,12 @@ export function createManualDeliverer(maxQueuedPerChannel = Number.POSITIVE_INFI
       return { ok: true, ts: fate.kind === 'delivered' ? fate.ts : '' };
     },
     accepts: (message) => queue(message.channel).length < maxQueuedPerChannel,
+    // No digests here: nothing folds, so the record loop never starts a fold run.
+    foldTarget: () => undefined,
+    submitShared: () => {
+      throw new Error('the manual deliverer has no digests: no fold run can submit to it');
+    },
+    forget: () => {},
     flush: () => {},
     onIdle: async () => {
       while (deliverer.pending() > 0) await flush();
