@@ -57,7 +57,7 @@ const scheduler = createDeliveryScheduler({
   retry: config.delivery.retry,
 });
 const loop = createRecordLoop({
-  pipeline: createPipeline(config, { lastValues }),
+  pipeline: createPipeline(config, { lastValues, deferRender: true }),
   afterWork: lastValues.track,
   runValues: lastValues,
   deliverer: scheduler,

@@ -143,6 +143,8 @@ export async function start(options: StartOptions): Promise<Service> {
           logger: logger.child({ component: 'last-values' }),
         });
   const pipelineDeps: PipelineDeps = {
+    // The record loop renders what it does not fold into a digest (record-loop.ts take).
+    deferRender: true,
     ...(schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
     ...(lastValues === undefined ? {} : { lastValues }),
   };

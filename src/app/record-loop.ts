@@ -13,7 +13,7 @@ import { createCommitTracker } from '../delivery/commit-tracker.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
 import { asRecordFailure, describeError, dispositionOf } from '../domain/errors.ts';
 import type { Learned } from '../domain/known-values.ts';
-import type { Outcome } from '../domain/outcome.ts';
+import { type Outcome, rendered } from '../domain/outcome.ts';
 import { partitionKey as keyOf, type SourceRecord, type TopicPartition } from '../domain/record.ts';
 import type {
   Clock,
@@ -393,8 +393,11 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     afterSettled();
   };
 
-  const take = (batch: SourceBatch, record: SourceRecord, outcome: Outcome): void => {
-    if (joinRun(batch, record, outcome)) return;
+  const take = (batch: SourceBatch, record: SourceRecord, decided: Outcome): void => {
+    if (joinRun(batch, record, decided)) return;
+    // Folded into a run, its messages were never rendered (digests draw their own lines); a record
+    // that waits on its own is rendered now, and dead-lettered if it cannot be.
+    const outcome = rendered(decided);
     const ticket = tracker.take(record);
     batch.take(record.offset);
     if (inFlight === 0) lastProgressAt = clock.now();

@@ -1,5 +1,5 @@
 import type { ChangeEvent } from './change.ts';
-import type { NotifierError } from './errors.ts';
+import { dispositionOf, isNotifierError, NotifierError } from './errors.ts';
 import type { Learned } from './known-values.ts';
 import type { OutboundMessage } from './message.ts';
 
@@ -33,3 +33,35 @@ export type Outcome =
     } & OutcomeContext)
   | ({ kind: 'dropped'; reason: string } & OutcomeContext)
   | ({ kind: 'dead-letter'; reason: string; error: NotifierError } & OutcomeContext);
+
+/**
+ * The outcome with every message's payload rendered: a no-op for a pipeline that renders up front,
+ * the render for one that defers it (pipeline deferRender: a message folded into a digest is never
+ * rendered on its own). A message that cannot be rendered makes the record a dead letter with
+ * RENDER_FAILED, as rendering up front would have; a 'retry' or 'stop' error is thrown on.
+ */
+export function rendered(outcome: Outcome): Outcome {
+  if (outcome.kind !== 'notify') return outcome;
+  try {
+    for (const m of outcome.messages) void m.payload;
+    return outcome;
+  } catch (cause) {
+    const error = isNotifierError(cause)
+      ? cause
+      : new NotifierError(
+          'RENDER_FAILED',
+          `render failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { cause },
+        );
+    if (dispositionOf(error) !== 'dead-letter') throw error;
+    const { listingId, sourceTsMs, learned } = outcome;
+    return {
+      kind: 'dead-letter',
+      reason: `${error.code}: ${error.message}`,
+      error,
+      ...(listingId === undefined ? {} : { listingId }),
+      ...(sourceTsMs === undefined ? {} : { sourceTsMs }),
+      ...(learned === undefined ? {} : { learned }),
+    };
+  }
+}

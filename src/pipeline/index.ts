@@ -15,7 +15,7 @@
 import type { Config } from '../config/index.ts';
 import type { ChangeEvent } from '../domain/change.ts';
 import { dispositionOf, type ErrorCode, isNotifierError, NotifierError } from '../domain/errors.ts';
-import type { OutboundMessage } from '../domain/message.ts';
+import type { OutboundMessage, SlackPayload } from '../domain/message.ts';
 import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
@@ -48,6 +48,12 @@ export interface PipelineDeps {
    * image, and every decided outcome says what it learned (Outcome.learned). Absent: neither.
    */
   lastValues?: { lookup(listingId: string): Promise<KnownValues | undefined> };
+  /**
+   * Messages are rendered when their payload is first read, not up front (decide's deferRender): for
+   * the record loop, which folds most of a bulk into digests that never read them and renders the rest
+   * through domain/outcome.ts rendered(). Default: false (rendered up front, a failure a dead letter).
+   */
+  deferRender?: boolean;
 }
 
 /** A short name for a signal in reasons: "price decreased", "listing deleted". */
@@ -60,8 +66,17 @@ function asError(error: unknown, code: ErrorCode): NotifierError {
   return new NotifierError(code, `${code.toLowerCase().replace('_', ' ')}: ${message}`, { cause: error });
 }
 
-/** Everything after decoding; synchronous and pure. Exported for the CLI and tests. */
-export function decide(event: ChangeEvent, config: Config, remembered: RememberedAlerts = {}): Outcome {
+/**
+ * Everything after decoding; synchronous and pure. Exported for the CLI and tests. With `deferRender`
+ * each message's payload is rendered on its first read (and RENDER_FAILED thrown there): the caller
+ * must read it through rendered() (domain/outcome.ts) before anything else does.
+ */
+export function decide(
+  event: ChangeEvent,
+  config: Config,
+  remembered: RememberedAlerts = {},
+  deferRender = false,
+): Outcome {
   const context = contextOf(event);
   const verdict = significance(event, diff(event), config, remembered);
   if (!verdict.significant) return { kind: 'dropped', reason: verdict.reason, ...context };
@@ -74,17 +89,20 @@ export function decide(event: ChangeEvent, config: Config, remembered: Remembere
       ...context,
     };
   }
-  const messages: OutboundMessage[] = routes.map((r: Route) => ({
-    channel: r.channel,
-    channelKey: r.channelKey,
-    priority: r.priority,
-    payload: render({
-      event,
-      signals: r.signals,
-      config,
-      route: { rules: r.rules, channelKey: r.channelKey },
-    }),
-  }));
+  const messages: OutboundMessage[] = routes.map((r: Route) => {
+    const renderIt = () =>
+      render({ event, signals: r.signals, config, route: { rules: r.rules, channelKey: r.channelKey } });
+    const base = { channel: r.channel, channelKey: r.channelKey, priority: r.priority };
+    if (!deferRender) return { ...base, payload: renderIt() };
+    let payload: SlackPayload | undefined;
+    return {
+      ...base,
+      get payload(): SlackPayload {
+        payload ??= renderIt();
+        return payload;
+      },
+    };
+  });
   const sent = routes.map((r) => `${r.signals.map(signalName).join(' + ')} -> ${r.channelKey}`).join('; ');
   const skipped = unmatched.length === 0 ? '' : ` (no rule for ${unmatched.map(signalName).join(', ')})`;
   return { kind: 'notify', reason: `notify: ${sent}${skipped}`, messages, event, ...context };
@@ -128,7 +146,12 @@ const deadLetter = (error: NotifierError, context: OutcomeContext): Outcome => {
  * to its Outcome. Noise (an update of unwatched columns only) is recognised from the raw text first
  * (noise.ts), with the same Outcome, at a fraction of the cost of decoding it.
  */
-export function decideRecord(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
+export function decideRecord(
+  record: SourceRecord,
+  framed: FramedParts,
+  config: Config,
+  deferRender = false,
+): Outcome {
   if (framed.key === undefined && framed.value === undefined) {
     let noise: Outcome | undefined;
     try {
@@ -141,13 +164,20 @@ export function decideRecord(record: SourceRecord, framed: FramedParts, config: 
     }
     if (noise !== undefined) return noise;
   }
-  return decideDecoded(record, framed, config);
+  return decideDecoded(record, framed, config, deferRender);
 }
 
 /** decideRecord without the noise fast path (noise.ts): every record decoded in full. */
-export function decideDecoded(record: SourceRecord, framed: FramedParts, config: Config): Outcome {
+export function decideDecoded(
+  record: SourceRecord,
+  framed: FramedParts,
+  config: Config,
+  deferRender = false,
+): Outcome {
   const decoded = decodeStage(record, framed, config);
-  return 'outcome' in decoded ? decoded.outcome : decideEnvelope(decoded, config);
+  return 'outcome' in decoded
+    ? decoded.outcome
+    : decideEnvelope(decoded, config, undefined, false, deferRender);
 }
 
 /**
@@ -200,6 +230,7 @@ export function decideEnvelope(
   config: Config,
   known?: KnownValues,
   learn = false,
+  deferRender = false,
 ): Outcome {
   const position = learn || known !== undefined ? positionOf(decoded.envelope.source) : undefined;
   const watched = watchedColumns(config);
@@ -212,7 +243,7 @@ export function decideEnvelope(
   }
   let outcome: Outcome;
   try {
-    outcome = decide(event, config);
+    outcome = decide(event, config, {}, deferRender);
   } catch (error) {
     outcome = deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
   }
@@ -230,6 +261,7 @@ async function decideRemembering(
   framed: FramedParts,
   config: Config,
   lastValues: NonNullable<PipelineDeps['lastValues']>,
+  deferRender: boolean,
 ): Promise<Outcome> {
   if (framed.key === undefined && framed.value === undefined) {
     const noise = dropNoise(record, config, decimalColumnsCached(config));
@@ -243,7 +275,7 @@ async function decideRemembering(
     const listingId = listingIdOf(envelope.key, envelope.after);
     if (listingId !== null) known = await lastValues.lookup(listingId);
   }
-  return decideEnvelope(decoded, config, known, true);
+  return decideEnvelope(decoded, config, known, true, deferRender);
 }
 
 /** The registry lookup at the edge (I/O), then the pure decision. */
@@ -256,9 +288,10 @@ export function createPipeline(config: Config, deps: PipelineDeps = {}): Pipelin
       } catch (error) {
         return deadLetter(asError(error, 'DECODE_FAILED'), {});
       }
+      const deferRender = deps.deferRender ?? false;
       return deps.lastValues === undefined
-        ? decideRecord(record, framed, config)
-        : decideRemembering(record, framed, config, deps.lastValues);
+        ? decideRecord(record, framed, config, deferRender)
+        : decideRemembering(record, framed, config, deps.lastValues, deferRender);
     },
   };
 }

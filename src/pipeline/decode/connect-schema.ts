@@ -86,6 +86,19 @@ export function asConnectSchema(value: unknown, path = 'schema'): ConnectSchema 
   return value as unknown as ConnectSchema;
 }
 
+/** Frozen schemas (decode/index.ts caches them) get their fields by name once, not a scan per record. */
+const fieldsByName = new WeakMap<ConnectSchema, Map<string, ConnectSchema>>();
+
 /** The field named `name` of a struct schema. */
-export const fieldOf = (schema: ConnectSchema | undefined, name: string): ConnectSchema | undefined =>
-  schema?.fields?.find((f) => f.field === name);
+export function fieldOf(schema: ConnectSchema | undefined, name: string): ConnectSchema | undefined {
+  if (schema?.fields === undefined) return undefined;
+  if (!Object.isFrozen(schema)) return schema.fields.find((f) => f.field === name);
+  let byName = fieldsByName.get(schema);
+  if (byName === undefined) {
+    byName = new Map();
+    // The first of a name wins, like find.
+    for (const f of schema.fields) if (f.field !== undefined && !byName.has(f.field)) byName.set(f.field, f);
+    fieldsByName.set(schema, byName);
+  }
+  return byName.get(name);
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { NotifierError } from '../../../src/domain/errors.ts';
-import type { Outcome } from '../../../src/domain/outcome.ts';
+import { type Outcome, rendered } from '../../../src/domain/outcome.ts';
 import { checkPayload } from '../../../src/pipeline/block-limits.ts';
 import { createPipeline, decimalColumnsOf } from '../../../src/pipeline/index.ts';
 import type { SchemaRegistryPort } from '../../../src/ports/index.ts';
@@ -244,5 +244,32 @@ describe('failures', () => {
       listingId: '1',
       sourceTsMs: 1_795_873_507_123,
     });
+  });
+});
+
+describe('createPipeline with deferRender (the record loop renders what it does not fold)', () => {
+  it('renders a message on its first read, the same payload as rendering up front', async () => {
+    const eager = await createPipeline(defaults).process(makeRecord());
+    const deferred = await createPipeline(defaults, { deferRender: true }).process(makeRecord());
+    if (eager.kind !== 'notify' || deferred.kind !== 'notify') throw new Error('expected notify outcomes');
+    expect(rendered(deferred)).toBe(deferred);
+    expect(deferred.messages.map((m) => m.payload)).toEqual(eager.messages.map((m) => m.payload));
+  });
+
+  it('a message that cannot be rendered is a dead letter once rendered(), as it is up front', async () => {
+    const unchecked = { ...defaults, timeZone: 'Not/AZone' } as Config;
+    const eager = await createPipeline(unchecked).process(makeRecord());
+    const deferred = await createPipeline(unchecked, { deferRender: true }).process(makeRecord());
+    // Not rendered yet: deciding did not fail.
+    expect(deferred.kind).toBe('notify');
+    const outcome = rendered(deferred);
+    expect(outcome).toMatchObject({
+      kind: 'dead-letter',
+      reason: expect.stringMatching(/^RENDER_FAILED: render failed: .*time zone/i),
+      error: { code: 'RENDER_FAILED', disposition: 'dead-letter' },
+      listingId: '1',
+      sourceTsMs: 1_795_873_507_123,
+    });
+    expect(outcome.reason).toBe(eager.reason);
   });
 });

@@ -7,7 +7,14 @@ import {
   makeAvroEnvelope,
   makeFakeRegistry,
 } from '../../../support/avro.ts';
-import { decimalBase64, jsonText, makePayload, makeRecord, makeRow } from '../../../support/records.ts';
+import {
+  decimalBase64,
+  envelopeSchema,
+  jsonText,
+  makePayload,
+  makeRecord,
+  makeRow,
+} from '../../../support/records.ts';
 
 const envelopeOf = (decoded: Decoded) => {
   if (decoded.kind !== 'envelope') throw new Error(`expected an envelope, got ${decoded.kind}`);
@@ -271,5 +278,57 @@ describe('decodeRecord: Confluent-framed Avro through the registry port', () => 
     const value = Buffer.from([0, 0, 0, 0, 99, 0]);
     const error = await decodeError(decodeRecord(makeRecord({ keyPayload: null, value }), { registry }));
     expect(error.code).toBe('SCHEMA_NOT_FOUND');
+  });
+});
+
+describe('decodeRecord: a schema seen before is not parsed again, and the split never misreads', () => {
+  const decodeValue = async (value: string) =>
+    envelopeOf(await decodeRecord(makeRecord({ value: Buffer.from(value) }), {}));
+  const schemaText = jsonText(envelopeSchema());
+  const payloadText = jsonText(makePayload());
+
+  it('decodes every record of a repeated schema alike, the first and the ones after it', async () => {
+    const first = await decodeValue(`{"schema":${schemaText},"payload":${payloadText}}`);
+    const again = await decodeValue(`{"schema":${schemaText},"payload":${payloadText}}`);
+    expect(again).toEqual(first);
+    expect(again.after?.prc_amt).toEqual({ type: 'decimal', value: '17.99' });
+  });
+
+  it('a schema differing from a cached one only after the cached text ends is not taken for it', async () => {
+    // The cached text is a prefix of this record's schema up to its last bracket: a startsWith without
+    // the ',"payload":' check would take the rest of the schema for the payload.
+    await decodeValue(`{"schema":${schemaText},"payload":${payloadText}}`);
+    const longer = `${schemaText.slice(0, -1)},"doc":"x"}`;
+    const envelope = await decodeValue(`{"schema":${longer},"payload":${payloadText}}`);
+    expect(envelope.after?.prc_amt).toEqual({ type: 'decimal', value: '17.99' });
+  });
+
+  it('a "payload" member inside the schema (a parameter) does not split it there', async () => {
+    const schema = envelopeSchema() as unknown as Record<string, unknown>;
+    const withParameter = jsonText({ ...schema, parameters: { a: 'b', payload: 'c' } });
+    expect(withParameter).toContain(',"payload":');
+    const envelope = await decodeValue(`{"schema":${withParameter},"payload":${payloadText}}`);
+    expect(envelope.after?.prc_amt).toEqual({ type: 'decimal', value: '17.99' });
+  });
+
+  it('a third member after the payload is not dropped: the record is the bare JSON it is', async () => {
+    // Not {schema, payload}: read whole as schemaless JSON, which has no op, as before the cache.
+    await decodeValue(`{"schema":${schemaText},"payload":${payloadText}}`);
+    const error = await decodeError(
+      decodeRecord(
+        makeRecord({ value: Buffer.from(`{"schema":${schemaText},"payload":${payloadText},"x":1}`) }),
+        {},
+      ),
+    );
+    expect(error.code).toBe('DECODE_FAILED');
+    expect(error.message).toMatch(/no "op" field/);
+  });
+
+  it('a bad schema fails the same way the second time (the problem is cached with it)', async () => {
+    const value = Buffer.from('{"schema":{"type":"nope"},"payload":{}}');
+    for (let i = 0; i < 2; i += 1) {
+      const error = await decodeError(decodeRecord(makeRecord({ value }), {}));
+      expect(error.message).toMatch(/schema\.type: expected a Connect type, got "nope"/);
+    }
   });
 });
