@@ -50,6 +50,8 @@ export function createCommitter(opts: CommitterOptions): Committer {
         logger.debug({ offsets }, 'committed');
       } catch (error) {
         failures += 1;
+        // The retry waits for its backoff: a request meanwhile is served by it.
+        again = false;
         logger.warn({ offsets, error: describeError(error) }, 'commit failed; will retry');
         if (!opts.signal.aborted && !retryScheduled) {
           retryScheduled = true;
@@ -75,6 +77,9 @@ export function createCommitter(opts: CommitterOptions): Committer {
     }
     committing = run().finally(() => {
       committing = undefined;
+      // Asked for after run() last looked and before this ran (run returned with nothing to commit
+      // while another record finished): that request would otherwise wait for the next one.
+      if (again) void schedule();
     });
     return committing;
   };

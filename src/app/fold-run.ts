@@ -17,7 +17,20 @@ import { graver } from '../delivery/scheduler.ts';
 import type { TopicPartition } from '../domain/record.ts';
 import type { Fate, SharedShare } from '../ports/index.ts';
 
-export type RunEnd = { kind: 'settled'; fate: Fate } | { kind: 'failed'; error: unknown };
+export type FailedFate = Extract<Fate, { kind: 'failed' }>;
+
+export type RunEnd =
+  | {
+      kind: 'settled';
+      /** The gravest fate of its digests (and of the messages of their own that went out). */
+      fate: Fate;
+      /**
+       * Listings whose message of their own (an urgent change lifted out of the digest) was refused
+       * for good: only their records are dead letters, the digest delivered the rest.
+       */
+      failedListings: ReadonlyMap<string, FailedFate>;
+    }
+  | { kind: 'failed'; error: unknown };
 
 export interface FoldRun {
   readonly tp: TopicPartition;
@@ -63,6 +76,7 @@ export function createFoldRun(
   });
   let items = 0;
   let fate: Fate | undefined;
+  const failedListings = new Map<string, FailedFate>();
   let ended = false;
   const offsets: number[] = [];
   const end = (value: RunEnd): void => {
@@ -75,10 +89,13 @@ export function createFoldRun(
     joined: () => {
       items += 1;
     },
-    settle: (f) => {
+    settle: (f, listing) => {
       items -= 1;
-      fate = graver(fate, f);
-      if (items <= 0 && fate !== undefined) end({ kind: 'settled', fate });
+      if (f.kind === 'failed' && listing !== undefined) failedListings.set(listing, f);
+      else fate = graver(fate, f);
+      if (items > 0) return;
+      const last = fate ?? failedListings.values().next().value;
+      if (last !== undefined) end({ kind: 'settled', fate: last, failedListings });
     },
     fail: (error) => end({ kind: 'failed', error }),
     origins: () =>

@@ -277,7 +277,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     const { learned } = outcome;
     const values = options.runValues;
     if (learned === undefined || values === undefined) run.learned.push(undefined);
-    else if (event.beforeComplete && event.before !== null) {
+    else if (outcome.ownBefore === true) {
       // It carries its own before image: read again after a crash it needs nothing from the store.
       values.writeNow(learned);
       run.learned.push(undefined);
@@ -305,27 +305,48 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
       completion = run.share.signal.aborted ? { kind: 'abandoned' } : { kind: 'fatal', error: end.error };
     } else {
       completion = { kind: 'finished', delivered: [], deadLettered: [], dropped: [] };
-      if (end.fate.kind === 'delivered') completion.delivered.push(...run.channels);
-      if (end.fate.kind === 'dropped') completion.dropped.push(...run.channels);
-      if (end.fate.kind === 'failed') {
-        const error = end.fate.error;
-        for (const offset of run.offsets) {
-          // Coordinates only, like any record folded into a digest (record-work.ts coordinatesOf).
-          const coordinates: SourceRecord = {
-            ...run.tp,
-            offset: String(offset),
-            key: null,
-            value: null,
-            headers: {},
-            timestamp: '',
-          };
-          const sent = await deadLetterWithRetry(coordinates, error, undefined, workDeps, run.share.signal);
-          if (sent !== 'sent') {
-            completion = sent;
-            break;
-          }
+      const { fate, failedListings } = end;
+      if (fate.kind === 'delivered') completion.delivered.push(...run.channels);
+      if (fate.kind === 'dropped') completion.dropped.push(...run.channels);
+      // A refused digest fails every record of the run; a refused message of its own (a listing
+      // lifted out of the digest) only that listing's records.
+      const failed = (i: number) => {
+        if (fate.kind === 'failed') return fate;
+        const listingId = run.listingIds[i];
+        return listingId === undefined ? undefined : failedListings.get(listingId);
+      };
+      // The channel the refusal came from, for `dlq redrive` and --reroute (one channel per run).
+      const channel = run.channels.length === 1 ? run.channels[0] : undefined;
+      const codes = new Set<string>();
+      for (let i = 0; i < records; i += 1) {
+        const refused = failed(i);
+        if (refused === undefined) continue;
+        // Coordinates only, as kept for any record folded into a digest (record-work.ts coordinatesOf;
+        // a run keeps neither key nor timestamp: redrive reads the record again from its offset).
+        const coordinates: SourceRecord = {
+          ...run.tp,
+          offset: String(run.offsets[i]),
+          key: null,
+          value: null,
+          headers: {},
+          timestamp: '',
+        };
+        const sent = await deadLetterWithRetry(
+          coordinates,
+          refused.error,
+          channel,
+          workDeps,
+          run.share.signal,
+        );
+        if (sent !== 'sent') {
+          completion = sent;
+          break;
         }
-        if (completion.kind === 'finished') completion.deadLettered.push({ code: error.code });
+        codes.add(refused.error.code);
+      }
+      if (completion.kind === 'finished') {
+        for (const code of codes)
+          completion.deadLettered.push(channel === undefined ? { code } : { channel, code });
       }
     }
     if (options.runValues !== undefined) {

@@ -448,7 +448,8 @@ export class Lane {
     if (item.status === 'settled') return;
     item.status = 'settled';
     this.detach(item);
-    for (const share of item.shares) share.settle(fate);
+    const listing = item.kind === 'single' && item.listingKey !== null ? item.listingKey : undefined;
+    for (const share of item.shares) share.settle(fate, listing);
     item.shares.clear();
   }
 

@@ -14,6 +14,12 @@ export interface OutcomeContext {
    * store: written once the record is finished, so the store is never ahead of Slack.
    */
   learned?: Learned;
+  /**
+   * The record's own before image is complete (nothing was filled from the last-values store): read
+   * again after a crash it decides the same without the store, so its learned values may be written
+   * before it is finished (record-loop.ts fold runs). Absent: not known to be so.
+   */
+  ownBefore?: boolean;
 }
 
 /**

@@ -248,7 +248,9 @@ export function decideEnvelope(
     outcome = deadLetter(asError(error, 'RENDER_FAILED'), contextOf(event));
   }
   const learned = learn ? learnedOf(event, position, watched) : undefined;
-  return learned === undefined ? outcome : { ...outcome, learned };
+  if (learned === undefined) return outcome;
+  const ownBefore = envelope === decoded.envelope && event.beforeComplete && event.before !== null;
+  return ownBefore ? { ...outcome, learned, ownBefore } : { ...outcome, learned };
 }
 
 /**

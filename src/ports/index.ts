@@ -227,7 +227,11 @@ export interface Deliverer {
  */
 export interface Share {
   joined(): void;
-  settle(fate: Fate): void;
+  /**
+   * `listing` is the listing of a message of its own (a single: the fate is that listing's), absent
+   * for a digest (the fate is every listing's in it).
+   */
+  settle(fate: Fate, listing?: string): void;
   /** Aborted when the record is given up (partition revoked, shutdown deadline). */
   signal: AbortSignal;
   /** The record's coordinates (ledger.ts originOf), recorded in the delivery ledger once accepted. */

@@ -210,9 +210,11 @@ describe('createPipeline with the last-values store', () => {
     ]) {
       const record = recordOf(name);
       const plain = await createPipeline(defaults).process(record);
-      const { learned, ...outcome } = await pipeline.process(record);
+      const { learned, ownBefore, ...outcome } = await pipeline.process(record);
       expect(outcome).toStrictEqual(plain);
       expect(learned === undefined || learned.entry.position.startsWith('pg:')).toBe(true);
+      // Its before image is its own (nothing from the store): written ahead of a fold run's end.
+      if (learned !== undefined && name.startsWith('update')) expect(ownBefore).toBe(true);
     }
     expect(lookups).toEqual([]);
   });
