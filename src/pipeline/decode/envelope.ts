@@ -68,15 +68,40 @@ export function envelopeFrom(
   if (typeof op !== 'string') return failValue(`"op" must be a string, got ${typeName(op)}`);
   // pg_logical_emit_message() records: not a row change.
   if (op === 'm') return { kind: 'control', reason: 'logical decoding message' };
+  const beforeSchema = fieldOf(schema, 'before');
+  const afterSchema = fieldOf(schema, 'after');
+  const before = rowOf(payload.before, beforeSchema, schema !== undefined, 'before', decimalColumns);
+  const previous =
+    before !== null && isRecord(payload.before) && sameRowSchema(beforeSchema, afterSchema)
+      ? { raw: payload.before, row: before }
+      : undefined;
   const parts: EnvelopeParts = {
     op,
-    before: rowOf(payload.before, fieldOf(schema, 'before'), schema !== undefined, 'before', decimalColumns),
-    after: rowOf(payload.after, fieldOf(schema, 'after'), schema !== undefined, 'after', decimalColumns),
+    before,
+    after: rowOf(payload.after, afterSchema, schema !== undefined, 'after', decimalColumns, previous),
     source: sourceOf(payload.source, fieldOf(schema, 'source')),
   };
   const tsMs = numberOf(payload.ts_ms);
   if (tsMs !== undefined) parts.tsMs = tsMs;
   return { kind: 'envelope', parts };
+}
+
+/**
+ * Whether before and after are described alike (Debezium writes the same Value struct twice), so an
+ * after column equal to its before can take the before's converted value. Known per frozen schema.
+ */
+const alike = new WeakMap<ConnectSchema, boolean>();
+function sameRowSchema(before: ConnectSchema | undefined, after: ConnectSchema | undefined): boolean {
+  if (before === undefined || after === undefined || before.type !== 'struct' || after.type !== 'struct')
+    return false;
+  if (before === after) return true;
+  if (!Object.isFrozen(after)) return false;
+  let same = alike.get(after);
+  if (same === undefined) {
+    same = before.name === after.name && JSON.stringify(before.fields) === JSON.stringify(after.fields);
+    alike.set(after, same);
+  }
+  return same;
 }
 
 function rowOf(
@@ -85,11 +110,12 @@ function rowOf(
   hasSchema: boolean,
   path: string,
   decimalColumns: DecimalColumns | undefined,
+  previous?: { raw: Record<string, unknown>; row: Row },
 ): Row | null {
   if (value === null || value === undefined) return null;
   if (!isRecord(value)) return failValue(`"${path}" must be a row object or null, got ${typeName(value)}`);
   if (schema !== undefined && schema.type === 'struct')
-    return convertStruct(schema, value, path, decimalColumns);
+    return convertStruct(schema, value, path, decimalColumns, previous);
   if (hasSchema) return failValue(`the schema has no struct field "${path}"`);
   return convertSchemalessRow(value, path, decimalColumns);
 }

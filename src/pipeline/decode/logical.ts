@@ -285,11 +285,25 @@ export function convertStruct(
   value: Record<string, unknown>,
   path: string,
   decimalColumns?: DecimalColumns,
+  /**
+   * The same struct's other image, converted with the same schema (an update's before, for its
+   * after): a column whose raw JSON scalar is the same is not converted again (most columns of an
+   * update did not change). Converted values are never changed once made, so they can be shared.
+   */
+  previous?: { raw: Record<string, unknown>; row: Row },
 ): Row {
   const row: Row = {};
   for (const field of schema.fields ?? []) {
     const name = field.field as string;
-    const converted = convertValue(field, value[name], `${path}.${name}`);
+    const raw = value[name];
+    if (previous !== undefined && (typeof raw !== 'object' || raw === null) && raw === previous.raw[name]) {
+      const known = previous.row[name];
+      if (known !== undefined) {
+        row[name] = known;
+        continue;
+      }
+    }
+    const converted = convertValue(field, raw, `${path}.${name}`);
     const scale = decimalColumns === undefined || field.name !== undefined ? undefined : decimalColumns[name];
     row[name] = scale === undefined ? converted : asDecimal(converted, scale);
   }

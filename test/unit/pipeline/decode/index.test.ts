@@ -332,3 +332,26 @@ describe('decodeRecord: a schema seen before is not parsed again, and the split 
     }
   });
 });
+
+describe('decodeRecord: an update converts only the after columns that differ from before', () => {
+  it('an unchanged column shares the before value; a changed one is converted on its own', async () => {
+    const envelope = envelopeOf(await decodeRecord(makeRecord(), {}));
+    expect(envelope.after?.upd_ts).toBe(envelope.before?.upd_ts);
+    expect(envelope.after?.prc_amt).toEqual({ type: 'decimal', value: '17.99' });
+    expect(envelope.before?.prc_amt).toEqual({ type: 'decimal', value: '19.99' });
+  });
+
+  it('the same raw value under a different after schema is converted by that schema', async () => {
+    // before's upd_ts is a ZonedTimestamp, after's a plain string: not alike, nothing is shared.
+    const schema = envelopeSchema() as unknown as { fields: Array<Record<string, unknown>> };
+    const afterField = schema.fields.find((f) => f.field === 'after') as {
+      fields: Array<Record<string, unknown>>;
+    };
+    afterField.fields = afterField.fields.map((f) =>
+      f.field === 'upd_ts' ? { type: 'string', optional: true, field: 'upd_ts' } : f,
+    );
+    const envelope = envelopeOf(await decodeRecord(makeRecord({ schema: schema as never }), {}));
+    expect(envelope.before?.upd_ts).toEqual({ type: 'timestamp', iso: '2026-11-22T13:45:07.123456Z' });
+    expect(envelope.after?.upd_ts).toBe('2026-11-22T13:45:07.123456Z');
+  });
+});
