@@ -326,21 +326,22 @@ export const floodSchema = z
     maxDigestItems: z
       .int()
       .min(1)
-      .default(4_000)
+      .default(12_000)
       .describe(
         'A digest is sent early when it holds this many listings (memory bound); the next one collecting ' +
           "meanwhile goes out as its next part, in the first part's thread. Half of maxFoldedRecords, so one " +
-          'part collects while the one before it is sent. Default: 4000.',
+          'part collects while the one before it is sent. Default: 12000.',
       ),
     maxFoldedRecords: z
       .int()
       .min(1)
-      .default(8_000)
+      .default(24_000)
       .describe(
-        'Backpressure: fetching pauses above this many records waiting in digests (each holds its ' +
-          'coordinates and its changed columns, not its bytes: about 3.3 kB of heap in bench/fold-memory.ts, ' +
-          'about 6.5 kB in the running service with its promises and commit entries, from a heap snapshot at a ' +
-          '100,000-row bulk; at 8000 the 256Mi Deployment peaked at 234 MB in bench/burst.ts). Default: 8000.',
+        'Backpressure: fetching pauses above this many records waiting in digests. Consecutive records of ' +
+          'a partition folded into the same digest wait as one fold run (one commit entry, one share), each ' +
+          'holding its changed columns and a few numbers, not its bytes: about 1.1 kB of heap per record in ' +
+          'bench/fold-memory.ts (3.2 kB before runs); at 24000 the 256Mi Deployment stays near 230 MB of its ' +
+          'cgroup in bench/burst.ts at 100,000 and 1,000,000 rows. Default: 24000.',
       ),
     coalesce: z
       .boolean()
