@@ -1,8 +1,8 @@
 /**
  * Flood control inside the Deployment's memory limit (issue 16): the service runs as a child process
  * in a memory cgroup capped at k8s/app/deployment.yaml's `limits.memory`, with its NODE_OPTIONS, the
- * default flood settings and the stand-in at Slack's pace (1/s per channel, burst 3). 20,000 listings
- * are repriced in one UPDATE through Debezium, more than `flood.maxFoldedRecords` (8,000) holds, so
+ * default flood settings and the stand-in at Slack's pace (1/s per channel, burst 3). 30,000 listings
+ * are repriced in one UPDATE through Debezium, more than `flood.maxFoldedRecords` (24,000) holds, so
  * the partitions pause and resume while digest parts go out; then one unrelated unpublish.
  *
  * Asserted: the process is never killed (no OOM kill in the cgroup, still running at the end), every
@@ -36,9 +36,9 @@ import {
   waitUntil,
 } from './harness.ts';
 
-const N = 20_000;
-const IDS = Array.from({ length: N }, (_, i) => 840_000 + i);
-const UNPUBLISHED = 839_999;
+const N = 30_000;
+const IDS = Array.from({ length: N }, (_, i) => 700_000 + i); // 700000-729999: no other test's ids
+const UNPUBLISHED = 699_999;
 const slackPace = { perSecond: 1, burst: 3 };
 
 describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployment memory limit', () => {
