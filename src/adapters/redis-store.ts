@@ -212,6 +212,27 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
       const failed = results?.find(([error]) => error !== null);
       if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('ledger write discarded');
     },
+    // Left to expire rather than deleted on record: a recorded key is filtered before it folds
+    // (ledger-filter.ts), so a head outliving it is never read for it.
+    async markHead(keys, ts) {
+      if (keys.length === 0) return;
+      const batch = redis.multi();
+      for (const k of keys) batch.set(key('head', k), ts, 'PX', o.ledgerRetentionMs);
+      const results = await batch.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null || failed !== undefined)
+        throw failed?.[0] ?? new Error('digest head write discarded');
+    },
+    async heads(keys) {
+      if (keys.length === 0) return new Map();
+      const values = await redis.mget(...keys.map((k) => key('head', k)));
+      const found = new Map<string, string>();
+      for (const [i, k] of keys.entries()) {
+        const ts = values[i];
+        if (ts !== null && ts !== undefined) found.set(k, ts);
+      }
+      return found;
+    },
   };
 
   const anchors: ThreadAnchors = {

@@ -480,7 +480,8 @@ export class Lane {
         return;
       }
       claimed = true;
-      const fate = item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item);
+      const fate =
+        item.kind === 'single' ? await this.sendSingle(item) : await this.sendDigest(item, origins);
       if (fate.kind === 'delivered') await this.remember(origins);
       else void this.release(origins);
       this.settle(item, fate);
@@ -600,7 +601,48 @@ export class Lane {
       : { kind: 'failed', error: result.error };
   }
 
-  private async sendDigest(item: Item): Promise<Fate> {
+  /**
+   * The message an earlier sender posted for these records' digest and died before finishing (no file
+   * or replies yet, nothing recorded): the one most of them went out in. A store that fails costs the
+   * check (the digest is posted as new).
+   */
+  private async headBefore(origins: string[]): Promise<string | undefined> {
+    const { ledger, channel } = this.o;
+    if (ledger?.heads === undefined || origins.length === 0) return undefined;
+    let heads: Map<string, string>;
+    try {
+      heads = await ledger.heads(origins.map((origin) => ledgerKey(origin, channel)));
+    } catch (error) {
+      this.o.metrics.storeFallback('ledger');
+      this.o.logger.warn({ channel, error: describeError(error) }, 'digest head lookup failed; posting');
+      return undefined;
+    }
+    const counts = new Map<string, number>();
+    for (const ts of heads.values()) counts.set(ts, (counts.get(ts) ?? 0) + 1);
+    let best: string | undefined;
+    for (const [ts, n] of counts) if (best === undefined || n > (counts.get(best) ?? 0)) best = ts;
+    return best;
+  }
+
+  /** The digest's message was accepted: remembered until its records are, in case this sender dies. */
+  private async markHead(origins: string[], ts: string): Promise<void> {
+    const { ledger, channel } = this.o;
+    if (ledger?.markHead === undefined || origins.length === 0) return;
+    try {
+      await ledger.markHead(
+        origins.map((origin) => ledgerKey(origin, channel)),
+        ts,
+      );
+    } catch (error) {
+      this.o.metrics.storeFallback('ledger');
+      this.o.logger.warn(
+        { channel, error: describeError(error) },
+        'digest head write failed: a crash before its file would post the digest again',
+      );
+    }
+  }
+
+  private async sendDigest(item: Item, origins: string[]): Promise<Fate> {
     const events: ChangeEvent[] = [];
     for (const entry of item.entries.values()) {
       events.push(this.o.composer.net(entry.first, entry.last) ?? entry.last);
@@ -616,19 +658,33 @@ export class Lane {
     const signal = this.signalOf(item);
     const episode = this.episode;
     const parent = episode !== undefined && item.openedAt < episode.until ? episode.ts : undefined;
-    const top = await sendGated(
-      channel,
-      gates,
-      () =>
-        parent === undefined
-          ? destination.post(channel, digest.payload)
-          : destination.post(channel, digest.payload, { threadTs: parent }),
-      this.o,
-      signal,
-    );
-    if (!top.ok) return { kind: 'failed', error: top.error };
-    const threadTs = parent ?? top.value.ts;
-    if (parent === undefined) this.episode = { ts: threadTs, until: item.openedAt + this.o.digestWindowMs };
+    // Posted before a crash, its file not: the file and replies go on in that message's thread.
+    const posted = await this.headBefore(origins);
+    let threadTs: string;
+    if (posted !== undefined) {
+      this.o.logger.info(
+        { channel, threadTs: posted, listings: events.length },
+        'digest message already posted before a restart: its list goes on in that thread',
+      );
+      threadTs = posted;
+      if (parent === undefined) this.episode = { ts: posted, until: item.openedAt + this.o.digestWindowMs };
+    } else {
+      const top = await sendGated(
+        channel,
+        gates,
+        () =>
+          parent === undefined
+            ? destination.post(channel, digest.payload)
+            : destination.post(channel, digest.payload, { threadTs: parent }),
+        this.o,
+        signal,
+      );
+      if (!top.ok) return { kind: 'failed', error: top.error };
+      threadTs = parent ?? top.value.ts;
+      if (parent === undefined) this.episode = { ts: threadTs, until: item.openedAt + this.o.digestWindowMs };
+      // The thread its file and replies go into (the first part's, for a later part).
+      await this.markHead(origins, threadTs);
+    }
     const file = digest.file;
     if (file !== undefined) {
       const up = await sendGated(

@@ -53,6 +53,15 @@ export interface DeliveryLedger {
   record(keys: readonly string[]): Promise<void>;
   /** The message was not sent after all (refused, given up): this sender's claims end. */
   release(keys: readonly string[]): Promise<void>;
+  /**
+   * A digest's message was accepted, its file and replies not yet (issue 16, item 4): these keys'
+   * digest went out as the message `ts`. A sender that dies before recording them leaves this behind,
+   * and the digest those records fold into when read again goes on in that message's thread instead
+   * of posting it a second time. Optional: without it a digest is posted again after such a crash.
+   */
+  markHead?(keys: readonly string[], ts: string): Promise<void>;
+  /** Of `keys`, the digest message each went out in (markHead) and was not recorded since. */
+  heads?(keys: readonly string[]): Promise<Map<string, string>>;
 }
 
 export type ClaimState = 'mine' | 'done' | 'busy';

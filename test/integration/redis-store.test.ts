@@ -105,6 +105,18 @@ describe('Redis store', () => {
     expect(await a.ledger.seen([key, 't/1/6|#z'])).toEqual(new Set([key]));
   });
 
+  it("a digest's message is remembered for the replica that reads its records again", async () => {
+    const a = open('heads');
+    const b = open('heads');
+    await waitUntil('both connected', async () => (a.connected() && b.connected() ? true : undefined));
+    const keys = ['t/2/1|#z', 't/2/2|#z'];
+    expect(await b.ledger.heads?.(keys)).toEqual(new Map());
+    await a.ledger.markHead?.(keys, '1700000000.000100');
+    expect(await b.ledger.heads?.([...keys, 't/2/3|#z'])).toEqual(
+      new Map(keys.map((k) => [k, '1700000000.000100'])),
+    );
+  });
+
   it('a store that goes away: the fallback gate paces on the local share, then returns to the shared one', async () => {
     const store = open('fallback');
     await waitUntil('connected', async () => (store.connected() ? true : undefined));

@@ -13,7 +13,7 @@ import type { ChangeEvent } from '../../../src/domain/change.ts';
 import { isNotifierError } from '../../../src/domain/errors.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { decide } from '../../../src/pipeline/index.ts';
-import type { Fate, MessageComposer } from '../../../src/ports/index.ts';
+import type { DeliveryLedger, Fate, MessageComposer } from '../../../src/ports/index.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 
@@ -39,7 +39,14 @@ const flood: FloodOptions = {
   channels: {},
 };
 
-function setup(options: { chat?: FakeChat; flood?: Partial<FloodOptions>; composer?: MessageComposer } = {}) {
+function setup(
+  options: {
+    chat?: FakeChat;
+    flood?: Partial<FloodOptions>;
+    composer?: MessageComposer;
+    ledger?: DeliveryLedger;
+  } = {},
+) {
   const chat = options.chat ?? createFakeChat({ clock: systemClock });
   const scheduler = createDeliveryScheduler({
     destination: chat,
@@ -52,16 +59,17 @@ function setup(options: { chat?: FakeChat; flood?: Partial<FloodOptions>; compos
     maxQueuedPerChannel: 200,
     retry: testRetryPolicy,
     random: () => 0.5,
+    ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
   });
   const fates: Array<Fate | { error: unknown }> = [];
   /** Routes `event` through the real pipeline decision and submits its messages. */
-  const submit = (event: ChangeEvent, signal = new AbortController().signal): void => {
+  const submit = (event: ChangeEvent, signal = new AbortController().signal, origin?: string): void => {
     const outcome = decide(event, config);
     if (outcome.kind !== 'notify') throw new Error(`expected a notification, got ${outcome.reason}`);
     for (const message of outcome.messages) {
       const index = fates.length;
       fates.push({ error: 'pending' });
-      scheduler.submit(message, outcome.event, signal).fate.then(
+      scheduler.submit(message, outcome.event, signal, origin).fate.then(
         (fate) => {
           fates[index] = fate;
         },
@@ -392,5 +400,69 @@ describe('lane: an item that fails on its own', () => {
     await scheduler.onIdle();
     expect(fates.at(-1)).toMatchObject({ kind: 'delivered' });
     expect(chat.delivered().some((c) => c.payload.text.includes('#500)'))).toBe(true);
+  });
+});
+
+describe('a digest whose message went out before a crash, its file not', () => {
+  it("goes on in that message's thread when its records are read again: the file, not a second message", async () => {
+    // One store shared by the sender that dies and the one after it (Redis, in the service).
+    const heads = new Map<string, string>();
+    const recorded = new Set<string>();
+    const ledger: DeliveryLedger = {
+      seen: async (keys) => new Set(keys.filter((k) => recorded.has(k))),
+      claim: async (keys) =>
+        new Map(keys.map((k) => [k, recorded.has(k) ? ('done' as const) : ('mine' as const)])),
+      record: async (keys) => {
+        for (const k of keys) recorded.add(k);
+      },
+      release: async () => {},
+      markHead: async (keys, ts) => {
+        for (const k of keys) heads.set(k, ts);
+      },
+      heads: async (keys) =>
+        new Map(
+          keys.flatMap((k): Array<[string, string]> => {
+            const ts = heads.get(k);
+            return ts === undefined ? [] : [[k, ts]];
+          }),
+        ),
+    };
+    const bulk = Array.from({ length: 100 }, (_, i) => i + 1);
+    const origin = (id: number) => `listings/0/${id}`;
+
+    // The first sender posts its messages and the digest's message; its upload never returns (killed).
+    const dying = createFakeChat({ clock: systemClock });
+    dying.upload = () => new Promise(() => {});
+    const first = setup({ chat: dying, ledger });
+    for (const id of bulk) first.submit(price(id, '100.00', '85.00'), undefined, origin(id));
+    await vi.advanceTimersByTimeAsync(30_000);
+    const digest = dying
+      .delivered()
+      .find((c) => c.threadTs === undefined && c.payload.text.startsWith('Digest'));
+    expect(digest?.ts).toBeDefined();
+    expect(dying.delivered().filter((c) => c.file !== undefined)).toHaveLength(0);
+
+    // Restarted: its records are read again (the ledger filter leaves out what was recorded).
+    const chat = createFakeChat({ clock: systemClock });
+    const second = setup({ chat, ledger });
+    for (const id of bulk) {
+      if (!recorded.has(`${origin(id)}|#sales-alerts`))
+        second.submit(price(id, '100.00', '85.00'), undefined, origin(id));
+    }
+    await vi.advanceTimersByTimeAsync(30_000);
+    await second.scheduler.onIdle();
+    // No second digest message: the channel's budget is free again after the restart, so the first
+    // records read again go as messages of their own; the rest are the file in the first message's thread.
+    const top = chat.delivered().filter((c) => c.threadTs === undefined);
+    expect(top.filter((c) => c.payload.text.startsWith('Digest'))).toHaveLength(0);
+    const files = chat.delivered().filter((c) => c.file !== undefined);
+    expect(files).toHaveLength(1);
+    expect(files[0]?.threadTs).toBe(digest?.ts);
+    const csv = files[0]?.file?.content.toString('utf8') ?? '';
+    const inCsv = bulk.filter((id) => new RegExp(`^${id},`, 'm').test(csv));
+    const alone = bulk.filter((id) => top.some((c) => c.payload.text.includes(`Listing ${id} `)));
+    // Every listing of the first digest once: in the file or on its own, never both.
+    expect([...inCsv, ...alone].sort((a, b) => a - b)).toEqual(bulk.filter((id) => id >= 10));
+    expect(second.fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
   });
 });
