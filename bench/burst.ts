@@ -27,7 +27,7 @@
  * BENCH_ROWS (comma list, default 10000), BENCH_RUNS (default flood,drain,raw,off), BENCH_LIMIT_MB
  * (default 256; 0: no cgroup), BENCH_BASELINE_SECONDS (default 60), BENCH_FLOOD_SECONDS (default 300),
  * BENCH_SERVICE_NODE_OPTIONS (default: NODE_OPTIONS of k8s/app/deployment.yaml), BENCH_FLOOD (JSON over
- * delivery.flood's defaults, for sizing), BENCH_LOG_LEVEL (the service's, default info), BENCH_LOG_DIR (writes each run's service log there), BENCH_KEEP_TOPIC=1 keeps the bench topics.
+ * delivery.flood's defaults, for sizing), BENCH_STORE (a Redis URL: the service with the shared store), BENCH_LOG_LEVEL (the service's, default info), BENCH_LOG_DIR (writes each run's service log there), BENCH_KEEP_TOPIC=1 keeps the bench topics.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
@@ -58,6 +58,8 @@ const floodSeconds = Number(process.env.BENCH_FLOOD_SECONDS ?? 300);
 const serviceNodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS ?? deployedNodeOptions();
 /** delivery.flood settings over the defaults, for sizing runs: BENCH_FLOOD='{"maxFoldedRecords":10000}'. */
 const floodOverrides = JSON.parse(process.env.BENCH_FLOOD ?? '{}') as Record<string, unknown>;
+/** The shared store's URL (BENCH_STORE), e.g. redis://127.0.0.1:6379; default: none (in process). */
+const storeUrl = process.env.BENCH_STORE;
 
 const FIRST_ID = 3_000_000;
 const slackPace = { perSecond: 1, burst: 3 };
@@ -174,6 +176,10 @@ async function runService(
     slack: { ...base.slack, apiUrl: standin.apiUrl },
     http: { host: '127.0.0.1', port: 0 },
     delivery: { ...base.delivery, flood: { ...base.delivery.flood, ...floodOverrides, enabled: o.flood } },
+    // BENCH_STORE=redis://...: the shared store (ledger lookups per record, pace, last values in Redis).
+    ...(storeUrl === undefined
+      ? {}
+      : { store: { ...base.store, url: storeUrl, keyPrefix: `ln-bench-${o.name}-${process.pid}` } }),
   };
   let cgroup: MemoryCgroup | undefined;
   if (limitMb > 0 && cgroupAvailable()) {
