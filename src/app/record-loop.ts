@@ -11,8 +11,9 @@
  */
 import { createCommitTracker } from '../delivery/commit-tracker.ts';
 import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
+import type { ChangeEvent } from '../domain/change.ts';
 import { asRecordFailure, describeError, dispositionOf } from '../domain/errors.ts';
-import type { Learned } from '../domain/known-values.ts';
+import type { OutboundMessage } from '../domain/message.ts';
 import { type Outcome, rendered } from '../domain/outcome.ts';
 import { partitionKey as keyOf, type SourceRecord, type TopicPartition } from '../domain/record.ts';
 import type {
@@ -31,6 +32,7 @@ import { type AdmissionLimits, admitOutcome, admitRecord } from './admission.ts'
 import { createBackpressure } from './backpressure.ts';
 import { createCommitter } from './committer.ts';
 import { createFoldRun, type FoldRun, intern } from './fold-run.ts';
+import type { LastValuesEdge } from './last-values.ts';
 import { acceptsOrAdmits, type Completion, deadLetterWithRetry, startRecordWork } from './record-work.ts';
 
 export interface RecordLoopOptions {
@@ -61,15 +63,7 @@ export interface RecordLoopOptions {
    * `release` a run's once it ended (written when finished). Without it, and with afterWork given,
    * records are not folded into runs (each waits on its own). Default: none.
    */
-  runValues?: {
-    hold(learned: Learned): string;
-    writeNow(learned: Learned): void;
-    release(
-      listingIds: readonly (string | undefined)[],
-      texts: readonly (string | undefined)[],
-      completion: Completion,
-    ): Promise<void>;
-  };
+  runValues?: Pick<LastValuesEdge, 'hold' | 'writeNow' | 'release'>;
   /** Called once when the service must stop (a 'stop' error, a consumer that gave up). */
   onFatal(error: unknown): void;
 }
@@ -237,6 +231,24 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
   };
 
   /**
+   * The digests the messages fold into (Deliverer.foldTarget), as one key; undefined when one of them
+   * would not go into a digest, or would open one and `opening` is false.
+   */
+  const foldKey = (
+    messages: readonly OutboundMessage[],
+    event: ChangeEvent,
+    opening: boolean,
+  ): string | undefined => {
+    let key = '';
+    for (const m of messages) {
+      const target = deliverer.foldTarget(m, event);
+      if (target === undefined || (target === '+' && !opening)) return undefined;
+      key = key === '' ? target : `${key}\u0000${target}`;
+    }
+    return key;
+  };
+
+  /**
    * A record whose messages all go into the digests its partition's open run folds into joins that run;
    * one whose messages all go into digests starts a run. Anything else waits on its own (take).
    */
@@ -246,13 +258,8 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     if (!Number.isSafeInteger(offset)) return false;
     const { event, messages } = outcome;
     if (event === undefined) return false;
-    const targets: string[] = [];
-    for (const m of messages) {
-      const target = deliverer.foldTarget(m, event);
-      if (target === undefined) return false;
-      targets.push(target);
-    }
-    const key = targets.join('\u0000');
+    const key = foldKey(messages, event, true);
+    if (key === undefined) return false;
     const pk = keyOf(batch);
     let run = openRuns.get(pk);
     if (run === undefined || !run.open() || run.key !== key || !tracker.extend(run.ticket, record)) {
@@ -284,13 +291,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     } else run.learned.push(values.hold(learned));
     for (const m of messages) deliverer.submitShared(m, event, run.share);
     // Still one run with the next record only while every message sits in the same open digest.
-    const after: string[] = [];
-    for (const m of messages) {
-      const target = run.open() ? deliverer.foldTarget(m, event) : undefined;
-      if (target === undefined || target === '+') break;
-      after.push(target);
-    }
-    run.key = after.length === messages.length ? after.join('\u0000') : undefined;
+    run.key = run.open() ? foldKey(messages, event, false) : undefined;
     return true;
   };
 

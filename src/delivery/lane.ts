@@ -505,12 +505,17 @@ export class Lane {
     }
   }
 
+  /** The delivery ledger's keys of these records in this channel. */
+  private keysOf(origins: readonly string[]): string[] {
+    return origins.map((origin) => ledgerKey(origin, this.o.channel));
+  }
+
   /** Records what the accepted item carried; a store that fails costs only the protection, not the item. */
   private async remember(origins: string[]): Promise<void> {
     const { ledger, channel } = this.o;
     if (ledger === undefined || origins.length === 0) return;
     try {
-      await ledger.record(origins.map((origin) => ledgerKey(origin, channel)));
+      await ledger.record(this.keysOf(origins));
     } catch (error) {
       this.o.metrics.storeFallback('ledger');
       this.o.logger.warn(
@@ -528,7 +533,7 @@ export class Lane {
   private async claim(origins: string[], signal: AbortSignal): Promise<'send' | 'done'> {
     const { ledger, channel } = this.o;
     if (ledger === undefined || origins.length === 0) return 'send';
-    const keys = origins.map((origin) => ledgerKey(origin, channel));
+    const keys = this.keysOf(origins);
     for (;;) {
       let states: Map<string, string>;
       try {
@@ -546,9 +551,9 @@ export class Lane {
   }
 
   private async release(origins: string[]): Promise<void> {
-    const { ledger, channel } = this.o;
+    const { ledger } = this.o;
     if (ledger === undefined || origins.length === 0) return;
-    await ledger.release(origins.map((origin) => ledgerKey(origin, channel))).catch(() => {});
+    await ledger.release(this.keysOf(origins)).catch(() => {});
   }
 
   /** An anchor read or write; a store that fails costs the thread (a top-level message), not the item. */
@@ -611,7 +616,7 @@ export class Lane {
     if (ledger?.heads === undefined || origins.length === 0) return undefined;
     let heads: Map<string, string>;
     try {
-      heads = await ledger.heads(origins.map((origin) => ledgerKey(origin, channel)));
+      heads = await ledger.heads(this.keysOf(origins));
     } catch (error) {
       this.o.metrics.storeFallback('ledger');
       this.o.logger.warn({ channel, error: describeError(error) }, 'digest head lookup failed; posting');
@@ -629,10 +634,7 @@ export class Lane {
     const { ledger, channel } = this.o;
     if (ledger?.markHead === undefined || origins.length === 0) return;
     try {
-      await ledger.markHead(
-        origins.map((origin) => ledgerKey(origin, channel)),
-        ts,
-      );
+      await ledger.markHead(this.keysOf(origins), ts);
     } catch (error) {
       this.o.metrics.storeFallback('ledger');
       this.o.logger.warn(
@@ -659,15 +661,12 @@ export class Lane {
     const episode = this.episode;
     const parent = episode !== undefined && item.openedAt < episode.until ? episode.ts : undefined;
     // Posted before a crash, its file not: the file and replies go on in that message's thread.
-    const posted = await this.headBefore(origins);
-    let threadTs: string;
-    if (posted !== undefined) {
+    let threadTs = await this.headBefore(origins);
+    if (threadTs !== undefined) {
       this.o.logger.info(
-        { channel, threadTs: posted, listings: events.length },
+        { channel, threadTs, listings: events.length },
         'digest message already posted before a restart: its list goes on in that thread',
       );
-      threadTs = posted;
-      if (parent === undefined) this.episode = { ts: posted, until: item.openedAt + this.o.digestWindowMs };
     } else {
       const top = await sendGated(
         channel,
@@ -681,10 +680,10 @@ export class Lane {
       );
       if (!top.ok) return { kind: 'failed', error: top.error };
       threadTs = parent ?? top.value.ts;
-      if (parent === undefined) this.episode = { ts: threadTs, until: item.openedAt + this.o.digestWindowMs };
       // The thread its file and replies go into (the first part's, for a later part).
       await this.markHead(origins, threadTs);
     }
+    if (parent === undefined) this.episode = { ts: threadTs, until: item.openedAt + this.o.digestWindowMs };
     const file = digest.file;
     if (file !== undefined) {
       const up = await sendGated(

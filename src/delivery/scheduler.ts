@@ -303,14 +303,14 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
   const submitShared: Deliverer['submitShared'] = (message, event, share) => {
     if (stopError !== undefined || share.signal.aborted) {
       share.fail(stopError ?? share.signal.reason);
-      return false;
+      return;
     }
     if (!watched.has(share)) {
       const waiter: Waiter = { reject: (error) => share.fail(error) };
       const set = waitOn(share.signal, waiter);
       watched.set(share, () => set.delete(waiter));
     }
-    return laneFor(message).submit(message, event, share);
+    laneFor(message).submit(message, event, share);
   };
 
   return {

@@ -35,66 +35,33 @@ import type { ColumnValue, Row } from '../domain/change.ts';
 import type { Outcome, OutcomeContext } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { isUnavailable } from './columns.ts';
-import { asConnectSchema, type ConnectSchema, fieldOf } from './decode/connect-schema.ts';
+import { type ConnectSchema, fieldOf } from './decode/connect-schema.ts';
 import type { DecimalColumns } from './decode/decimal.ts';
 import { envelopeFrom } from './decode/envelope.ts';
 import { decodeKey } from './decode/index.ts';
 import { parseJsonExact } from './decode/json.ts';
 import { convertStruct } from './decode/logical.ts';
+import {
+  LBRACE,
+  LBRACKET,
+  nestedEnd,
+  QUOTE,
+  RBRACE,
+  type RecordSchema,
+  recordSchema,
+  SCHEMA_HEAD,
+  startsAt,
+  stringEnd,
+} from './decode/record-schema.ts';
 import { equalValues } from './diff.ts';
 import { listingIdOf } from './normalize.ts';
 
-const QUOTE = 34;
-const BACKSLASH = 92;
 const COMMA = 44;
-const LBRACE = 123;
-const RBRACE = 125;
-const LBRACKET = 91;
-const RBRACKET = 93;
 
-const SCHEMA_HEAD = Buffer.from('{"schema":');
 const PAYLOAD_HEAD = Buffer.from(',"payload":{"before":{');
 const AFTER_HEAD = Buffer.from(',"after":{');
 /** Names JavaScript orders first in an object (array indices): Row key order would differ. */
 const INDEX_LIKE = /^(0|[1-9]\d*)$/;
-
-/** `pattern` at `at` in `b` (a byte loop: short patterns, no native call). */
-function startsAt(b: Buffer, at: number, pattern: Buffer): boolean {
-  if (at < 0 || at + pattern.length > b.length) return false;
-  for (let i = 0; i < pattern.length; i += 1) if (b[at + i] !== pattern[i]) return false;
-  return true;
-}
-
-/** The end (exclusive) of the string literal opening at `open`, or -1. */
-function stringEnd(b: Buffer, open: number): number {
-  for (let q = b.indexOf(QUOTE, open + 1); q !== -1; q = b.indexOf(QUOTE, q + 1)) {
-    let backslashes = 0;
-    while (b[q - 1 - backslashes] === BACKSLASH) backslashes += 1;
-    if (backslashes % 2 === 0) return q + 1;
-  }
-  return -1;
-}
-
-/** The end (exclusive) of the object or array opening at `open`, or -1. */
-function nestedEnd(b: Buffer, open: number): number {
-  let depth = 0;
-  let i = open;
-  while (i < b.length) {
-    const c = b[i];
-    if (c === QUOTE) {
-      i = stringEnd(b, i);
-      if (i < 0) return -1;
-      continue;
-    }
-    if (c === LBRACE || c === LBRACKET) depth += 1;
-    else if (c === RBRACE || c === RBRACKET) {
-      depth -= 1;
-      if (depth === 0) return i + 1;
-    }
-    i += 1;
-  }
-  return -1;
-}
 
 /** Characters of JSON numbers and of true, false, null. */
 const isScalarByte = (c: number): boolean =>
@@ -180,29 +147,22 @@ interface SchemaInfo {
   watched: WeakMap<Config, boolean[]>;
 }
 
-const schemaCache: SchemaInfo[] = [];
-const SCHEMA_CACHE_SIZE = 16;
+/** Per schema seen in records (decode/record-schema.ts), its row layout; null: not one the fast path reads. */
+const infos = new WeakMap<RecordSchema, SchemaInfo | null>();
 
 function schemaInfoOf(b: Buffer): SchemaInfo | undefined {
-  const at = SCHEMA_HEAD.length;
-  for (const info of schemaCache) {
-    const end = at + info.bytes.length;
-    if (
-      end <= b.length &&
-      b.compare(info.bytes, 0, info.bytes.length, at, end) === 0 &&
-      startsAt(b, end, PAYLOAD_HEAD)
-    )
-      return info;
+  const found = recordSchema(b);
+  if (found === undefined || !startsAt(b, found.end, PAYLOAD_HEAD)) return undefined;
+  let info = infos.get(found.entry);
+  if (info === undefined) {
+    info = layoutOf(found.entry) ?? null;
+    infos.set(found.entry, info);
   }
-  const end = nestedEnd(b, at);
-  if (end < 0 || !startsAt(b, end, PAYLOAD_HEAD)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(b.toString('utf8', at, end));
-  } catch {
-    return undefined;
-  }
-  const envelope = asConnectSchema(parsed);
+  return info ?? undefined;
+}
+
+function layoutOf(entry: RecordSchema): SchemaInfo | undefined {
+  const envelope = entry.schema;
   if (typeof envelope === 'string' || envelope.type !== 'struct') return undefined;
   // Heartbeats, schema changes, transaction metadata: the full path says so.
   const probe = { op: 'u', before: null, after: null, source: null };
@@ -224,7 +184,7 @@ function schemaInfoOf(b: Buffer): SchemaInfo | undefined {
   if (names.some(badName)) return undefined;
   if (JSON.stringify(after.fields) !== JSON.stringify(fields)) return undefined;
   const info: SchemaInfo = {
-    bytes: Buffer.from(b.subarray(at, end)),
+    bytes: entry.bytes,
     envelope,
     fields,
     names,
@@ -237,8 +197,6 @@ function schemaInfoOf(b: Buffer): SchemaInfo | undefined {
     tsMsIndex: (source.fields ?? []).findIndex((f) => f.field === 'ts_ms'),
     watched: new WeakMap(),
   };
-  schemaCache.unshift(info);
-  schemaCache.length = Math.min(schemaCache.length, SCHEMA_CACHE_SIZE);
   return info;
 }
 

@@ -200,10 +200,10 @@ export interface Deliverer {
   foldTarget(message: OutboundMessage, event: ChangeEvent | undefined): string | undefined;
   /**
    * A fold run's message: like submit, but carried by the share every record of the run holds (one
-   * object for thousands of records, not a promise each). Returns whether it went into a digest. When
-   * delivery stops or the signal aborts, the share's `fail` is called once; `forget` ends that watch.
+   * object for thousands of records, not a promise each). When delivery stops or the signal aborts,
+   * the share's `fail` is called once; `forget` ends that watch.
    */
-  submitShared(message: OutboundMessage, event: ChangeEvent, share: SharedShare): boolean;
+  submitShared(message: OutboundMessage, event: ChangeEvent, share: SharedShare): void;
   forget(share: SharedShare): void;
   /** false when the message would wait as a message of its own in a lane that is full (maxQueuedPerChannel). */
   accepts(message: OutboundMessage, event: ChangeEvent | undefined): boolean;

@@ -16,6 +16,7 @@ import type { DecimalColumns } from './decimal.ts';
 import { envelopeFrom } from './envelope.ts';
 import { parseJsonExact } from './json.ts';
 import { convertStruct, convertValue } from './logical.ts';
+import { PAYLOAD_MEMBER, RBRACE, recordSchema } from './record-schema.ts';
 import { type ColumnMap, decimalColumnsForSource, renameRow } from './rename.ts';
 import { convertSchemaless, convertSchemalessRow } from './schemaless.ts';
 import { isRecord } from './values.ts';
@@ -145,89 +146,33 @@ function decodePart(bytes: Buffer, framed: FramedValue | undefined, part: 'key' 
 }
 
 /**
- * Connect schemas read recently, with their JSON text, most recently used first. JsonConverter writes
- * the whole schema into every record (about two thirds of a listings record's text), and a topic's
- * records repeat the same few, so a record whose schema text was seen before parses only its payload
- * (issue 16: the fold path must outrun Debezium). Bounded: MAX_SCHEMAS entries.
+ * `{"schema":S,"payload":P}` with S seen before (record-schema.ts): only P is parsed. Undefined when
+ * the record has another shape or P is not one JSON value followed by the closing `}` (then it is
+ * parsed whole, as before the cache).
  */
-const recentSchemas: Array<{ text: string; schema: ConnectSchema | string }> = [];
-const MAX_SCHEMAS = 32;
-const SCHEMA_HEAD = '{"schema":';
-const PAYLOAD_MEMBER = ',"payload":';
-
-/** A cached schema is shared by every record that carries it: nothing may change it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-/** The cached schema whose text the record carries right after SCHEMA_HEAD, and where its payload starts. */
-function knownSchema(text: string): { schema: ConnectSchema | string; payloadAt: number } | undefined {
-  for (let i = 0; i < recentSchemas.length; i += 1) {
-    const known = recentSchemas[i] as (typeof recentSchemas)[number];
-    const end = SCHEMA_HEAD.length + known.text.length;
-    // A slice and === compare the bytes at once; startsWith(text, position) goes char by char.
-    if (text.startsWith(PAYLOAD_MEMBER, end) && text.slice(SCHEMA_HEAD.length, end) === known.text) {
-      if (i > 0) {
-        recentSchemas.splice(i, 1);
-        recentSchemas.unshift(known);
-      }
-      return { schema: known.schema, payloadAt: end + PAYLOAD_MEMBER.length };
-    }
-  }
-  return undefined;
-}
-
-/**
- * The envelope `{"schema":S,"payload":P}` read as S and P, S from the cache when its text was seen:
- * undefined when the text has another shape (then it is parsed whole). The split is only trusted
- * when S is one complete JSON value on its own (checked before it enters the cache), which it cannot
- * be if it ends anywhere but at its own closing bracket; P must then parse alone, with only `}` after it.
- */
-function splitEnvelope(text: string): Payload | { problem: string } | undefined {
-  if (!text.startsWith(SCHEMA_HEAD) || text.charCodeAt(text.length - 1) !== 0x7d /* } */) return undefined;
-  let known = knownSchema(text);
-  if (known === undefined) {
-    const member = text.indexOf(PAYLOAD_MEMBER, SCHEMA_HEAD.length);
-    if (member < 0) return undefined;
-    const schemaText = text.slice(SCHEMA_HEAD.length, member);
-    let parsed: unknown;
-    try {
-      parsed = parseJsonExact(schemaText);
-    } catch {
-      return undefined;
-    }
-    if (parsed === null) return undefined;
-    const schema = asConnectSchema(parsed);
-    if (typeof schema !== 'string') deepFreeze(schema);
-    // A copy: a slice would keep the whole record's text alive for as long as the entry.
-    recentSchemas.unshift({ text: Buffer.from(schemaText, 'utf8').toString('utf8'), schema });
-    if (recentSchemas.length > MAX_SCHEMAS) recentSchemas.pop();
-    known = { schema, payloadAt: member + PAYLOAD_MEMBER.length };
-  }
+function knownEnvelope(bytes: Buffer): Payload | { problem: string } | undefined {
+  const found = recordSchema(bytes);
+  if (found === undefined || bytes[bytes.length - 1] !== RBRACE) return undefined;
   let value: unknown;
   try {
-    value = parseJsonExact(text.slice(known.payloadAt, text.length - 1));
+    value = parseJsonExact(bytes.toString('utf8', found.end + PAYLOAD_MEMBER.length, bytes.length - 1));
   } catch {
     return undefined;
   }
-  return typeof known.schema === 'string' ? { problem: known.schema } : { value, schema: known.schema };
+  const { schema } = found.entry;
+  return typeof schema === 'string' ? { problem: schema } : { value, schema };
 }
 
 /** JsonConverter output: {schema, payload} when schemas.enable=true (schema may be null), else the bare payload. */
 function jsonPayload(bytes: Buffer, part: 'key' | 'value'): Payload {
-  const text = bytes.toString('utf8');
-  const split = splitEnvelope(text);
-  if (split !== undefined && 'problem' in split) {
-    throw new NotifierError('DECODE_FAILED', `record ${part}: ${split.problem}`, { details: { part } });
+  const known = knownEnvelope(bytes);
+  if (known !== undefined && 'problem' in known) {
+    throw new NotifierError('DECODE_FAILED', `record ${part}: ${known.problem}`, { details: { part } });
   }
-  if (split !== undefined) return split;
+  if (known !== undefined) return known;
   let parsed: unknown;
   try {
-    parsed = parseJsonExact(text);
+    parsed = parseJsonExact(bytes.toString('utf8'));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new NotifierError(

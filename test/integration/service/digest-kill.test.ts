@@ -22,6 +22,7 @@ import {
   type SlackStandin,
   seedGroupAtEnd,
   startChild,
+  startJoinedChild,
   startSlackStandin,
   testConfig,
   uniqueGroupId,
@@ -73,15 +74,7 @@ describe('service: kill -9 between a digest message and its file, with the Redis
       });
       return { ...base, store: { ...base.store, url: REDIS_URL, keyPrefix } };
     };
-    const first = await startChild(config(), standin);
-    children.push(first);
-    const url = await waitUntil('the first process to run', () =>
-      Promise.race([first.ready, first.exited.then(() => undefined)]),
-    );
-    await waitUntil('the first process to join its group', async () => {
-      const response = await fetch(`${url}/readyz`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    });
+    const { child: first } = await startJoinedChild(config(), standin, children);
 
     await db.query('UPDATE public.listings SET prc_amt = 75.00 WHERE lst_id = ANY($1::bigint[])', [IDS]);
     const head = await waitUntil(

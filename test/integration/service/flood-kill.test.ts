@@ -18,6 +18,7 @@ import {
   type SlackStandin,
   seedGroupAtEnd,
   startChild,
+  startJoinedChild,
   startSlackStandin,
   testConfig,
   uniqueGroupId,
@@ -66,22 +67,15 @@ describe('service: kill -9 between folding and delivery, then restart', () => {
     await seedGroupAtEnd(stack, groupId);
     const flood = { enabled: true, budgetMs: 2000 };
     // A digest window far longer than the test's wait, so the kill lands while the digest collects.
-    const first = await startChild(
+    const { child: first, url } = await startJoinedChild(
       testConfig(stack, standin, {
         groupId,
         pace: servicePace,
         flood: { ...flood, digestWindowMs: 120_000 },
       }),
       standin,
+      children,
     );
-    children.push(first);
-    const url = await waitUntil('the first process to run', () =>
-      Promise.race([first.ready, first.exited.then(() => undefined)]),
-    );
-    await waitUntil('the first process to join its group', async () => {
-      const response = await fetch(`${url}/readyz`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    });
 
     await db.query('UPDATE public.listings SET prc_amt = 75.00 WHERE lst_id = ANY($1::bigint[])', [IDS]);
     const foldedAtKill = await waitUntil(

@@ -433,6 +433,29 @@ export async function startChild(
   };
 }
 
+/**
+ * startChild, then waits until it runs and is a member of its group (/readyz answers 200). The child
+ * goes into `children` first, so the test's cleanup stops it whatever happens next. Returns its URL.
+ */
+export async function startJoinedChild(
+  config: Config,
+  standin: SlackStandin,
+  children: ChildService[],
+): Promise<{ child: ChildService; url: string }> {
+  const child = await startChild(config, standin);
+  children.push(child);
+  const url = await waitUntil(
+    'the process to run',
+    () => Promise.race([child.ready, child.exited.then(() => undefined)]),
+    { timeoutMs: 60_000 },
+  );
+  await waitUntil('the process to join its group', async () => {
+    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    return response?.status === 200 ? true : undefined;
+  });
+  return { child, url };
+}
+
 /** A reader of a dead-letter topic (default the shared one) from its current end (created first if missing). */
 export function openDeadLetterReader(stack: StackEndpoints, topic = DLQ_TOPIC): Promise<TopicReader> {
   return openTopicReader({ brokers: stack.kafkaBrokers, topics: [topic], clientId: 'ln-e2e-dlq-reader' });

@@ -26,6 +26,7 @@ import {
   type SlackStandin,
   seedGroupAtEnd,
   startChild,
+  startJoinedChild,
   startSlackStandin,
   testConfig,
   uniqueGroupId,
@@ -71,20 +72,7 @@ describe('service: kill -9 mid-burst, then restart', () => {
     const ours = new Set(IDS);
     const delivered = () => standin.messages().filter((m) => ours.has(listingIdOf(m) ?? -1));
 
-    const first = await startChild(config, standin);
-    children.push(first);
-    await waitUntil(
-      'the first process to run',
-      () => Promise.race([first.ready, first.exited.then(() => undefined)]),
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    await waitUntil('the first process to join its group', async () => {
-      const url = await first.ready;
-      const response = await fetch(`${url}/readyz`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    });
+    const { child: first } = await startJoinedChild(config, standin, children);
 
     reader = await openTopicReader({ brokers: stack.kafkaBrokers, topics: [LISTINGS_TOPIC] });
     await db.query('UPDATE public.listings SET prc_amt = 70.00 WHERE lst_id = ANY($1::bigint[])', [IDS]);
