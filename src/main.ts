@@ -18,7 +18,7 @@ import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
 import { guardDeadLetter } from './app/dead-letter-guard.ts';
 import { createLastValuesEdge } from './app/last-values.ts';
-import { withDeliveryLedger } from './app/ledger-filter.ts';
+import { watchAssignments, withDeliveryLedger } from './app/ledger-filter.ts';
 import { withQuarantine } from './app/quarantine.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
@@ -183,14 +183,15 @@ export async function start(options: StartOptions): Promise<Service> {
           metrics,
           logger: logger.child({ component: 'alerts' }),
         });
-  const processing =
+  const ledgerFilter =
     store.ledger === undefined
-      ? remembering
+      ? undefined
       : withDeliveryLedger(remembering, {
           ledger: store.ledger,
           metrics,
           logger: logger.child({ component: 'ledger' }),
         });
+  const processing = ledgerFilter ?? remembering;
 
   const kafka = createKafkaClient({
     brokers: config.source.brokers,
@@ -200,7 +201,7 @@ export async function start(options: StartOptions): Promise<Service> {
     ...(options.kafka?.logLevel === undefined ? {} : { logLevel: options.kafka.logLevel }),
   });
   if (connections.kafka.ssl !== undefined) await checkBrokerTls(config.source.brokers, connections.kafka.ssl);
-  const source = createKafkaSource({
+  const kafkaSource = createKafkaSource({
     kafka,
     groupId: config.source.groupId,
     topics: config.source.topics,
@@ -219,6 +220,10 @@ export async function start(options: StartOptions): Promise<Service> {
       ? {}
       : { sessionTimeoutMs: options.kafka.sessionTimeoutMs }),
   });
+  const source =
+    ledgerFilter === undefined
+      ? kafkaSource
+      : watchAssignments(kafkaSource, () => ledgerFilter.forgetReach());
   const kafkaDeadLetter = createKafkaDeadLetter({
     kafka,
     topic: config.source.deadLetterTopic,

@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { reachOf } from '../delivery/ledger.ts';
 import { entryText, parseEntry } from '../pipeline/before-image.ts';
 import type {
   AlertEntry,
@@ -208,6 +209,9 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
       const batch = redis.multi();
       for (const k of keys) batch.set(key('ledger', k), '1', 'PX', o.ledgerRetentionMs);
       batch.del(...keys.map((k) => key('claim', k)));
+      // The reach only rises (GT, Redis 6.2): a score is a double, exact for offsets below 2^53.
+      for (const [partition, offset] of reachOf(keys))
+        batch.zadd(key('reach'), 'GT', offset.toString(), partition);
       const results = await batch.exec();
       const failed = results?.find(([error]) => error !== null);
       if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('ledger write discarded');
@@ -222,6 +226,16 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
       const failed = results?.find(([error]) => error !== null);
       if (results === null || failed !== undefined)
         throw failed?.[0] ?? new Error('digest head write discarded');
+    },
+    async reach(partitions) {
+      if (partitions.length === 0) return new Map();
+      const scores = await redis.zmscore(key('reach'), ...partitions);
+      const found = new Map<string, bigint>();
+      for (const [i, p] of partitions.entries()) {
+        const score = scores[i];
+        if (score !== null && score !== undefined) found.set(p, BigInt(Math.trunc(Number(score))));
+      }
+      return found;
     },
     async heads(keys) {
       if (keys.length === 0) return new Map();

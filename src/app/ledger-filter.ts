@@ -7,11 +7,20 @@
  *
  * A store that cannot answer costs the protection, not the record: it goes on as if nothing was seen
  * (a metric and a log line say so).
+ *
+ * Only records that can have been delivered are looked up (issue 16: one store round trip per record
+ * halved the fold path's rate): those at or below their partition's reach (the highest offset any
+ * sender recorded, `DeliveryLedger.reach`, read once per partition and assignment) or at or below the
+ * highest offset this process already handled there (a partition re-sought without a rebalance). The
+ * reach is forgotten whenever the membership changes (`watchAssignments`): a partition that comes back
+ * may have been delivered further by another replica meanwhile. What another replica records after
+ * the reach was read (an old owner still sending after a rebalance) is caught by the claim at send
+ * time (src/delivery/lane.ts), as before.
  */
 
-import { ledgerKey, originOf } from '../delivery/ledger.ts';
+import { ledgerKey, originOf, partitionOf } from '../delivery/ledger.ts';
 import { describeError } from '../domain/errors.ts';
-import type { DeliveryLedger, Logger, Metrics, RecordPipeline } from '../ports/index.ts';
+import type { DeliveryLedger, Logger, Metrics, RecordPipeline, RecordSource } from '../ports/index.ts';
 
 export interface LedgerFilterOptions {
   ledger: DeliveryLedger;
@@ -19,11 +28,42 @@ export interface LedgerFilterOptions {
   logger: Logger;
 }
 
-export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOptions): RecordPipeline {
+export interface LedgerFilter extends RecordPipeline {
+  /** The membership changed: every partition's reach is read again before it is relied on. */
+  forgetReach(): void;
+}
+
+export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOptions): LedgerFilter {
+  const reaches = new Map<string, Promise<bigint | undefined>>();
+  const handled = new Map<string, bigint>(); // partition -> highest offset this process handled
+  /** Whether the record may have been delivered already (so the ledger must be asked). */
+  const mayBeDelivered = async (record: { topic: string; partition: number; offset: string }) => {
+    const reach = o.ledger.reach;
+    if (reach === undefined) return true;
+    const partition = partitionOf(record);
+    const offset = BigInt(record.offset);
+    const before = handled.get(partition);
+    if (before === undefined || offset > before) handled.set(partition, offset);
+    if (before !== undefined && offset <= before) return true;
+    let known = reaches.get(partition);
+    if (known === undefined) {
+      known = reach([partition]).then((found) => found.get(partition));
+      reaches.set(partition, known);
+    }
+    try {
+      const highest = await known;
+      return highest !== undefined && offset <= highest;
+    } catch {
+      reaches.delete(partition); // asked again next time; `seen` below meets the same store
+      return true;
+    }
+  };
   return {
+    forgetReach: () => reaches.clear(),
     async process(record) {
       const outcome = await pipeline.process(record);
       if (outcome.kind !== 'notify' || outcome.messages.length === 0) return outcome;
+      if (!(await mayBeDelivered(record))) return outcome;
       const origin = originOf(record);
       let seen: Set<string>;
       try {
@@ -62,5 +102,27 @@ export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOpti
         reason: `${outcome.reason} (ledger: ${skipped} channel(s) already delivered)`,
       };
     },
+  };
+}
+
+/**
+ * `source` with `onChange` called whenever its membership changes (joined, or in doubt), before the
+ * service's own handlers hear of it.
+ */
+export function watchAssignments<S extends RecordSource>(source: S, onChange: () => void): S {
+  return {
+    ...source,
+    start: (handlers) =>
+      source.start({
+        ...handlers,
+        onAssigned(partitions) {
+          onChange();
+          handlers.onAssigned(partitions);
+        },
+        onUnassigned(reason) {
+          onChange();
+          handlers.onUnassigned(reason);
+        },
+      }),
   };
 }

@@ -15,6 +15,29 @@ export const originOf = (record: { topic: string; partition: number; offset: str
 
 export const ledgerKey = (origin: string, channel: string): string => `${origin}|${channel}`;
 
+/** "topic/partition" of a record (the ledger's `reach` is kept per partition). */
+export const partitionOf = (record: { topic: string; partition: number }): string =>
+  `${record.topic}/${record.partition}`;
+
+/**
+ * The highest offset per partition among ledger keys (topic names hold neither '/' nor '|', so the
+ * last '/' before the '|' ends the partition).
+ */
+export function reachOf(keys: readonly string[]): Map<string, bigint> {
+  const reach = new Map<string, bigint>();
+  for (const key of keys) {
+    const bar = key.indexOf('|');
+    const origin = bar < 0 ? key : key.slice(0, bar);
+    const slash = origin.lastIndexOf('/');
+    if (slash < 0) continue;
+    const partition = origin.slice(0, slash);
+    const offset = BigInt(origin.slice(slash + 1));
+    const was = reach.get(partition);
+    if (was === undefined || offset > was) reach.set(partition, offset);
+  }
+  return reach;
+}
+
 export interface MemoryLedgerOptions {
   clock: Clock;
   /** How long an entry is kept (config store.ledger.retentionMs). */

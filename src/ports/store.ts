@@ -62,6 +62,15 @@ export interface DeliveryLedger {
   markHead?(keys: readonly string[], ts: string): Promise<void>;
   /** Of `keys`, the digest message each went out in (markHead) and was not recorded since. */
   heads?(keys: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Per partition ("topic/partition"), the highest offset any sender ever recorded (every `record`
+   * raises it; it never falls). A record beyond its partition's reach was never delivered anywhere, so
+   * src/app/ledger-filter.ts asks `seen` only for records at or below it: after a crash that is the few
+   * read again, not every record of a bulk (one store round trip per record halved the fold path's
+   * rate, issue 16). Optional: without it every record is looked up. Partitions never recorded are
+   * absent.
+   */
+  reach?(partitions: readonly string[]): Promise<Map<string, bigint>>;
 }
 
 export type ClaimState = 'mine' | 'done' | 'busy';

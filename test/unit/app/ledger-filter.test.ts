@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { withDeliveryLedger } from '../../../src/app/ledger-filter.ts';
+import { watchAssignments, withDeliveryLedger } from '../../../src/app/ledger-filter.ts';
 import type { Outcome } from '../../../src/domain/outcome.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
-import type { DeliveryLedger, RecordPipeline } from '../../../src/ports/index.ts';
+import type {
+  DeliveryLedger,
+  RecordPipeline,
+  RecordSource,
+  SourceHandlers,
+} from '../../../src/ports/index.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
 import { createCapturingLogger } from '../../support/fakes.ts';
 
@@ -85,5 +90,137 @@ describe('withDeliveryLedger', () => {
       logger: createCapturingLogger(),
     });
     expect(await filtered.process(record)).toBe(dropped);
+  });
+
+  describe('the reach: only records that can have been delivered are looked up', () => {
+    const at = (offset: string, partition = 3): SourceRecord => ({ ...record, offset, partition });
+    /** A ledger whose reach is `reach` per partition, counting the store calls. */
+    const reaching = (reach: Record<string, bigint>, delivered: string[] = []) => {
+      const asked: string[][] = [];
+      const reachCalls: string[][] = [];
+      let reachNow = { ...reach };
+      const ledger: DeliveryLedger = {
+        ...ledgerWith(delivered),
+        seen: async (keys) => {
+          asked.push([...keys]);
+          return new Set(keys.filter((k) => delivered.includes(k)));
+        },
+        reach: async (partitions) => {
+          reachCalls.push([...partitions]);
+          return new Map(
+            partitions.flatMap((p) => (reachNow[p] === undefined ? [] : [[p, reachNow[p]] as const])),
+          );
+        },
+      };
+      return {
+        ledger,
+        asked,
+        reachCalls,
+        raise: (p: string, o: bigint) => (reachNow = { ...reachNow, [p]: o }),
+      };
+    };
+
+    it('asks for records at or below the reach and not for those beyond it, reading the reach once', async () => {
+      const store = reaching({ 'monolith.public.listings/3': 41n }, [
+        'monolith.public.listings/3/41|#support',
+      ]);
+      const filtered = withDeliveryLedger(pipelineOf(notify), {
+        ledger: store.ledger,
+        metrics: noopMetrics,
+        logger: createCapturingLogger(),
+      });
+      const outcome = await filtered.process(at('41'));
+      expect(outcome.kind === 'notify' && outcome.messages.map((m) => m.channel)).toEqual(['#marketing']);
+      for (const offset of ['42', '43', '1000']) expect(await filtered.process(at(offset))).toBe(notify);
+      expect(store.asked.map((keys) => keys[0])).toEqual(['monolith.public.listings/3/41|#support']);
+      expect(store.reachCalls).toEqual([['monolith.public.listings/3']]);
+    });
+
+    it('asks for no record of a partition nothing was ever recorded in', async () => {
+      const store = reaching({});
+      const filtered = withDeliveryLedger(pipelineOf(notify), {
+        ledger: store.ledger,
+        metrics: noopMetrics,
+        logger: createCapturingLogger(),
+      });
+      for (const offset of ['0', '1', '2']) expect(await filtered.process(at(offset))).toBe(notify);
+      expect(store.asked).toEqual([]);
+    });
+
+    it('asks again for a record at or below one it already handled (a partition re-sought)', async () => {
+      const store = reaching({});
+      const filtered = withDeliveryLedger(pipelineOf(notify), {
+        ledger: store.ledger,
+        metrics: noopMetrics,
+        logger: createCapturingLogger(),
+      });
+      await filtered.process(at('10'));
+      await filtered.process(at('11'));
+      await filtered.process(at('11'));
+      await filtered.process(at('9'));
+      expect(store.asked.map((keys) => keys[0])).toEqual([
+        'monolith.public.listings/3/11|#support',
+        'monolith.public.listings/3/9|#support',
+      ]);
+    });
+
+    it('reads the reach again after the membership changed (another replica may have gone further)', async () => {
+      const store = reaching({ 'monolith.public.listings/3': 5n });
+      const filtered = withDeliveryLedger(pipelineOf(notify), {
+        ledger: store.ledger,
+        metrics: noopMetrics,
+        logger: createCapturingLogger(),
+      });
+      await filtered.process(at('20'));
+      expect(store.asked).toEqual([]);
+      store.raise('monolith.public.listings/3', 30n);
+      // Through the source: the membership change reaches the filter before the service.
+      const heard: string[] = [];
+      let handlers: SourceHandlers | undefined;
+      const source: RecordSource = {
+        start: async (h) => {
+          handlers = h;
+        },
+        pause() {},
+        resume() {},
+        commit: async () => {},
+        stop: async () => {},
+      };
+      await watchAssignments(source, () => {
+        heard.push('filter');
+        filtered.forgetReach();
+      }).start({
+        onBatch: async () => {},
+        onAssigned: () => heard.push('service: assigned'),
+        onUnassigned: () => heard.push('service: unassigned'),
+        onCrash: () => {},
+      });
+      handlers?.onUnassigned('rebalancing');
+      handlers?.onAssigned([{ topic: record.topic, partition: 3 }]);
+      expect(heard).toEqual(['filter', 'service: unassigned', 'filter', 'service: assigned']);
+      await filtered.process(at('25'));
+      expect(store.asked.map((keys) => keys[0])).toEqual(['monolith.public.listings/3/25|#support']);
+      expect(store.reachCalls).toHaveLength(2);
+    });
+
+    it('looks the record up when the reach cannot be read, and reads it again next time', async () => {
+      const store = reaching({});
+      let failures = 1;
+      const filtered = withDeliveryLedger(pipelineOf(notify), {
+        ledger: {
+          ...store.ledger,
+          reach: (partitions) =>
+            failures-- > 0
+              ? Promise.reject(new Error('Connection is closed.'))
+              : (store.ledger.reach?.(partitions) ?? Promise.resolve(new Map())),
+        },
+        metrics: noopMetrics,
+        logger: createCapturingLogger(),
+      });
+      await filtered.process(at('1'));
+      await filtered.process(at('2'));
+      expect(store.asked.map((keys) => keys[0])).toEqual(['monolith.public.listings/3/1|#support']);
+      expect(store.reachCalls).toHaveLength(1);
+    });
   });
 });
