@@ -61,7 +61,25 @@ export function createManualClock(start = 1_767_225_600_000): ManualClock {
   };
 }
 
-/** Lets every pending promise callback run. */
+/**
+ * Waits until `condition` holds, letting pending callbacks run between checks (a macrotask turn each,
+ * so timers at 0 ms and I/O callbacks run too); fails naming `what` when it still does not hold after
+ * `maxTurns` turns. Prefer it to flush(): it says what the test waits for, and does not pass merely
+ * because the turns ran out.
+ */
+export async function settled(
+  condition: () => boolean,
+  what = 'the condition',
+  maxTurns = 1000,
+): Promise<void> {
+  for (let turn = 0; turn < maxTurns; turn += 1) {
+    if (condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (!condition()) throw new Error(`not settled after ${maxTurns} turns: ${what}`);
+}
+
+/** Lets every pending promise callback run (five turns). Prefer settled(condition). */
 export const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
 };
