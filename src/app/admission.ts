@@ -20,10 +20,10 @@ export interface AdmissionState {
   batchActive: boolean;
   /** Already taken in this assignment: Kafka handed it out again after a rejoin that kept it. */
   taken: boolean;
-  /** Records taken, not finished, holding their bytes. */
-  inFlight: number;
-  /** Their value bytes. */
-  inFlightBytes: number;
+  /** Records taken, not finished, waiting as messages of their own (holding their bytes). */
+  holding: number;
+  /** Their value and key bytes. */
+  heldBytes: number;
   /** Records waiting in digests (coordinates only). */
   folded: number;
 }
@@ -53,8 +53,8 @@ export type Admission =
 export function admitRecord(state: AdmissionState, limits: AdmissionLimits): Admission {
   if (state.stopping || !state.batchActive) return { kind: 'leave' };
   if (state.taken) return { kind: 'skip' };
-  if (state.inFlight >= limits.maxInFlightRecords) return { kind: 'pause', reason: { kind: 'in-flight' } };
-  if (state.inFlightBytes >= limits.maxInFlightBytes) return { kind: 'pause', reason: { kind: 'bytes' } };
+  if (state.holding >= limits.maxInFlightRecords) return { kind: 'pause', reason: { kind: 'in-flight' } };
+  if (state.heldBytes >= limits.maxInFlightBytes) return { kind: 'pause', reason: { kind: 'bytes' } };
   if (state.folded >= limits.maxFoldedRecords) return { kind: 'pause', reason: { kind: 'folded' } };
   return { kind: 'take' };
 }
@@ -71,14 +71,14 @@ export function admitOutcome(outcome: Outcome, accepts: (message: OutboundMessag
 /** Whether a partition paused for `reason` may fetch again. */
 export function mayResume(
   reason: PauseReason,
-  state: Pick<AdmissionState, 'stopping' | 'inFlight' | 'inFlightBytes' | 'folded'>,
+  state: Pick<AdmissionState, 'stopping' | 'holding' | 'heldBytes' | 'folded'>,
   limits: AdmissionLimits,
   laneHasRoom: (channel: string) => boolean,
 ): boolean {
   const below = (value: number, bound: number): boolean => value < Math.max(1, Math.floor((bound * 3) / 4));
   if (state.stopping) return false;
-  if (!below(state.inFlight, limits.maxInFlightRecords)) return false;
-  if (!below(state.inFlightBytes, limits.maxInFlightBytes)) return false;
+  if (!below(state.holding, limits.maxInFlightRecords)) return false;
+  if (!below(state.heldBytes, limits.maxInFlightBytes)) return false;
   if (!below(state.folded, limits.maxFoldedRecords)) return false;
   return reason.kind !== 'channel' || laneHasRoom(reason.channel);
 }

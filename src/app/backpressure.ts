@@ -15,7 +15,7 @@ export interface BackpressureOptions {
   /** A lane's bound (delivery.maxQueuedPerChannel): a channel pause resumes below 3/4 of it. */
   maxQueuedPerChannel: number;
   /** The loop's counters right now. */
-  state(): Pick<AdmissionState, 'stopping' | 'inFlight' | 'inFlightBytes' | 'folded'>;
+  state(): Pick<AdmissionState, 'stopping' | 'holding' | 'heldBytes' | 'folded'>;
 }
 
 export interface Backpressure {

@@ -7,25 +7,25 @@ const state = (overrides: Partial<AdmissionState> = {}): AdmissionState => ({
   stopping: false,
   batchActive: true,
   taken: false,
-  inFlight: 0,
-  inFlightBytes: 0,
+  holding: 0,
+  heldBytes: 0,
   folded: 0,
   ...overrides,
 });
 
 describe('admitRecord', () => {
   it('takes a record while every bound has room', () => {
-    expect(admitRecord(state({ inFlight: 99, inFlightBytes: 999, folded: 49 }), limits)).toEqual({
+    expect(admitRecord(state({ holding: 99, heldBytes: 999, folded: 49 }), limits)).toEqual({
       kind: 'take',
     });
   });
 
   it('pauses on whichever bound is reached: records, bytes, folded records', () => {
-    expect(admitRecord(state({ inFlight: 100 }), limits)).toEqual({
+    expect(admitRecord(state({ holding: 100 }), limits)).toEqual({
       kind: 'pause',
       reason: { kind: 'in-flight' },
     });
-    expect(admitRecord(state({ inFlightBytes: 1000 }), limits)).toEqual({
+    expect(admitRecord(state({ heldBytes: 1000 }), limits)).toEqual({
       kind: 'pause',
       reason: { kind: 'bytes' },
     });
@@ -33,7 +33,7 @@ describe('admitRecord', () => {
   });
 
   it('skips a record already taken in this assignment, and leaves a stale batch or a stopping loop', () => {
-    expect(admitRecord(state({ taken: true, inFlight: 100 }), limits)).toEqual({ kind: 'skip' });
+    expect(admitRecord(state({ taken: true, holding: 100 }), limits)).toEqual({ kind: 'skip' });
     expect(admitRecord(state({ batchActive: false }), limits)).toEqual({ kind: 'leave' });
     expect(admitRecord(state({ stopping: true }), limits)).toEqual({ kind: 'leave' });
   });
@@ -62,9 +62,9 @@ describe('admitOutcome', () => {
 
 describe('mayResume', () => {
   it('resumes below 3/4 of every bound, and for a channel pause only once the lane has room', () => {
-    const s = { stopping: false, inFlight: 74, inFlightBytes: 749, folded: 36 };
+    const s = { stopping: false, holding: 74, heldBytes: 749, folded: 36 };
     expect(mayResume({ kind: 'in-flight' }, s, limits, () => false)).toBe(true);
-    expect(mayResume({ kind: 'in-flight' }, { ...s, inFlight: 75 }, limits, () => true)).toBe(false);
+    expect(mayResume({ kind: 'in-flight' }, { ...s, holding: 75 }, limits, () => true)).toBe(false);
     expect(mayResume({ kind: 'folded' }, { ...s, folded: 37 }, limits, () => true)).toBe(false);
     expect(mayResume({ kind: 'channel', channel: '#a' }, s, limits, () => false)).toBe(false);
     expect(mayResume({ kind: 'channel', channel: '#a' }, s, limits, () => true)).toBe(true);

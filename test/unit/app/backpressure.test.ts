@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createBackpressure } from '../../../src/app/backpressure.ts';
 import { noopLogger } from '../../../src/ports/index.ts';
 
-function setup(overrides: { inFlight?: number; queued?: Record<string, number> } = {}) {
+function setup(overrides: { holding?: number; queued?: Record<string, number> } = {}) {
   const calls: string[] = [];
-  const state = { inFlight: overrides.inFlight ?? 0, queued: overrides.queued ?? {}, stopping: false };
+  const state = { holding: overrides.holding ?? 0, queued: overrides.queued ?? {}, stopping: false };
   const backpressure = createBackpressure({
     source: {
       pause: (tp) => calls.push(`pause ${tp.partition}`),
@@ -14,7 +14,7 @@ function setup(overrides: { inFlight?: number; queued?: Record<string, number> }
     logger: noopLogger,
     limits: { maxInFlightRecords: 8, maxInFlightBytes: 1_000_000, maxFoldedRecords: 1_000 },
     maxQueuedPerChannel: 4,
-    state: () => ({ stopping: state.stopping, inFlight: state.inFlight, inFlightBytes: 0, folded: 0 }),
+    state: () => ({ stopping: state.stopping, holding: state.holding, heldBytes: 0, folded: 0 }),
   });
   return { backpressure, calls, state };
 }
@@ -30,11 +30,11 @@ describe('backpressure', () => {
   });
 
   it('resumes an in-flight pause only below 3/4 of the bound', () => {
-    const { backpressure, calls, state } = setup({ inFlight: 6 });
+    const { backpressure, calls, state } = setup({ holding: 6 });
     backpressure.pause({ topic: 't', partition: 0 }, { kind: 'in-flight' });
     backpressure.resumeWhatFits();
     expect(backpressure.isPaused({ topic: 't', partition: 0 })).toBe(true);
-    state.inFlight = 5;
+    state.holding = 5;
     backpressure.resumeWhatFits();
     expect(calls).toEqual(['pause 0', 'resume 0']);
     expect(backpressure.paused()).toEqual([]);
