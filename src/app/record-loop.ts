@@ -15,8 +15,8 @@
  * and drain.ts; committer.ts commits.
  */
 import { createCommitTracker } from '../delivery/commit-tracker.ts';
-import { type RetryPolicy, retrying } from '../delivery/retry-policy.ts';
-import { asRecordFailure, describeError, dispositionOf } from '../domain/errors.ts';
+import type { RetryPolicy } from '../delivery/retry-policy.ts';
+import { describeError } from '../domain/errors.ts';
 import { type Outcome, rendered } from '../domain/outcome.ts';
 import { partitionKey as keyOf, type SourceRecord, type TopicPartition } from '../domain/record.ts';
 import type {
@@ -34,6 +34,7 @@ import { noopLogger, noopMetrics } from '../ports/index.ts';
 import { type AdmissionLimits, admitOutcome, admitRecord } from './admission.ts';
 import { createBackpressure } from './backpressure.ts';
 import { createCommitter } from './committer.ts';
+import { decide } from './decide.ts';
 import { ABORT_GRACE_MS, drainLoop } from './drain.ts';
 import type { FoldRun, RunEnd } from './fold-run.ts';
 import type { LastValuesEdge } from './last-values.ts';
@@ -213,47 +214,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     done.then(end, (error: unknown) => end({ kind: 'fatal', error }));
   };
 
-  /** Sleeps `ms` in the handler, heartbeating; rejects when a stop or a stale batch cuts it short. */
-  const sleepWithHeartbeat = async (batch: SourceBatch, ms: number): Promise<void> => {
-    let remaining = ms;
-    while (remaining > 0) {
-      const step = Math.min(remaining, heartbeatEveryMs);
-      await clock.sleep(step, state.everything.signal);
-      remaining -= step;
-      await batch.heartbeat().catch(() => {});
-      if (state.stopping || !batch.isActive()) throw new Error('batch no longer active');
-    }
-  };
-
-  /** The pipeline's outcome, retrying 'retry' errors in place; undefined when the batch went stale meanwhile. */
-  const process = async (batch: SourceBatch, record: SourceRecord): Promise<Outcome | undefined> => {
-    try {
-      return await retrying(() => pipeline.process(record), {
-        policy: retry,
-        random,
-        sleep: (ms) => sleepWithHeartbeat(batch, ms),
-        verdict: (error) => (dispositionOf(error) === 'retry' ? 'backoff' : 'throw'),
-        onRetry: (error, _, delayMs) =>
-          logger.warn(
-            {
-              topic: record.topic,
-              partition: record.partition,
-              offset: record.offset,
-              delayMs,
-              error: describeError(error),
-            },
-            'pipeline failed transiently; retrying',
-          ),
-      });
-    } catch (error) {
-      if (state.stopping || !batch.isActive()) return undefined;
-      // The pipeline should have returned this as an outcome; honour the table all the same. Anything
-      // not coded is this record's failure, never the service's (issue 19): PROCESSING_FAILED.
-      const e = asRecordFailure(error, 'pipeline');
-      if (e.disposition === 'dead-letter') return { kind: 'dead-letter', reason: e.code, error: e };
-      throw error;
-    }
-  };
+  const decideDeps = { pipeline, retry, random, clock, logger, heartbeatEveryMs, state };
 
   const handleBatch = async (batch: SourceBatch): Promise<void> => {
     state.highWatermarks.set(keyOf(batch), batch.highWatermark);
@@ -280,7 +241,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
         backpressure.pause(batch, admission.reason);
         return;
       }
-      const outcome = await process(batch, record);
+      const outcome = await decide(decideDeps, batch, record);
       if (outcome === undefined || state.stopping || !batch.isActive()) return;
       const room = admitOutcome(outcome, (m) =>
         acceptsOrAdmits(deliverer, m, outcome.kind === 'notify' ? outcome.event : undefined),
