@@ -12,6 +12,7 @@ import {
   flush,
   loopTestRetryPolicy,
   script,
+  settled,
 } from '../../support/fakes.ts';
 
 interface SetupOptions extends Partial<RecordLoopOptions> {
@@ -80,7 +81,7 @@ describe('record loop', () => {
     await flush();
     expect(t.source.committed(0)).toBeUndefined();
     t.deliverer.complete('#ops');
-    await flush();
+    await settled(() => t.source.committed(0) === '1', 't.source.committed(0) to be 1');
     expect(t.source.committed(0)).toBe('1');
   });
 
@@ -113,10 +114,10 @@ describe('record loop', () => {
     await flush();
     expect(t.source.committed(0)).toBeUndefined();
     t.deliverer.complete('#slow');
-    await flush();
+    await settled(() => t.source.committed(0) === '2', 't.source.committed(0) to be 2');
     expect(t.source.committed(0)).toBe('2');
     t.deliverer.complete('#slow');
-    await flush();
+    await settled(() => t.source.committed(0) === '3', 't.source.committed(0) to be 3');
     expect(t.source.committed(0)).toBe('3');
   });
 
@@ -127,7 +128,7 @@ describe('record loop', () => {
     t.source.produce(1, script({ kind: 'dropped' }));
     await t.pollAndSettle();
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.source.committed(1) === '2', 't.source.committed(1) to be 2');
     expect(t.source.committed(1)).toBe('2');
     expect(t.source.committed(0)).toBeUndefined();
   });
@@ -177,7 +178,7 @@ describe('record loop', () => {
     });
     t.deliverer.complete('#archived', { ok: false, error: permanent });
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.deadLetter.sent.length === 1, 't.deadLetter.sent to have 1');
     expect(t.deadLetter.sent).toHaveLength(1);
     expect(t.deadLetter.sent[0]).toMatchObject({ channel: '#archived', error: permanent });
     expect(t.source.committed(0)).toBe('1');
@@ -296,10 +297,10 @@ describe('record loop', () => {
     expect(t.deliverer.handed).toHaveLength(4);
 
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.source.isPaused(0) === true, 't.source.isPaused(0) to be true');
     expect(t.source.isPaused(0)).toBe(true); // 3 in flight is not below 3
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.source.isPaused(0) === false, 't.source.isPaused(0) to be false');
     expect(t.source.isPaused(0)).toBe(false);
 
     let maxPending = 0;
@@ -320,10 +321,10 @@ describe('record loop', () => {
     expect(t.deliverer.pending('#deals')).toBe(4);
     expect(t.source.isPaused(0)).toBe(true);
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.source.isPaused(0) === true, 't.source.isPaused(0) to be true');
     expect(t.source.isPaused(0)).toBe(true); // 3 queued is not below the low watermark of 3
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.source.isPaused(0) === false, 't.source.isPaused(0) to be false');
     expect(t.source.isPaused(0)).toBe(false);
     await t.pollAndSettle();
     expect(t.deliverer.pending('#deals')).toBe(4);
@@ -349,7 +350,7 @@ describe('record loop', () => {
     t.source.produce(1, notify('#ops'));
     await t.pollAndSettle();
     t.source.rebalance([1]);
-    await flush();
+    await settled(() => t.deliverer.aborted === 1, 't.deliverer.aborted to be 1');
     expect(t.deliverer.aborted).toBe(1);
     expect(t.deliverer.pending('#deals')).toBe(0);
     await t.deliverer.completeAll();
@@ -375,7 +376,8 @@ describe('record loop', () => {
     expect(t.source.isPaused(0)).toBe(true);
     t.source.rebalance([]);
     t.source.rebalance([0]);
-    await flush();
+    // The revoked assignment's work is aborted and settles; the partition fetches again.
+    await settled(() => t.loop.status().inFlight === 0, 'the revoked record to settle');
     expect(t.source.isPaused(0)).toBe(false);
     await t.pollAndSettle();
     expect(t.deliverer.pending('#deals')).toBe(1);
@@ -388,7 +390,7 @@ describe('record loop', () => {
     await t.pollAndSettle();
     expect(t.source.committed(0)).toBeUndefined();
     await t.clock.advance(100);
-    await flush();
+    await settled(() => t.source.committed(0) === '1', 't.source.committed(0) to be 1');
     expect(t.source.committed(0)).toBe('1');
   });
 
@@ -398,7 +400,7 @@ describe('record loop', () => {
     await t.pollAndSettle();
     t.source.produce(0, notify('#deals'));
     const draining = t.loop.drain(25_000);
-    await flush();
+    await settled(() => t.source.isPaused(0) === true, 't.source.isPaused(0) to be true');
     expect(t.source.isPaused(0)).toBe(true);
     t.deliverer.complete('#deals');
     await expect(draining).resolves.toEqual({ unfinished: 0 });
@@ -427,7 +429,7 @@ describe('record loop', () => {
     await t.clock.advance(90_000);
     expect(t.loop.status()).toMatchObject({ inFlight: 1, stalledForMs: 90_000 });
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(() => t.loop.status().stalledForMs === 0, 't.loop.status().stalledForMs to be 0');
     expect(t.loop.status().stalledForMs).toBe(0);
   });
 
@@ -447,7 +449,10 @@ describe('record loop', () => {
     await t.pollAndSettle();
     expect(t.metrics.lags.get('monolith.public.listings[0]')).toBe(3);
     t.deliverer.complete('#deals');
-    await flush();
+    await settled(
+      () => t.metrics.lags.get('monolith.public.listings[0]') === 2,
+      't.metrics.lags.get(monolith.public.listings[0]) to be 2',
+    );
     expect(t.metrics.lags.get('monolith.public.listings[0]')).toBe(2);
   });
 
