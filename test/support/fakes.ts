@@ -79,6 +79,19 @@ export async function settled(
   if (!condition()) throw new Error(`not settled after ${maxTurns} turns: ${what}`);
 }
 
+/**
+ * The other wait: for something that must not happen (yet), where there is nothing to wait for. Lets
+ * pending callbacks run for `turns` macrotask turns and fails naming `what` as soon as `condition`
+ * stops holding.
+ */
+export async function stays(condition: () => boolean, what: string, turns = 20): Promise<void> {
+  for (let turn = 0; turn < turns; turn += 1) {
+    if (!condition()) throw new Error(`no longer true after ${turn} turns: ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (!condition()) throw new Error(`no longer true after ${turns} turns: ${what}`);
+}
+
 /** Lets every pending promise callback run (five turns). Prefer settled(condition). */
 export const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));

@@ -15,6 +15,7 @@ import {
   conveyedListings,
   deleteListings,
   insertListings,
+  metricSum,
   type SlackStandin,
   seedGroupAtEnd,
   startChild,
@@ -28,16 +29,6 @@ import {
 const IDS = Array.from({ length: 200 }, (_, i) => 818_000 + i);
 const pace = { perSecond: 5, burst: 3 };
 const servicePace = { perSecond: 5, burst: 1 };
-
-/** The sum of a counter's samples on /metrics whose labels contain `labels`. */
-async function counter(url: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
 
 describe('service: kill -9 between folding and delivery, then restart', () => {
   const stack = inject('stack');
@@ -81,7 +72,7 @@ describe('service: kill -9 between folding and delivery, then restart', () => {
     const foldedAtKill = await waitUntil(
       'most of the bulk folded into the digest',
       async () => {
-        const n = await counter(url, 'listing_notifier_folded_total', 'kind="digest"');
+        const n = await metricSum(url, 'listing_notifier_folded_total', 'kind="digest"');
         return n >= 150 ? n : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 50 },

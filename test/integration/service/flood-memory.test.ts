@@ -29,7 +29,7 @@ import {
   listingIdOf,
   type SlackStandin,
   seedGroupAtEnd,
-  startChild,
+  startJoinedChild,
   startSlackStandin,
   testConfig,
   uniqueGroupId,
@@ -46,7 +46,7 @@ describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployme
   let db: pg.Client;
   let standin: SlackStandin;
   let cgroup: MemoryCgroup | undefined;
-  let child: ChildService | undefined;
+  const children: ChildService[] = [];
 
   beforeAll(async () => {
     // Root and the cgroup v1 memory controller are part of this machine (README, prerequisites).
@@ -61,7 +61,7 @@ describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployme
   }, 900_000);
 
   afterAll(async () => {
-    await child?.cleanup();
+    for (const child of children) await child.cleanup();
     await cgroup?.remove();
     await standin?.close();
     if (db !== undefined) await deleteListingsStreamed(db, stack, [...IDS, UNPUBLISHED]);
@@ -77,17 +77,9 @@ describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployme
     cgroup = await createMemoryCgroup(`ln-e2e-flood-memory-${process.pid}`, limitBytes);
     const config = testConfig(stack, standin, { groupId, pace: slackPace, flood: { enabled: true } });
     expect(N).toBeGreaterThan(config.delivery.flood.maxFoldedRecords);
-    const started = await startChild(config, standin, {
+    const { child: started } = await startJoinedChild(config, standin, children, {
       cgroupProcsFile: cgroup.procsFile,
       env: { NODE_OPTIONS: deployedNodeOptions() },
-    });
-    child = started;
-    const url = await waitUntil('the service to run', () =>
-      Promise.race([started.ready, started.exited.then(() => undefined)]),
-    );
-    await waitUntil('the service to join its group', async () => {
-      const response = await fetch(`${url}/readyz`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
     });
 
     const t0 = Date.now();

@@ -2,7 +2,8 @@
  * What the end-to-end service tests share: a config pointed at the real stack and the Slack stand-in,
  * a consumer group that starts exactly at the topic's end (so a test sees only its own changes and
  * what other tests write meanwhile, which it ignores by listing id), listing rows the test owns, the
- * service started in-process (src/main.ts's start) or as a child process, and bounded waits.
+ * service started in-process (src/main.ts's start) or as a child process (child-service.ts, re-exported
+ * here), and bounded waits.
  *
  * Listing ids 810000-819999 belong to these tests (seed: 1..1200, chain test 800001, fixtures 900001..).
  *
@@ -11,12 +12,7 @@
  * would meet them (issue 9, finding 5). Changes made in the database reach the shared topic through
  * Debezium like any other change, on listing ids these tests own.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { createLogger } from '../../../src/adapters/logger.ts';
@@ -39,9 +35,9 @@ import {
   waitUntil,
 } from '../../support/stack.ts';
 
+export * from './child-service.ts';
 export { LISTINGS_TOPIC, waitUntil };
 export const DLQ_TOPIC = `${LISTINGS_TOPIC}.dlq`;
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface Pace {
   perSecond: number;
@@ -337,123 +333,6 @@ export async function startInProcess(config: Config, standin: SlackStandin): Pro
       return stopped;
     },
   };
-}
-
-export interface ChildService {
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<number | null>;
-  /** Waits for the "running" line with the health URL. */
-  ready: Promise<string>;
-  cleanup(): Promise<void>;
-}
-
-export interface ChildOptions {
-  /**
-   * Run the child as this user (and group), so a fault test can aim a firewall rule at its traffic
-   * alone (`iptables -m owner --uid-owner`). Needs root; the config file is then made readable to it.
-   */
-  user?: { uid: number; gid: number };
-  /** A memory cgroup's cgroup.procs (test/support/cgroup.ts) the service joins before it starts. */
-  cgroupProcsFile?: string;
-  /** More environment for the child. */
-  env?: Record<string, string>;
-}
-
-/** The service as a child process: `listing-notifier run --config FILE`, configured like a deployment. */
-export async function startChild(
-  config: Config,
-  standin: SlackStandin,
-  options: ChildOptions = {},
-): Promise<ChildService> {
-  const dir = await mkdtemp(join(tmpdir(), 'ln-e2e-'));
-  const file = join(dir, 'config.json');
-  // The child reads brokers and the Slack URL from the environment, like a deployment would.
-  const { source, slack, ...rest } = config;
-  await writeFile(
-    file,
-    JSON.stringify({
-      ...rest,
-      source: { ...source, brokers: ['127.0.0.1:1'] },
-      slack: { tokenEnv: slack.tokenEnv },
-    }),
-  );
-  if (options.user !== undefined) {
-    await chmod(dir, 0o755);
-    await chmod(file, 0o644);
-  }
-  const argv = [process.execPath, join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file];
-  // In a memory cgroup (test/support/cgroup.ts): a shell joins it and then becomes the service (exec),
-  // so every page the service touches is charged to the group and the child's pid is the service's.
-  const [command, ...args] =
-    options.cgroupProcsFile === undefined
-      ? argv
-      : ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcsFile, ...argv];
-  const child = spawn(command as string, args, {
-    cwd: repoRoot,
-    ...options.user,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: standin.token,
-      KAFKA_BROKERS: source.brokers.join(','),
-      SLACK_API_URL: slack.apiUrl,
-      LOG_LEVEL: 'info',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  let onReady: (url: string) => void = () => {};
-  const ready = new Promise<string>((resolve) => {
-    onReady = resolve;
-  });
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line === '') continue;
-      output.push(line);
-      const match = /health on (http:\/\/\S+)/.exec(line);
-      if (match?.[1] !== undefined) onReady(match[1]);
-    }
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output,
-    exited,
-    ready,
-    cleanup: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * startChild, then waits until it runs and is a member of its group (/readyz answers 200). The child
- * goes into `children` first, so the test's cleanup stops it whatever happens next. Returns its URL.
- */
-export async function startJoinedChild(
-  config: Config,
-  standin: SlackStandin,
-  children: ChildService[],
-): Promise<{ child: ChildService; url: string }> {
-  const child = await startChild(config, standin);
-  children.push(child);
-  const url = await waitUntil(
-    'the process to run',
-    () => Promise.race([child.ready, child.exited.then(() => undefined)]),
-    { timeoutMs: 60_000 },
-  );
-  await waitUntil('the process to join its group', async () => {
-    const response = await fetch(`${url}/readyz`).catch(() => undefined);
-    return response?.status === 200 ? true : undefined;
-  });
-  return { child, url };
 }
 
 /** A reader of a dead-letter topic (default the shared one) from its current end (created first if missing). */

@@ -29,10 +29,12 @@ import {
   insertListings,
   LISTINGS_TOPIC,
   listingIdOf,
+  metricSum,
   opOf,
+  readyz,
   type SlackStandin,
   seedGroupAtEnd,
-  startChild,
+  startRunningChild,
   startSlackStandin,
   testConfig,
   uniqueGroupId,
@@ -56,36 +58,22 @@ const standinPace = { perSecond: 20, burst: 3 };
 const servicePace = { perSecond: 20, burst: 1 };
 const REPLICAS = 3;
 
+/**
+ * Messages each replica gets accepted on its local share before Redis comes back: a second of one
+ * channel's pace. Replicas pacing at more than their share (a third each) would pass the stand-in's
+ * burst on some channel within these and show as a pace violation; at the share, over the four
+ * channels, they take about a second.
+ */
+const OUTAGE_SENDS = servicePace.perSecond;
+
 interface Replica {
   child: ChildService;
   url: string;
 }
 
-async function startReplica(config: Config, standin: SlackStandin): Promise<Replica> {
-  const child = await startChild(config, standin);
-  const url = await waitUntil('a replica to run', () =>
-    Promise.race([child.ready, child.exited.then(() => undefined)]),
-  );
-  return { child, url };
-}
-
-async function readyz(url: string): Promise<Record<string, unknown> | undefined> {
-  const response = await fetch(`${url}/readyz`).catch(() => undefined);
-  if (response?.status !== 200) return undefined;
-  return (await response.json()) as Record<string, unknown>;
-}
-
-/** The sum of a counter's samples on /metrics (0 when the replica is gone). */
-async function counter(url: string, name: string): Promise<number> {
-  const text = await fetch(`${url}/metrics`)
-    .then((r) => r.text())
-    .catch(() => '');
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
+/** Messages the replica got accepted (0 when it is gone). */
+const sent = (r: Replica): Promise<number> =>
+  metricSum(r.url, 'listing_notifier_slack_calls_total', 'result="ok"');
 
 /** Per channel, how many messages the stand-in accepted for each of our listings. */
 function tally(standin: SlackStandin): Map<string, Map<number, number>> {
@@ -107,8 +95,8 @@ const delivered = (standin: SlackStandin): number =>
 
 /**
  * kill: SIGKILL one replica, start another. rolling: SIGTERM each in turn, a replacement joining before
- * the next. redis: the store (a redis-server of the test's own, no persistence) stops for 5 s and
- * comes back empty.
+ * the next. redis: the store (a redis-server of the test's own, no persistence) stops until every
+ * replica paced on its local share and sent OUTAGE_SENDS messages so, and comes back empty.
  */
 type Disruption = 'kill' | 'rolling' | 'redis';
 
@@ -204,8 +192,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     };
     const replicas: Replica[] = [];
     const add = async (): Promise<Replica> => {
-      const replica = await startReplica(config, standin);
-      started.push(replica.child);
+      const replica = await startRunningChild(config, standin, started);
       replicas.push(replica);
       return replica;
     };
@@ -214,7 +201,7 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       'every replica to join the group with partitions of its own',
       async () => {
         const all = await Promise.all(replicas.map((r) => readyz(r.url)));
-        const owned = all.map((r) => (r?.assigned as unknown[] | undefined)?.length ?? 0);
+        const owned = all.map((r) => (r?.status === 200 ? (r.body.assigned?.length ?? 0) : 0));
         return owned.every((n) => n > 0) && owned.reduce((a, b) => a + b, 0) === ends.length
           ? true
           : undefined;
@@ -251,19 +238,39 @@ describe('service: three replicas on a six-partition topic share one pace and a 
       await add();
     } else if (disruption === 'redis') {
       await redis?.stop();
-      // Pacing on the local share meanwhile; the delivery goes on.
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+      const down = Date.now();
+      // Pacing on the local share meanwhile; the delivery goes on. The outage ends on what it is for,
+      // not on a clock: every replica switched its pace gates to the local share (/readyz's
+      // store.fallback, set at its first send that found Redis gone), then sent OUTAGE_SENDS so.
+      await waitUntil(
+        'every replica to pace on its local share',
+        async () => {
+          const all = await Promise.all(replicas.map((r) => readyz(r.url)));
+          return all.every((r) => r?.body.store?.fallback === true) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+      const sentBefore = await Promise.all(replicas.map(sent));
+      await waitUntil(
+        `every replica to send ${OUTAGE_SENDS} messages on its local share`,
+        async () => {
+          const now = await Promise.all(replicas.map(sent));
+          return now.every((n, i) => n - (sentBefore[i] ?? 0) >= OUTAGE_SENDS) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      console.log(`[replicas redis] Redis down ${((Date.now() - down) / 1000).toFixed(1)} s`);
       await redis?.start();
     } else {
       for (let i = 0; i < REPLICAS; i++) {
         const leaving = replicas.shift() as Replica;
-        ledgerHitsOfGone += await counter(leaving.url, 'listing_notifier_ledger_hits_total');
+        ledgerHitsOfGone += await metricSum(leaving.url, 'listing_notifier_ledger_hits_total');
         leaving.child.child.kill('SIGTERM');
         expect(await leaving.child.exited).toBe(0);
         const replacement = await add();
         await waitUntil(
           'the replacement to join',
-          async () => ((await readyz(replacement.url)) ? true : undefined),
+          async () => ((await readyz(replacement.url))?.status === 200 ? true : undefined),
           {
             timeoutMs: 90_000,
             intervalMs: 250,
@@ -315,8 +322,8 @@ describe('service: three replicas on a six-partition topic share one pace and a 
     let ledgerHits = ledgerHitsOfGone;
     let fallbacks = 0;
     for (const r of replicas) {
-      ledgerHits += await counter(r.url, 'listing_notifier_ledger_hits_total');
-      fallbacks += await counter(r.url, 'listing_notifier_store_fallbacks_total');
+      ledgerHits += await metricSum(r.url, 'listing_notifier_ledger_hits_total');
+      fallbacks += await metricSum(r.url, 'listing_notifier_store_fallbacks_total');
     }
     const counts = tally(standin);
     const duplicates = [...counts.values()].reduce(

@@ -5,13 +5,11 @@
  * does not trust the broker, a wrong server name, a file that is not a CA, and an unreachable registry
  * each stop `listing-notifier run` with one line and their own exit code (src/cli/run.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkBrokerTls, createKafkaClient } from '../../../src/adapters/kafka-client.ts';
@@ -20,11 +18,14 @@ import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { type SecuredListener, securedListener } from '../../support/secured-stack.ts';
 import { connectPg } from '../../support/stack.ts';
 import {
+  type ChildService,
   deleteListings,
   insertListings,
   messagesFor,
   type SlackStandin,
   seedGroupAtEnd,
+  startChild,
+  startJoinedChild,
   startSlackStandin,
   testConfig,
   uniqueGroupId,
@@ -32,66 +33,6 @@ import {
 } from './harness.ts';
 
 const ID = 818_001;
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface Child {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-  /** The health URL from the "running" line. */
-  ready: Promise<string>;
-  cleanup(): Promise<void>;
-}
-
-/** `listing-notifier run --config FILE` with exactly this config and these extra env vars. */
-async function runChild(config: Config, env: Record<string, string>): Promise<Child> {
-  const dir = await mkdtemp(join(tmpdir(), 'ln-secured-'));
-  const file = join(dir, 'config.json');
-  await writeFile(file, JSON.stringify(config));
-  // KAFKA_BROKERS in the test's environment (a stack from env) would replace source.brokers.
-  const { KAFKA_BROKERS: _ignored, ...base } = process.env;
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'bin/listing-notifier.js'), 'run', '--config', file],
-    {
-      cwd: repoRoot,
-      env: { ...base, LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  let onReady: (url: string) => void = () => {};
-  const ready = new Promise<string>((resolve) => {
-    onReady = resolve;
-  });
-  const collect = (into: string[]) => (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line === '') continue;
-      into.push(line);
-      const match = /health on (http:\/\/\S+)/.exec(line);
-      if (match?.[1] !== undefined) onReady(match[1]);
-    }
-  };
-  child.stdout?.on('data', collect(stdout));
-  child.stderr?.on('data', collect(stderr));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    stdout,
-    stderr,
-    exited,
-    ready,
-    cleanup: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -121,11 +62,10 @@ describe('service: secured Kafka (SASL_SSL)', () => {
     tls: { caFile: secured.caFile, certFile: secured.clientCertFile, keyFile: secured.clientKeyFile },
     sasl: { mechanism: 'scram-sha-512', username: secured.username, passwordFile: secured.passwordFile },
   });
-  const slackEnv = () => ({ SLACK_BOT_TOKEN: standin.token, SLACK_API_URL: standin.apiUrl });
 
   /** Runs a child expected to fail at startup; returns its exit code and its stderr's one line. */
   const failingStart = async (config: Config, env: Record<string, string> = {}) => {
-    const child = await runChild(config, { ...slackEnv(), ...env });
+    const child = await startChild(config, standin, { brokersInFile: true, env });
     try {
       const code = await child.exited;
       // stdout has the JSON log; stderr is for people. Node's own warnings are not ours to count.
@@ -156,17 +96,11 @@ describe('service: secured Kafka (SASL_SSL)', () => {
   it('delivers an update from Postgres to Slack over SASL_SSL (SCRAM-SHA-512, client certificate), never logging the password', async () => {
     const groupId = uniqueGroupId('sasl-ssl');
     await seedGroupAtEnd(stack, groupId);
-    const child = await runChild(securedConfig(groupId, scram512()), slackEnv());
+    const children: ChildService[] = [];
     try {
-      const url = await Promise.race([
-        child.ready,
-        child.exited.then((code) => {
-          throw new Error(`exited ${code} before running:\n${child.stderr.join('\n')}`);
-        }),
-      ]);
-      await waitUntil('the service to join over SASL_SSL', async () =>
-        (await fetch(`${url}/readyz`)).ok ? true : undefined,
-      );
+      const { child } = await startJoinedChild(securedConfig(groupId, scram512()), standin, children, {
+        brokersInFile: true,
+      });
       await db.query('UPDATE public.listings SET prc_amt = 150.00 WHERE lst_id = $1', [ID]);
       const [message] = await waitUntil('the price drop in Slack', async () => {
         const found = messagesFor(standin, ID);
@@ -180,7 +114,7 @@ describe('service: secured Kafka (SASL_SSL)', () => {
       expect(output).not.toContain(secured.password());
       expect(output).not.toContain('PRIVATE KEY');
     } finally {
-      await child.cleanup();
+      for (const child of children) await child.cleanup();
     }
   });
 

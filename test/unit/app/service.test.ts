@@ -10,9 +10,9 @@ import {
   createManualClock,
   createManualDeliverer,
   createScriptedPipeline,
-  flush,
   loopTestRetryPolicy,
   script,
+  settled,
 } from '../../support/fakes.ts';
 
 async function setup() {
@@ -52,9 +52,12 @@ describe('service', () => {
 
     t.source.produce(0, script({ kind: 'notify', channels: ['#deals'] }));
     await t.source.poll();
-    await flush();
+    await settled(() => t.deliverer.pending('#deals') === 1, "the record's message handed to the deliverer");
     const stopping = t.service.stop('SIGTERM');
-    await flush();
+    await settled(
+      () => t.logger.lines.some((l) => l.msg === 'draining in-flight records'),
+      'the stop draining the in-flight record',
+    );
     t.deliverer.complete('#deals');
     await expect(stopping).resolves.toBe(0);
     await expect(t.service.done).resolves.toBe(0);
@@ -69,7 +72,10 @@ describe('service', () => {
     t.source.produce(0, script({ kind: 'dropped' }));
     t.source.produce(0, script({ kind: 'notify', channels: ['#deals'] }));
     await t.source.poll();
-    await flush();
+    await settled(
+      () => t.deliverer.pending('#deals') === 1,
+      "the notify record's message handed to the deliverer",
+    );
     t.deliverer.complete('#deals', {
       reject: new NotifierError('SLACK_AUTH', 'Slack rejected the bot token (token_revoked)'),
     });
