@@ -33,7 +33,9 @@ describe('scheduler through the real client to the stand-in', () => {
       maxQueuedPerChannel: 200,
       retry: testRetryPolicy,
     });
-    standin.fail({ mode: 'status', status: 503, forMs: 300 });
+    // Long enough that the first calls meet it on a loaded machine too (300 ms once passed before the
+    // first call left); the deliveries retry through it.
+    standin.fail({ mode: 'status', status: 503, forMs: 1500 });
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, n) => {
         const channel = channels[n % channels.length] ?? 'sales-alerts';
