@@ -13,9 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import type { PartitionOffset, Watermarks } from '../app/replay.ts';
 import type { SourceRecord } from '../domain/record.ts';
-import { type Logger, noopLogger } from '../ports/index.ts';
+import { type Logger, noopLogger, type PartitionOffset, type Watermarks } from '../ports/index.ts';
 import { createRecordFetcher, type FetchedRecord } from './kafka-record-fetcher.ts';
 import { toSourceRecord } from './kafka-source.ts';
 

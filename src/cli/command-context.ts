@@ -12,7 +12,7 @@ import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
 import type { Clock, Logger } from '../ports/index.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 // TLS/SASL and registry credentials read with the config (src/config/connections.ts), for openReader
 // and connectionsOf; a config that did not come through loadCommandConfig connects in plaintext.

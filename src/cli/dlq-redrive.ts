@@ -31,7 +31,7 @@ import {
   planRedrive,
 } from './dead-letters.ts';
 import type { DlqArgs } from './dlq.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 import { safeJson, safeText } from './safe-text.ts';
 
 /** The narrow delivery shape redrive needs. */

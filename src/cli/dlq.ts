@@ -32,7 +32,7 @@ import {
   showLines,
 } from './dead-letters.ts';
 import { redrive } from './dlq-redrive.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 import { safeJson } from './safe-text.ts';
 
 const usage = `usage: listing-notifier dlq list    --config FILE [FILTERS] [--topic T]... [--limit N] [--json]

@@ -23,7 +23,7 @@ import {
   whenHelp,
 } from './command-context.ts';
 import { explanationJson, explanationLines, type GroupPosition } from './explain-text.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 const usage = `usage: listing-notifier explain --config FILE --partition P --offset O [--topic T] [--json]
        listing-notifier explain --config FILE --listing ID [--since WHEN] [--until WHEN] [--topic T]...

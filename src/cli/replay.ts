@@ -28,7 +28,7 @@ import {
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 const usage =
   'usage: listing-notifier replay --config FILE (--to-datetime ISO8601 | --to-earliest | --to-latest | --by-duration 1h30m) [--topic T]... [--dry-run]';

@@ -16,7 +16,7 @@ import type { RedisStore } from '../adapters/redis-store.ts';
 import type { Config } from '../config/index.ts';
 import { type Clock, noopLogger } from '../ports/index.ts';
 import { connectionsOf, startCommand } from './command-context.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 const usage = `usage: listing-notifier store warm --config FILE [--table SCHEMA.TABLE] [--database-url-env VAR] [--batch N] [--progress N]
        listing-notifier store warm --config FILE --from-topic TOPIC [--columns-of TOPIC] [--batch N] [--progress N]`;

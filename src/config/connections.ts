@@ -10,20 +10,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { NotifierError } from '../domain/errors.ts';
+import type { KafkaSecurity } from '../ports/kafka.ts';
 import type { Config } from './index.ts';
-
-/** kafkajs's `ssl` (node:tls connect options) and `sasl` options, ready to pass. */
-export interface KafkaSecurity {
-  ssl?: {
-    ca?: string[];
-    cert?: string;
-    key?: string;
-    servername?: string;
-    rejectUnauthorized: true;
-    checkServerIdentity?: () => undefined;
-  };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-}
 
 export interface RegistryConnection {
   auth?: { username: string; password: string };

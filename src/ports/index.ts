@@ -139,6 +139,7 @@ export const noopLogger: Logger = {
   child: () => noopLogger,
 };
 
+export type { KafkaSecurity, PartitionOffset, Watermarks } from './kafka.ts';
 export type {
   CommitOffset,
   KafkaContact,
