@@ -200,7 +200,7 @@ export interface DlqDeps {
 export async function run(argv: string[], io: CliIo, deps: DlqDeps = {}): Promise<number> {
   const started = await startCommand(argv, io, deps, usage, parseDlqArgs);
   if ('exit' in started) return started.exit;
-  const { args, config, env, clock } = started;
+  const { args, config, connections, env, clock } = started;
   if (args.filter.channels !== undefined)
     args.filter.channels = resolveChannels(args.filter.channels, config);
   const logger = commandLogger(env, io);
@@ -208,10 +208,20 @@ export async function run(argv: string[], io: CliIo, deps: DlqDeps = {}): Promis
   const interrupt = deps.signal === undefined ? interruptSignal() : undefined;
   const signal = deps.signal ?? interrupt?.signal;
   try {
-    reader = await openReader(config, logger, 'dlq');
+    reader = await openReader(config, connections, logger, 'dlq');
     if (args.action === 'list') return await list(args, config, reader, io);
     if (args.action === 'show') return await show(args, reader, io);
-    return await redrive({ args, config, reader, io, env, clock, logger, ...(signal ? { signal } : {}) });
+    return await redrive({
+      args,
+      config,
+      connections,
+      reader,
+      io,
+      env,
+      clock,
+      logger,
+      ...(signal ? { signal } : {}),
+    });
   } catch (error) {
     return kafkaFailure(io, `dlq ${args.action}`, error);
   } finally {

@@ -13,9 +13,10 @@
  */
 import { parseArgs } from 'node:util';
 import type { RedisStore } from '../adapters/redis-store.ts';
+import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
 import { type Clock, noopLogger } from '../ports/index.ts';
-import { connectionsOf, startCommand } from './command-context.ts';
+import { startCommand } from './command-context.ts';
 import type { CliIo } from './io.ts';
 
 const usage = `usage: listing-notifier store warm --config FILE [--table SCHEMA.TABLE] [--database-url-env VAR] [--batch N] [--progress N]
@@ -141,6 +142,8 @@ export function parseWarmArgs(argv: string[]): WarmArgs | { error: string } {
 /** What a source module needs: the command's own surroundings and the store it fills. */
 export interface WarmContext {
   config: Config;
+  /** The secured connections the config names (src/config/connections.ts). */
+  connections: Connections;
   env: NodeJS.ProcessEnv;
   io: CliIo;
   clock: Clock;
@@ -153,9 +156,9 @@ export interface WarmContext {
 /** Longest wait for Redis to accept commands (the store adapter queues none before it is ready). */
 const STORE_CONNECT_MS = 5000;
 
-async function openStore(config: Config, url: string): Promise<RedisStore> {
+async function openStore(config: Config, connections: Connections, url: string): Promise<RedisStore> {
   const { createRedisStore } = await import('../adapters/redis-store.ts');
-  const { password } = connectionsOf(config).store;
+  const { password } = connections.store;
   const store = createRedisStore({
     url,
     keyPrefix: config.store.keyPrefix,
@@ -179,7 +182,7 @@ export async function run(
 ): Promise<number> {
   const started = await startCommand(argv, io, deps, usage, parseWarmArgs);
   if ('exit' in started) return started.exit;
-  const { args, config, env, clock } = started;
+  const { args, config, connections, env, clock } = started;
   const url = config.store.url;
   if (url === null) {
     io.stderr(
@@ -189,10 +192,11 @@ export async function run(
   }
   const context: WarmContext = {
     config,
+    connections,
     env,
     io,
     clock,
-    openStore: () => openStore(config, url),
+    openStore: () => openStore(config, connections, url),
     ...(deps.signal === undefined ? {} : { signal: deps.signal }),
   };
   if (args.source === 'table') return (await import('./store-warm-table.ts')).warmFromTable(args, context);
