@@ -63,7 +63,7 @@ export interface StartOptions {
   /** Default: @slack/web-api against config.slack.apiUrl, checked with auth.test before consuming. */
   chat?: ChatDestination & { authTest?: () => Promise<unknown> };
   /** Overrides config.http (tests pass port 0). */
-  http?: { host?: string; port?: number };
+  http?: Partial<Config['http']>;
   kafka?: {
     /** Where a group with no committed offset starts; default latest. */
     fromBeginning?: boolean;

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { NotifierError } from '../domain/errors.ts';
 import type { KafkaSecurity } from '../ports/kafka.ts';
 import type { Config } from './index.ts';
+import type { PasswordRef } from './service.ts';
 
 export interface RegistryConnection {
   auth?: { username: string; password: string };
@@ -54,10 +55,7 @@ export async function resolveConnections(
     }
   };
 
-  const password = async (
-    path: string,
-    ref: { passwordEnv?: string | undefined; passwordFile?: string | undefined },
-  ): Promise<string | undefined> => {
+  const password = async (path: string, ref: PasswordRef): Promise<string | undefined> => {
     let value: string | undefined;
     if (ref.passwordEnv !== undefined) {
       value = env[ref.passwordEnv];
