@@ -31,7 +31,7 @@ import {
   parseReroutes,
   planRedrive,
 } from './dead-letters.ts';
-import type { DlqArgs } from './dlq.ts';
+import type { DlqArgs } from './dlq-args.ts';
 import type { CliIo } from './io.ts';
 import { safeJson, safeText } from './safe-text.ts';
 

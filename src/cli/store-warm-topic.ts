@@ -14,7 +14,7 @@ import { resolveFramed } from '../pipeline/decode/index.ts';
 import { undecodable, type WarmDecision, type WarmSkipReason, warmDecision } from '../pipeline/warm.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
 import { commandLogger, interruptSignal, openReader } from './command-context.ts';
-import type { TopicArgs, WarmContext } from './store-warm.ts';
+import type { TopicArgs, WarmContext } from './store-warm-args.ts';
 
 /** What the read did; `older` are puts the store refused because it holds a newer (or the same) position. */
 export interface WarmTally {

@@ -3,7 +3,7 @@ import { createRoutingDestination } from '../../../src/adapters/destinations.ts'
 import { deadLetterHeaders } from '../../../src/adapters/kafka-dead-letter.ts';
 import type { TopicReader } from '../../../src/adapters/kafka-range-reader.ts';
 import { teamsMessage } from '../../../src/adapters/teams-card.ts';
-import { parseDlqArgs } from '../../../src/cli/dlq.ts';
+import { parseDlqArgs } from '../../../src/cli/dlq-args.ts';
 import { type Deliver, redrive } from '../../../src/cli/dlq-redrive.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { NotifierError } from '../../../src/domain/errors.ts';
