@@ -5,14 +5,13 @@
  * or a duration ago, and Ctrl-C/SIGTERM turned into an AbortSignal.
  */
 
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { applyEnvOverrides } from '../app/env.ts';
 import { parseDateTime, parseDuration } from '../app/replay.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
-import type { Clock, Logger } from '../ports/index.ts';
+import type { Clock, Logger, TopicReader } from '../ports/index.ts';
 import type { CliIo } from './io.ts';
 
 /** The config with env overrides and its secured connections' secrets read, or the exit-2 message. */

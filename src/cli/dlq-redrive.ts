@@ -10,7 +10,6 @@
  * Teams or webhook letter goes to its Teams or webhook channel. Depends on delivery only through
  * `deliver(message, signal)`; builds no destination or scheduler of its own.
  */
-import type { FetchedRecord, TopicReader } from '../adapters/kafka-range-reader.ts';
 import { tokenFromEnv } from '../app/env.ts';
 import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
@@ -18,7 +17,14 @@ import type { DestinationsOptions } from '../delivery-root.ts';
 import { isNotifierError } from '../domain/errors.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { markLate } from '../pipeline/late.ts';
-import type { Clock, Deliverer, Logger, SchemaRegistryPort } from '../ports/index.ts';
+import type {
+  Clock,
+  Deliverer,
+  FetchedRecord,
+  Logger,
+  SchemaRegistryPort,
+  TopicReader,
+} from '../ports/index.ts';
 import {
   type DeadLetter,
   deadLetterTopics,

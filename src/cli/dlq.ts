@@ -5,9 +5,8 @@
  * dead-letter topic, so a redriven record is never redriven twice. See `help` below for the options
  * and the rules of the walk.
  */
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import type { Config } from '../config/index.ts';
-import type { Clock } from '../ports/index.ts';
+import type { Clock, TopicReader } from '../ports/index.ts';
 import {
   commandLogger,
   interruptSignal,

@@ -5,14 +5,13 @@
  * group stands on that partition. Reads through a throw-away consumer group; changes nothing.
  */
 import { parseArgs } from 'node:util';
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import type { Config } from '../config/index.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { decodeRecord } from '../pipeline/decode/index.ts';
 import { explainRecord } from '../pipeline/explain.ts';
 import { decimalColumnsOf } from '../pipeline/index.ts';
 import { normalize } from '../pipeline/normalize.ts';
-import type { Clock, SchemaRegistryPort } from '../ports/index.ts';
+import type { Clock, SchemaRegistryPort, TopicReader } from '../ports/index.ts';
 import {
   commandLogger,
   kafkaFailure,

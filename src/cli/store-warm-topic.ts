@@ -6,13 +6,12 @@
  * is decided by pipeline/warm.ts (decoded as the service decodes it, the entry with the record's own
  * source position); the store's positioned put keeps only what is newer than the stored entry.
  */
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import type { RedisStore } from '../adapters/redis-store.ts';
 import type { Learned } from '../domain/known-values.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { resolveFramed } from '../pipeline/decode/index.ts';
 import { undecodable, type WarmDecision, type WarmSkipReason, warmDecision } from '../pipeline/warm.ts';
-import type { SchemaRegistryPort } from '../ports/index.ts';
+import type { SchemaRegistryPort, TopicReader } from '../ports/index.ts';
 import { commandLogger, interruptSignal, openReader } from './command-context.ts';
 import type { TopicArgs, WarmContext } from './store-warm-args.ts';
 

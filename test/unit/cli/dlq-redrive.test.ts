@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRoutingDestination } from '../../../src/adapters/destinations.ts';
 import { deadLetterHeaders } from '../../../src/adapters/kafka-dead-letter.ts';
-import type { TopicReader } from '../../../src/adapters/kafka-range-reader.ts';
 import { teamsMessage } from '../../../src/adapters/teams-card.ts';
 import { parseDlqArgs } from '../../../src/cli/dlq-args.ts';
 import { type Deliver, redrive } from '../../../src/cli/dlq-redrive.ts';
@@ -10,7 +9,7 @@ import { NotifierError } from '../../../src/domain/errors.ts';
 import type { OutboundMessage } from '../../../src/domain/message.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import { createPipeline } from '../../../src/pipeline/index.ts';
-import { noopLogger } from '../../../src/ports/index.ts';
+import { noopLogger, type TopicReader } from '../../../src/ports/index.ts';
 import { createFakeChat } from '../../support/fake-chat.ts';
 import { createManualClock } from '../../support/fakes.ts';
 import { decimalBase64, makePayload, makeRecord, makeRow } from '../../support/records.ts';
