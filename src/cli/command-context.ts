@@ -1,10 +1,10 @@
 /**
  * What the Kafka-reading commands (`dlq`, `explain`, `store warm`) share: the config loaded with the
  * env overrides and the secured connections it names (a value the command hands to whatever connects:
- * the topic reader, the schema registry, the store), a logger on stderr (stdout is the command's data), a topic reader, times given as an ISO date-time
- * or a duration ago, and Ctrl-C/SIGTERM turned into an AbortSignal.
+ * the topic reader, the schema registry, the store), a logger on stderr (stdout is the command's
+ * data), a topic reader, times given as an ISO date-time or a duration ago, and Ctrl-C/SIGTERM turned
+ * into an AbortSignal.
  */
-
 import { createLogger } from '../adapters/logger.ts';
 import { applyEnvOverrides } from '../app/env.ts';
 import { parseDateTime, parseDuration } from '../app/replay.ts';
