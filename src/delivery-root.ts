@@ -1,16 +1,17 @@
 /**
  * The one composition of delivery, shared by `run` (src/main.ts) and `dlq redrive`
  * (src/cli/dlq-redrive.ts): which destination a channel goes to (Slack, a Teams Workflows webhook, a
- * Standard Webhooks receiver: src/adapters/destinations.ts) and the delivery scheduler in front of it,
- * built from config.delivery. Two roots that built these differently sent a redriven Teams or webhook
- * letter to Slack (issue 19, finding 3); both now come through here, and only what a caller must differ
- * in is an option (redrive: no flood control, so one late message is never folded into a digest).
+ * Standard Webhooks receiver: src/adapters/destinations.ts), Slack's token check, and the delivery
+ * scheduler in front of them, built from config.delivery. Two roots that built these differently sent
+ * a redriven Teams or webhook letter to Slack (issue 19, finding 3); both now come through here, and
+ * only what a caller must differ in is an option (redrive: no flood control, so one late message is
+ * never folded into a digest). Nothing else picks a destination or builds a scheduler.
  */
 import { createRoutingDestination, missingDestinationEnv } from './adapters/destinations.ts';
 import { createSlackChat } from './adapters/slack-chat.ts';
 import type { Config } from './config/index.ts';
 import type { FloodOptions } from './delivery/scheduler.ts';
-import { createDeliveryScheduler, type DeliveryScheduler } from './delivery/scheduler.ts';
+import { createDeliveryScheduler, type DeliveryScheduler, floodOff } from './delivery/scheduler.ts';
 import { NotifierError } from './domain/errors.ts';
 import { createComposer } from './pipeline/compose.ts';
 import type {
@@ -35,6 +36,8 @@ export interface DestinationsOptions {
   logger: Logger;
   /** Instead of @slack/web-api on config.slack.apiUrl (tests). */
   slack?: Destinations;
+  /** What Teams and webhook posts go through; default the global fetch (tests pass a fake). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -54,7 +57,21 @@ export function createDestinations(opts: DestinationsOptions): Destinations {
       opts.slack ?? createSlackChat({ token: opts.token, apiUrl: config.slack.apiUrl, logger: opts.logger }),
     env: opts.env,
     clock: opts.clock,
+    ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
   });
+}
+
+/**
+ * createDestinations, then Slack's auth.test when the Slack adapter has one: a bad token fails here
+ * with SLACK_AUTH, before any record or letter is read. `accepted` holds what auth.test answered (the
+ * bot's identity), for the caller to log; undefined when there was no check.
+ */
+export async function openDestinations(
+  opts: DestinationsOptions,
+): Promise<{ destinations: Destinations; accepted?: { identity: unknown } }> {
+  const destinations = createDestinations(opts);
+  if (destinations.authTest === undefined) return { destinations };
+  return { destinations, accepted: { identity: await destinations.authTest() } };
 }
 
 export interface SchedulerOptions {
@@ -93,5 +110,21 @@ export function createScheduler(opts: SchedulerOptions): DeliveryScheduler {
     workspace: delivery.workspace,
     maxQueuedPerChannel: delivery.maxQueuedPerChannel,
     retry: delivery.retry,
+  });
+}
+
+/**
+ * What `dlq redrive` delivers through: the destinations `run` uses, checked the same way, and a
+ * scheduler on the same config.delivery (pace, retries), without flood control: one late message per
+ * letter, never folded into a digest (which would lose the late mark).
+ */
+export async function createRedriveDeliverer(opts: DestinationsOptions): Promise<DeliveryScheduler> {
+  const { destinations } = await openDestinations(opts);
+  return createScheduler({
+    config: opts.config,
+    destination: destinations,
+    flood: floodOff,
+    clock: opts.clock,
+    logger: opts.logger,
   });
 }

@@ -27,7 +27,7 @@ import { type Connections, resolveConnections } from './config/connections.ts';
 import type { Config } from './config/index.ts';
 import { createMemoryLedger } from './delivery/ledger.ts';
 import { createFallbackPaceGate } from './delivery/pace-gate.ts';
-import { createDestinations, createScheduler } from './delivery-root.ts';
+import { createScheduler, openDestinations } from './delivery-root.ts';
 import { createPipeline, type PipelineDeps } from './pipeline/index.ts';
 import type {
   AlertMemory,
@@ -63,7 +63,7 @@ export interface StartOptions {
   /** Default: @slack/web-api against config.slack.apiUrl, checked with auth.test before consuming. */
   chat?: ChatDestination & { authTest?: () => Promise<unknown> };
   /** Overrides config.http (tests pass port 0). */
-  http?: { host?: string; port?: number };
+  http?: Partial<Config['http']>;
   kafka?: {
     /** Where a group with no committed offset starts; default latest. */
     fromBeginning?: boolean;
@@ -105,7 +105,7 @@ export async function start(options: StartOptions): Promise<Service> {
   const clock = options.clock ?? systemClock;
 
   // One composition of destinations and scheduler, shared with `dlq redrive` (src/delivery-root.ts).
-  const chat = createDestinations({
+  const { destinations: chat, accepted } = await openDestinations({
     config,
     token: options.token,
     env: process.env,
@@ -113,10 +113,8 @@ export async function start(options: StartOptions): Promise<Service> {
     logger,
     ...(options.chat === undefined ? {} : { slack: options.chat }),
   });
-  if (chat.authTest !== undefined) {
-    const identity = await chat.authTest();
-    logger.info({ slack: identity, apiUrl: config.slack.apiUrl }, 'Slack accepted the bot token');
-  }
+  if (accepted !== undefined)
+    logger.info({ slack: accepted.identity, apiUrl: config.slack.apiUrl }, 'Slack accepted the bot token');
 
   let registry = options.registry;
   if (registry === undefined) {

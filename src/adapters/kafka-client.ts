@@ -12,9 +12,8 @@
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
-import type { KafkaSecurity } from '../config/connections.ts';
 import { NotifierError } from '../domain/errors.ts';
-import { type Logger, noopLogger } from '../ports/index.ts';
+import { type KafkaSecurity, type Logger, noopLogger } from '../ports/index.ts';
 import { fixKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
 
 export interface KafkaClientOptions {

@@ -1,7 +1,7 @@
 /**
  * Reading a bounded stretch of a topic with kafkajs, for the day-2 commands (`dlq`, `explain`): each
  * partition from an offset up to an end fixed when the read starts (the high watermark then), so the
- * read always ends even while producers write.
+ * read always ends even while producers write. The real TopicReader (the port: src/ports/topic-reader.ts).
  *
  * kafkajs has no consumer without a group (no assign()), so a read joins one:
  * - a throw-away group (`<clientId>-inspect-<uuid>`) that never commits and is deleted afterwards, for
@@ -13,55 +13,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import type { PartitionOffset, Watermarks } from '../app/replay.ts';
 import type { SourceRecord } from '../domain/record.ts';
-import { type Logger, noopLogger } from '../ports/index.ts';
-import { createRecordFetcher, type FetchedRecord } from './kafka-record-fetcher.ts';
+import { type Logger, noopLogger, type ReadOptions, type TopicReader } from '../ports/index.ts';
+import { createRecordFetcher } from './kafka-record-fetcher.ts';
 import { toSourceRecord } from './kafka-source.ts';
-
-export type { FetchedRecord };
-
-export interface PartitionRange {
-  partition: number;
-  /** First offset to read. */
-  from: string;
-  /** First offset NOT to read (the high watermark when the read began). */
-  to: string;
-}
-
-export interface ReadControl {
-  /** Commits `offset + 1` of this record for the read's group (named groups only). */
-  commit(): Promise<void>;
-  /** Reads no more of this record's partition. */
-  stopPartition(): void;
-}
-
-export interface ReadOptions {
-  topic: string;
-  ranges: PartitionRange[];
-  /** A named group whose commits are progress; default a throw-away group that never commits. */
-  groupId?: string;
-  onRecord(record: SourceRecord, control: ReadControl): Promise<void>;
-  /** Ends the read early (e.g. Ctrl-C): onRecord is not called again. */
-  signal?: AbortSignal;
-  /** Longest wait for the next record of an unfinished partition; default 30 000 ms. */
-  idleTimeoutMs?: number;
-}
-
-export interface TopicReader {
-  topicExists(topic: string): Promise<boolean>;
-  watermarks(topic: string): Promise<Watermarks[]>;
-  /** Committed offsets of the group on the topic; "-1" for a partition without one. */
-  committed(groupId: string, topic: string): Promise<PartitionOffset[]>;
-  /** Members of the group now (0 when it does not exist). */
-  members(groupId: string): Promise<number>;
-  /** The first offset at or after `timestampMs` per partition (the end offset when there is none). */
-  offsetsAt(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
-  read(options: ReadOptions): Promise<void>;
-  /** One record by its coordinates, or why the topic no longer holds it (kafka-record-fetcher.ts). */
-  fetchRecord(topic: string, partition: number, offset: string): Promise<FetchedRecord>;
-  close(): Promise<void>;
-}
 
 /**
  * kafkajs hands out slices of the fetched batch (up to maxBytesPerPartition): a record a caller keeps

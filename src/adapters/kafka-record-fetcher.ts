@@ -14,13 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { SourceRecord } from '../domain/record.ts';
-import { type Logger, noopLogger } from '../ports/index.ts';
+import { type FetchedRecord, type Logger, noopLogger } from '../ports/index.ts';
 import { toSourceRecord } from './kafka-source.ts';
-
-export type FetchedRecord =
-  | { kind: 'found'; record: SourceRecord }
-  /** The topic no longer holds the record (retention, compaction, a deleted topic): why, for people. */
-  | { kind: 'gone'; reason: string };
 
 export interface RecordFetcher {
   fetch(topic: string, partition: number, offset: string): Promise<FetchedRecord>;

@@ -7,9 +7,13 @@
  * https://kafka.js.org/docs/admin#a-name-set-offsets-a-set-consumer-group-offsets
  */
 import type { Admin } from 'kafkajs';
-import type { PartitionOffset, Watermarks } from '../app/replay.ts';
-import type { KafkaSecurity } from '../config/connections.ts';
-import { type Logger, noopLogger } from '../ports/index.ts';
+import {
+  type KafkaSecurity,
+  type Logger,
+  noopLogger,
+  type PartitionOffset,
+  type Watermarks,
+} from '../ports/index.ts';
 import { createKafkaClient } from './kafka-client.ts';
 
 export interface GroupState {

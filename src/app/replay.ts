@@ -7,24 +7,16 @@
  * Offsets are strings in kafkajs (int64); they are compared as bigint. A committed offset of "-1"
  * means the group has none for that partition.
  */
+import type { PartitionOffset, Watermarks } from '../ports/kafka.ts';
+
+// Re-exported: the plan's inputs, for callers (and tests) that plan a replay.
+export type { PartitionOffset, Watermarks };
 
 export type ReplayTarget =
   | { kind: 'datetime'; ms: number; text: string }
   | { kind: 'duration'; ms: number; text: string }
   | { kind: 'earliest' }
   | { kind: 'latest' };
-
-/** One partition's log range: `low` is the first offset still kept, `high` the next to be written. */
-export interface Watermarks {
-  partition: number;
-  low: string;
-  high: string;
-}
-
-export interface PartitionOffset {
-  partition: number;
-  offset: string;
-}
 
 export interface PartitionPlan {
   topic: string;

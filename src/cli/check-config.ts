@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkConfig } from '../config/index.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 const usage = 'usage: listing-notifier check-config FILE';
 

@@ -1,36 +1,27 @@
 /**
- * What the Kafka-reading commands (`dlq`, `explain`) share: the config loaded with the env overrides,
- * a logger on stderr (stdout is the command's data), a topic reader, times given as an ISO date-time
- * or a duration ago, and Ctrl-C/SIGTERM turned into an AbortSignal.
+ * What the Kafka-reading commands (`dlq`, `explain`, `store warm`) share: the config loaded with the
+ * env overrides and the secured connections it names (a value the command hands to whatever connects:
+ * the topic reader, the schema registry, the store), a logger on stderr (stdout is the command's
+ * data), a topic reader, times given as an ISO date-time or a duration ago, and Ctrl-C/SIGTERM turned
+ * into an AbortSignal.
  */
-
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { applyEnvOverrides } from '../app/env.ts';
 import { parseDateTime, parseDuration } from '../app/replay.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
-import type { Clock, Logger } from '../ports/index.ts';
-import type { CliIo } from './index.ts';
+import type { Clock, Logger, TopicReader } from '../ports/index.ts';
+import type { CliIo } from './io.ts';
 
-// TLS/SASL and registry credentials read with the config (src/config/connections.ts), for openReader
-// and connectionsOf; a config that did not come through loadCommandConfig connects in plaintext.
-const resolved = new WeakMap<Config, Connections>();
-
-/** What config.source names for secured Kafka and registry connections, as loadCommandConfig read it. */
-export const connectionsOf = (config: Config): Connections =>
-  resolved.get(config) ?? { kafka: {}, registry: {}, store: {}, secrets: [] };
-
-/** The config with env overrides (and its secured connections' secrets read), or the exit-2 message. */
+/** The config with env overrides and its secured connections' secrets read, or the exit-2 message. */
 export async function loadCommandConfig(
   file: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ config: Config } | { error: string }> {
+): Promise<{ config: Config; connections: Connections } | { error: string }> {
   try {
     const config = applyEnvOverrides(await loadConfig(file), env);
-    resolved.set(config, await resolveConnections(config, env));
-    return { config };
+    return { config, connections: await resolveConnections(config, env) };
   } catch (error) {
     return { error: isNotifierError(error) ? error.message : String(error) };
   }
@@ -73,7 +64,12 @@ export function commandLogger(env: NodeJS.ProcessEnv, io: CliIo): Logger {
 }
 
 /** A reader on the config's brokers; kafkajs is imported only when a command gets this far. */
-export async function openReader(config: Config, logger: Logger, clientSuffix: string): Promise<TopicReader> {
+export async function openReader(
+  config: Config,
+  connections: Connections,
+  logger: Logger,
+  clientSuffix: string,
+): Promise<TopicReader> {
   const { createKafkaClient } = await import('../adapters/kafka-client.ts');
   const { createTopicReader } = await import('../adapters/kafka-range-reader.ts');
   const clientId = `${config.source.clientId}-${clientSuffix}`;
@@ -81,7 +77,7 @@ export async function openReader(config: Config, logger: Logger, clientSuffix: s
     brokers: config.source.brokers,
     clientId,
     logger,
-    security: connectionsOf(config).kafka,
+    security: connections.kafka,
   });
   return createTopicReader({ kafka, clientId, logger });
 }
@@ -122,7 +118,8 @@ export function kafkaFailure(io: CliIo, command: string, error: unknown): number
 
 /**
  * The common start of a data command (dlq, explain): the environment and clock, its arguments parsed
- * (exit 2 with the usage on a bad one), and its rules file loaded (exit 2 naming the problem).
+ * (exit 2 with the usage on a bad one), and its rules file loaded with the secured connections it
+ * names (exit 2 naming the problem).
  */
 export async function startCommand<A extends { config: string }>(
   argv: string[],
@@ -130,7 +127,10 @@ export async function startCommand<A extends { config: string }>(
   deps: { env?: NodeJS.ProcessEnv; clock?: Clock },
   usage: string,
   parse: (argv: string[], nowMs: number) => A | { error: string },
-): Promise<{ args: A; config: Config; env: NodeJS.ProcessEnv; clock: Clock } | { exit: number }> {
+): Promise<
+  | { args: A; config: Config; connections: Connections; env: NodeJS.ProcessEnv; clock: Clock }
+  | { exit: number }
+> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? (await import('../adapters/system-clock.ts')).systemClock;
   const args = parse(argv, clock.now());
@@ -143,5 +143,5 @@ export async function startCommand<A extends { config: string }>(
     io.stderr(loaded.error);
     return { exit: 2 };
   }
-  return { args, config: loaded.config, env, clock };
+  return { args, config: loaded.config, connections: loaded.connections, env, clock };
 }

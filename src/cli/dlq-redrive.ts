@@ -6,18 +6,25 @@
  * next letter is read. A letter left for later (filters, a new failure) stops its partition there,
  * since a committed offset cannot step over it without passing it for good.
  *
- * Delivers through the same composition as `run` (src/delivery-root.ts): a Teams or webhook letter
- * goes to its Teams or webhook channel. Depends on delivery only through `deliver(message, signal)`.
+ * Delivers through the same composition as `run` (src/delivery-root.ts, createRedriveDeliverer): a
+ * Teams or webhook letter goes to its Teams or webhook channel. Depends on delivery only through
+ * `deliver(message, signal)`; builds no destination or scheduler of its own.
  */
-import type { FetchedRecord, TopicReader } from '../adapters/kafka-range-reader.ts';
 import { tokenFromEnv } from '../app/env.ts';
+import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
-import { isNotifierError, type NotifierError } from '../domain/errors.ts';
-import type { OutboundMessage } from '../domain/message.ts';
+import type { DestinationsOptions } from '../delivery-root.ts';
+import { isNotifierError } from '../domain/errors.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { markLate } from '../pipeline/late.ts';
-import type { Clock, Logger, SchemaRegistryPort } from '../ports/index.ts';
-import { connectionsOf } from './command-context.ts';
+import type {
+  Clock,
+  Deliverer,
+  FetchedRecord,
+  Logger,
+  SchemaRegistryPort,
+  TopicReader,
+} from '../ports/index.ts';
 import {
   type DeadLetter,
   deadLetterTopics,
@@ -30,17 +37,12 @@ import {
   parseReroutes,
   planRedrive,
 } from './dead-letters.ts';
-import type { DlqArgs } from './dlq.ts';
-import type { CliIo } from './index.ts';
+import type { DlqArgs } from './dlq-args.ts';
+import type { CliIo } from './io.ts';
 import { safeJson, safeText } from './safe-text.ts';
 
-/** The narrow delivery shape redrive needs. */
-export interface Deliver {
-  deliver(
-    message: OutboundMessage,
-    signal?: AbortSignal,
-  ): Promise<{ ok: true; ts: string } | { ok: false; error: NotifierError }>;
-}
+/** The narrow delivery shape redrive needs: one message, no folding. */
+export type Deliver = Pick<Deliverer, 'deliver'>;
 
 export type RedriveAction =
   | 'redriven'
@@ -74,6 +76,8 @@ function formatLine(line: RedriveLine): string {
 export interface RedriveInput {
   args: DlqArgs;
   config: Config;
+  /** The secured connections the config names (the schema registry's credentials). */
+  connections: Connections;
   reader: TopicReader;
   io: CliIo;
   env: NodeJS.ProcessEnv;
@@ -82,25 +86,8 @@ export interface RedriveInput {
   signal?: AbortSignal;
   /** Tests may pass their own; default the destinations and delivery scheduler `run` uses. */
   deliverer?: Deliver;
-}
-
-/**
- * The deliverer `run` would use (src/delivery-root.ts: the same destinations, Slack, Teams and
- * webhooks, and the same scheduler on config.delivery), without flood control: one late message per
- * letter, never folded into a digest (which would lose the late mark).
- */
-async function sameAsRun(
-  config: Config,
-  token: string,
-  env: NodeJS.ProcessEnv,
-  clock: Clock,
-  logger: Logger,
-): Promise<Deliver> {
-  const { createDestinations, createScheduler } = await import('../delivery-root.ts');
-  const { floodOff } = await import('../delivery/scheduler.ts');
-  const destination = createDestinations({ config, token, env, clock, logger });
-  await destination.authTest?.();
-  return createScheduler({ config, destination, flood: floodOff, clock, logger });
+  /** Instead of the Slack client and the global fetch under the default deliverer (tests). */
+  adapters?: Pick<DestinationsOptions, 'slack' | 'fetch'>;
 }
 
 export async function redrive(input: RedriveInput): Promise<number> {
@@ -121,7 +108,15 @@ export async function redrive(input: RedriveInput): Promise<number> {
       return 2;
     }
     try {
-      deliverer = await sameAsRun(config, token, input.env, clock, logger);
+      const { createRedriveDeliverer } = await import('../delivery-root.ts');
+      deliverer = await createRedriveDeliverer({
+        config,
+        token,
+        env: input.env,
+        clock,
+        logger,
+        ...input.adapters,
+      });
     } catch (error) {
       if (isNotifierError(error) && error.code === 'CONFIG_INVALID') {
         io.stderr(`listing-notifier dlq redrive: ${error.message}`);
@@ -143,7 +138,7 @@ export async function redrive(input: RedriveInput): Promise<number> {
   let registry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
     const { createSchemaRegistry } = await import('../adapters/schema-registry.ts');
-    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connectionsOf(config).registry });
+    registry = createSchemaRegistry({ host: config.source.registryUrl, ...input.connections.registry });
   }
   const pipeline = createPipeline(config, registry === undefined ? {} : { registry });
   const filtered = hasFilter(args.filter);

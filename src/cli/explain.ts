@@ -5,17 +5,15 @@
  * group stands on that partition. Reads through a throw-away consumer group; changes nothing.
  */
 import { parseArgs } from 'node:util';
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import type { Config } from '../config/index.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { decodeRecord } from '../pipeline/decode/index.ts';
 import { explainRecord } from '../pipeline/explain.ts';
 import { decimalColumnsOf } from '../pipeline/index.ts';
 import { normalize } from '../pipeline/normalize.ts';
-import type { Clock, SchemaRegistryPort } from '../ports/index.ts';
+import type { Clock, SchemaRegistryPort, TopicReader } from '../ports/index.ts';
 import {
   commandLogger,
-  connectionsOf,
   kafkaFailure,
   openReader,
   parseWhen,
@@ -23,7 +21,7 @@ import {
   whenHelp,
 } from './command-context.ts';
 import { explanationJson, explanationLines, type GroupPosition } from './explain-text.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 const usage = `usage: listing-notifier explain --config FILE --partition P --offset O [--topic T] [--json]
        listing-notifier explain --config FILE --listing ID [--since WHEN] [--until WHEN] [--topic T]...
@@ -135,20 +133,20 @@ export interface ExplainDeps {
 export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Promise<number> {
   const started = await startCommand(argv, io, deps, usage, parseExplainArgs);
   if ('exit' in started) return started.exit;
-  const { args, config, env } = started;
+  const { args, config, connections, env } = started;
   const topics = args.topics ?? config.source.topics;
   if (args.mode === 'offset' && topics.length !== 1)
     return usageError(io, `--topic: give one topic with --offset (source.topics has ${topics.length})`);
   let registry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
     const { createSchemaRegistry } = await import('../adapters/schema-registry.ts');
-    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connectionsOf(config).registry });
+    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connections.registry });
   }
   const deps2 = registry === undefined ? {} : { registry };
   const logger = commandLogger(env, io);
   let reader: TopicReader | undefined;
   try {
-    reader = await openReader(config, logger, 'explain');
+    reader = await openReader(config, connections, logger, 'explain');
     for (const topic of topics)
       if (!(await reader.topicExists(topic))) return usageError(io, `${topic}: no such topic`);
     const records =

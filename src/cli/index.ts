@@ -9,10 +9,7 @@
  * Exit codes, the same for every command: 0 ok; 2 bad usage or configuration; 1 Kafka, Slack or
  * another runtime failure.
  */
-export interface CliIo {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
+import type { CliIo } from './io.ts';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 interface CommandModule {

@@ -20,7 +20,7 @@ import { isNotifierError } from '../domain/errors.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 const usage = 'usage: listing-notifier render --config FILE [--registry URL] EVENT...';
 

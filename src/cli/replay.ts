@@ -12,7 +12,6 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../adapters/logger.ts';
-import { applyEnvOverrides } from '../app/env.ts';
 import {
   changes,
   describeTarget,
@@ -25,10 +24,8 @@ import {
   type ReplayTarget,
   targetTimestamp,
 } from '../app/replay.ts';
-import { type Connections, resolveConnections } from '../config/connections.ts';
-import { type Config, loadConfig } from '../config/index.ts';
-import { isNotifierError } from '../domain/errors.ts';
-import type { CliIo } from './index.ts';
+import { loadCommandConfig } from './command-context.ts';
+import type { CliIo } from './io.ts';
 
 const usage =
   'usage: listing-notifier replay --config FILE (--to-datetime ISO8601 | --to-earliest | --to-latest | --by-duration 1h30m) [--topic T]... [--dry-run]';
@@ -149,15 +146,12 @@ export async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = pr
     io.stderr(`${args.error}\n${usage}`);
     return 2;
   }
-  let config: Config;
-  let connections: Connections;
-  try {
-    config = applyEnvOverrides(await loadConfig(args.config), env);
-    connections = await resolveConnections(config, env);
-  } catch (error) {
-    io.stderr(isNotifierError(error) ? error.message : String(error));
+  const loaded = await loadCommandConfig(args.config, env);
+  if ('error' in loaded) {
+    io.stderr(loaded.error);
     return 2;
   }
+  const { config, connections } = loaded;
   const { brokers, clientId, groupId } = config.source;
   const topics = args.topics ?? config.source.topics;
   const topicSource = args.topics === undefined ? 'source.topics' : '--topic';

@@ -11,7 +11,7 @@ import { applyEnvOverrides, tokenFromEnv } from '../app/env.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { loadConfig } from '../config/index.ts';
 import { describeError, type ErrorCode, isNotifierError } from '../domain/errors.ts';
-import type { CliIo } from './index.ts';
+import type { CliIo } from './io.ts';
 
 /** The exit codes, as `run --help` and the README list them. */
 export const exitCodes = {

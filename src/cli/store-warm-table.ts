@@ -10,7 +10,7 @@ import type { Config } from '../config/index.ts';
 import type { ColumnValue, Row } from '../domain/change.ts';
 import { WARM_POSITION, watchedColumns } from '../pipeline/before-image.ts';
 import { canonicalDecimal } from '../pipeline/decode/decimal.ts';
-import type { TableArgs, WarmContext } from './store-warm.ts';
+import type { TableArgs, WarmContext } from './store-warm-args.ts';
 
 /**
  * A column's value from node-postgres as the decoded change events carry it (domain ColumnValue), so

@@ -6,15 +6,14 @@
  * is decided by pipeline/warm.ts (decoded as the service decodes it, the entry with the record's own
  * source position); the store's positioned put keeps only what is newer than the stored entry.
  */
-import type { TopicReader } from '../adapters/kafka-range-reader.ts';
 import type { RedisStore } from '../adapters/redis-store.ts';
 import type { Learned } from '../domain/known-values.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { resolveFramed } from '../pipeline/decode/index.ts';
 import { undecodable, type WarmDecision, type WarmSkipReason, warmDecision } from '../pipeline/warm.ts';
-import type { SchemaRegistryPort } from '../ports/index.ts';
-import { commandLogger, connectionsOf, interruptSignal, openReader } from './command-context.ts';
-import type { TopicArgs, WarmContext } from './store-warm.ts';
+import type { SchemaRegistryPort, TopicReader } from '../ports/index.ts';
+import { commandLogger, interruptSignal, openReader } from './command-context.ts';
+import type { TopicArgs, WarmContext } from './store-warm-args.ts';
 
 /** What the read did; `older` are puts the store refused because it holds a newer (or the same) position. */
 export interface WarmTally {
@@ -37,12 +36,12 @@ export function summaryLine(topic: string, tally: WarmTally, seconds: number): s
 type Failure = { where: 'Kafka' | 'store' | 'schema registry'; error: unknown };
 
 export async function warmFromTopic(args: TopicArgs, context: WarmContext): Promise<number> {
-  const { config, env, io, clock } = context;
+  const { config, connections, env, io, clock } = context;
   const logger = commandLogger(env, io);
   let registry: SchemaRegistryPort | undefined;
   if (config.source.registryUrl !== null) {
     const { createSchemaRegistry } = await import('../adapters/schema-registry.ts');
-    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connectionsOf(config).registry });
+    registry = createSchemaRegistry({ host: config.source.registryUrl, ...connections.registry });
   }
   const interrupt = context.signal === undefined ? interruptSignal() : undefined;
   const signal = context.signal ?? interrupt?.signal;
@@ -55,7 +54,7 @@ export async function warmFromTopic(args: TopicArgs, context: WarmContext): Prom
   let failure: Failure | undefined;
   const t0 = clock.now();
   try {
-    reader = await openReader(config, logger, 'store-warm');
+    reader = await openReader(config, connections, logger, 'store-warm');
     if (!(await reader.topicExists(args.topic))) {
       io.stderr(`--from-topic: no topic ${args.topic}`);
       return 2;

@@ -11,12 +11,13 @@
  * Exit codes: 0 done; 2 usage or configuration (no store.url, no such table or topic, ...); 1 database,
  * Kafka or store failure.
  */
-import { parseArgs } from 'node:util';
 import type { RedisStore } from '../adapters/redis-store.ts';
+import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
 import { type Clock, noopLogger } from '../ports/index.ts';
-import { connectionsOf, startCommand } from './command-context.ts';
-import type { CliIo } from './index.ts';
+import { startCommand } from './command-context.ts';
+import type { CliIo } from './io.ts';
+import { parseWarmArgs, type WarmContext } from './store-warm-args.ts';
 
 const usage = `usage: listing-notifier store warm --config FILE [--table SCHEMA.TABLE] [--database-url-env VAR] [--batch N] [--progress N]
        listing-notifier store warm --config FILE --from-topic TOPIC [--columns-of TOPIC] [--batch N] [--progress N]`;
@@ -63,99 +64,12 @@ Exit codes:
      the URL variable unset)
   1  database, Kafka, schema registry or store failure`;
 
-interface CommonArgs {
-  config: string;
-  batch: number;
-  progress: number;
-}
-
-export type TableArgs = CommonArgs & { source: 'table'; table: string; urlEnv: string };
-export type TopicArgs = CommonArgs & { source: 'topic'; topic: string; columnsOf: string };
-export type WarmArgs = TableArgs | TopicArgs;
-
-const whole = (text: string | undefined, fallback: number, min: number, max: number): number | undefined => {
-  const n = Number(text ?? fallback);
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
-};
-
-export function parseWarmArgs(argv: string[]): WarmArgs | { error: string } {
-  const [sub, ...rest] = argv;
-  if (sub !== 'warm') return { error: `expected the subcommand "warm", got ${JSON.stringify(sub ?? '')}` };
-  let values: Partial<
-    Record<
-      'config' | 'table' | 'database-url-env' | 'from-topic' | 'columns-of' | 'batch' | 'progress',
-      string
-    >
-  >;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        table: { type: 'string' },
-        'database-url-env': { type: 'string' },
-        'from-topic': { type: 'string' },
-        'columns-of': { type: 'string' },
-        batch: { type: 'string' },
-        progress: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-  if (values.config === undefined || values.config === '') return { error: '--config: missing FILE' };
-  const batch = whole(values.batch, 1000, 1, 100_000);
-  if (batch === undefined)
-    return { error: `--batch: expected an integer 1..100000, got ${JSON.stringify(values.batch)}` };
-  const progress = whole(values.progress, 10_000, 0, Number.MAX_SAFE_INTEGER);
-  if (progress === undefined)
-    return { error: `--progress: expected a whole number (0: none), got ${JSON.stringify(values.progress)}` };
-  const common = { config: values.config, batch, progress };
-  const tableOption =
-    values.table !== undefined
-      ? '--table'
-      : values['database-url-env'] !== undefined
-        ? '--database-url-env'
-        : undefined;
-  const topic = values['from-topic'];
-  if (topic !== undefined) {
-    if (tableOption !== undefined)
-      return {
-        error: `${tableOption}: not with --from-topic (the source is the table or the topic, not both)`,
-      };
-    if (topic === '') return { error: '--from-topic: missing TOPIC' };
-    const columnsOf = values['columns-of'] ?? topic;
-    if (columnsOf === '') return { error: '--columns-of: missing TOPIC' };
-    return { ...common, source: 'topic', topic, columnsOf };
-  }
-  if (values['columns-of'] !== undefined) return { error: '--columns-of: only with --from-topic' };
-  // Neither source named: the table, as before the topic source existed (public.listings, DATABASE_URL).
-  const table = values.table ?? 'public.listings';
-  if (!/^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/.test(table))
-    return { error: `--table: expected SCHEMA.TABLE, got ${JSON.stringify(table)}` };
-  return { ...common, source: 'table', table, urlEnv: values['database-url-env'] ?? 'DATABASE_URL' };
-}
-
-/** What a source module needs: the command's own surroundings and the store it fills. */
-export interface WarmContext {
-  config: Config;
-  env: NodeJS.ProcessEnv;
-  io: CliIo;
-  clock: Clock;
-  /** The store (store.url), connected; rejects when Redis does not answer. Close it when done. */
-  openStore(): Promise<RedisStore>;
-  /** Ends a topic read early; default SIGINT/SIGTERM. */
-  signal?: AbortSignal;
-}
-
 /** Longest wait for Redis to accept commands (the store adapter queues none before it is ready). */
 const STORE_CONNECT_MS = 5000;
 
-async function openStore(config: Config, url: string): Promise<RedisStore> {
+async function openStore(config: Config, connections: Connections, url: string): Promise<RedisStore> {
   const { createRedisStore } = await import('../adapters/redis-store.ts');
-  const { password } = connectionsOf(config).store;
+  const { password } = connections.store;
   const store = createRedisStore({
     url,
     keyPrefix: config.store.keyPrefix,
@@ -179,7 +93,7 @@ export async function run(
 ): Promise<number> {
   const started = await startCommand(argv, io, deps, usage, parseWarmArgs);
   if ('exit' in started) return started.exit;
-  const { args, config, env, clock } = started;
+  const { args, config, connections, env, clock } = started;
   const url = config.store.url;
   if (url === null) {
     io.stderr(
@@ -189,10 +103,11 @@ export async function run(
   }
   const context: WarmContext = {
     config,
+    connections,
     env,
     io,
     clock,
-    openStore: () => openStore(config, url),
+    openStore: () => openStore(config, connections, url),
     ...(deps.signal === undefined ? {} : { signal: deps.signal }),
   };
   if (args.source === 'table') return (await import('./store-warm-table.ts')).warmFromTable(args, context);

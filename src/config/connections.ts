@@ -10,20 +10,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { NotifierError } from '../domain/errors.ts';
+import type { KafkaSecurity } from '../ports/kafka.ts';
 import type { Config } from './index.ts';
-
-/** kafkajs's `ssl` (node:tls connect options) and `sasl` options, ready to pass. */
-export interface KafkaSecurity {
-  ssl?: {
-    ca?: string[];
-    cert?: string;
-    key?: string;
-    servername?: string;
-    rejectUnauthorized: true;
-    checkServerIdentity?: () => undefined;
-  };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-}
+import type { PasswordRef } from './service.ts';
 
 export interface RegistryConnection {
   auth?: { username: string; password: string };
@@ -66,10 +55,7 @@ export async function resolveConnections(
     }
   };
 
-  const password = async (
-    path: string,
-    ref: { passwordEnv?: string | undefined; passwordFile?: string | undefined },
-  ): Promise<string | undefined> => {
+  const password = async (path: string, ref: PasswordRef): Promise<string | undefined> => {
     let value: string | undefined;
     if (ref.passwordEnv !== undefined) {
       value = env[ref.passwordEnv];

@@ -91,7 +91,9 @@ const passwordRef = {
       'File holding the password (e.g. a mounted Secret); one trailing newline is ignored. Default: none.',
     ),
 };
-const onePassword = (v: { passwordEnv?: string | undefined; passwordFile?: string | undefined }): boolean =>
+/** A section's password reference as parsed (sasl, registryAuth, store): from the schema, not restated. */
+export type PasswordRef = z.output<z.ZodObject<typeof passwordRef>>;
+const onePassword = (v: PasswordRef): boolean =>
   (v.passwordEnv === undefined) !== (v.passwordFile === undefined);
 const onePasswordMessage =
   'expected exactly one of passwordEnv or passwordFile (the password itself is never read from this file)';

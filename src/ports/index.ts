@@ -139,6 +139,7 @@ export const noopLogger: Logger = {
   child: () => noopLogger,
 };
 
+export type { KafkaSecurity, PartitionOffset, Watermarks } from './kafka.ts';
 export type {
   CommitOffset,
   KafkaContact,
@@ -158,6 +159,13 @@ export type {
   StoreStatus,
   ThreadAnchors,
 } from './store.ts';
+export type {
+  FetchedRecord,
+  PartitionRange,
+  ReadControl,
+  ReadOptions,
+  TopicReader,
+} from './topic-reader.ts';
 
 /** src/pipeline/index.ts's Pipeline: never throws for a record problem; rethrows 'retry' and 'stop' errors. */
 export interface RecordPipeline {

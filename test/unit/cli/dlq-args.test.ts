@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDlqArgs, run } from '../../../src/cli/dlq.ts';
+import { run } from '../../../src/cli/dlq.ts';
+import { parseDlqArgs } from '../../../src/cli/dlq-args.ts';
 import { parseExplainArgs } from '../../../src/cli/explain.ts';
 import { captureIo } from './support.ts';
 

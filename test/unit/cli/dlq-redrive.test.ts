@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createRoutingDestination } from '../../../src/adapters/destinations.ts';
 import { deadLetterHeaders } from '../../../src/adapters/kafka-dead-letter.ts';
-import type { TopicReader } from '../../../src/adapters/kafka-range-reader.ts';
 import { teamsMessage } from '../../../src/adapters/teams-card.ts';
-import { parseDlqArgs } from '../../../src/cli/dlq.ts';
+import { parseDlqArgs } from '../../../src/cli/dlq-args.ts';
 import { type Deliver, redrive } from '../../../src/cli/dlq-redrive.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { NotifierError } from '../../../src/domain/errors.ts';
 import type { OutboundMessage } from '../../../src/domain/message.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import { createPipeline } from '../../../src/pipeline/index.ts';
-import { noopLogger } from '../../../src/ports/index.ts';
+import { noopLogger, type TopicReader } from '../../../src/ports/index.ts';
+import { createFakeChat } from '../../support/fake-chat.ts';
 import { createManualClock } from '../../support/fakes.ts';
 import { decimalBase64, makePayload, makeRecord, makeRow } from '../../support/records.ts';
 import { captureIo } from './support.ts';
@@ -34,6 +34,9 @@ const config = parseConfig(
   }),
   'rules.json',
 );
+
+/** A config naming no secured connection: plaintext Kafka, no registry credentials. */
+const connections = { kafka: {}, registry: {}, store: {}, secrets: [] };
 
 const original = makeRecord({
   offset: '41',
@@ -127,6 +130,7 @@ describe('dlq redrive to a webhook or Teams channel', () => {
       env,
       clock: createManualClock(1_796_000_000_000),
       logger: noopLogger,
+      connections,
       deliverer,
     });
     expect(io.out).toEqual([`redriven          monolith.public.listings.dlq:0:0 -> ${HOOK}`]);
@@ -149,6 +153,7 @@ describe('dlq redrive to a webhook or Teams channel', () => {
       env,
       clock: createManualClock(1_796_000_000_000),
       logger: noopLogger,
+      connections,
       deliverer: {
         async deliver(message) {
           delivered.push(message);
@@ -163,5 +168,48 @@ describe('dlq redrive to a webhook or Teams channel', () => {
     // A change card (its facts), with the late line under the header (Markdown-escaped for the card).
     expect(texts[1]).toMatch(/^Late delivery \\\(redriven 2026-\d\d-\d\d .*\): changed at /);
     expect(texts).toContain('FactSet');
+  });
+});
+
+describe("dlq redrive's own composition (no deliverer passed)", () => {
+  it('a redriven webhook or Teams letter goes to its webhook or Teams receiver, as run sends it, not to Slack', async () => {
+    const posts: Array<{ url: string; body: unknown }> = [];
+    const slack = createFakeChat();
+    let tokenChecks = 0;
+    const args = parseDlqArgs(['redrive', '-c', 'rules.json'], 1_767_225_600_000);
+    if ('error' in args) throw new Error(args.error);
+    const io = captureIo();
+    const code = await redrive({
+      args,
+      config,
+      connections,
+      reader: readerOf([letterFor(HOOK, '0'), letterFor(TEAMS, '1')]),
+      io,
+      env: { ...env, SLACK_BOT_TOKEN: 'xoxb-redrive' },
+      clock: createManualClock(1_796_000_000_000),
+      logger: noopLogger,
+      // Fakes at the edge only: the destinations and scheduler between them are the ones run builds.
+      adapters: {
+        slack: {
+          ...slack,
+          authTest: async () => {
+            tokenChecks += 1;
+            return { ok: true };
+          },
+        },
+        fetch: async (url, init) => {
+          posts.push({ url: String(url), body: JSON.parse(String(init?.body)) });
+          return new Response('', { status: 200 });
+        },
+      },
+    });
+    expect(io.err.at(-1)).toBe('group truth-redrive-dlq-redrive: redriven 2');
+    expect(code).toBe(0);
+    expect(posts.map((p) => p.url)).toEqual([env.LN_HOOK_URL, env.LN_TEAMS_URL]);
+    expect(posts[0]?.body).toEqual(expect.objectContaining({ type: 'listing.changed' }));
+    expect(posts[1]?.body).toEqual(expect.objectContaining({ type: 'message' }));
+    // The token is still checked before anything is delivered; Slack itself is sent nothing.
+    expect(tokenChecks).toBe(1);
+    expect(slack.calls).toEqual([]);
   });
 });

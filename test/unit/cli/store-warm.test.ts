@@ -4,7 +4,8 @@
  * table, test/integration/cli/store-warm-topic.test.ts for a snapshot topic).
  */
 import { describe, expect, it } from 'vitest';
-import { parseWarmArgs, run } from '../../../src/cli/store-warm.ts';
+import { run } from '../../../src/cli/store-warm.ts';
+import { parseWarmArgs } from '../../../src/cli/store-warm-args.ts';
 import { warmValue } from '../../../src/cli/store-warm-table.ts';
 import { summaryLine } from '../../../src/cli/store-warm-topic.ts';
 

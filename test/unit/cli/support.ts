@@ -1,4 +1,4 @@
-import type { CliIo } from '../../../src/cli/index.ts';
+import type { CliIo } from '../../../src/cli/io.ts';
 
 /** A CliIo that keeps what a command prints. */
 export function captureIo(): CliIo & { out: string[]; err: string[] } {
