@@ -214,9 +214,7 @@ export async function start(options: StartOptions): Promise<Service> {
     ...(options.kafka?.partitionsConsumedConcurrently === undefined
       ? {}
       : { partitionsConsumedConcurrently: options.kafka.partitionsConsumedConcurrently }),
-    ...(options.kafka?.sessionTimeoutMs === undefined
-      ? {}
-      : { sessionTimeoutMs: options.kafka.sessionTimeoutMs }),
+    sessionTimeoutMs: options.kafka?.sessionTimeoutMs ?? config.source.sessionTimeoutMs,
   });
   const source =
     ledgerFilter === undefined

@@ -179,6 +179,17 @@ export const sourceSchema = z
       .min(1)
       .default('listing-notifier')
       .describe('Kafka client id. Default: "listing-notifier".'),
+    sessionTimeoutMs: z
+      .int()
+      // The broker refuses a session outside group.min/max.session.timeout.ms (6 s and 30 min by default).
+      .min(6000)
+      .max(1_800_000)
+      .default(30_000)
+      .describe(
+        'How long the group coordinator waits for a silent member (kafkajs sessionTimeout) before it hands ' +
+          "the member's partitions to the others: after a replica is killed (OOM, SIGKILL, a lost node) its " +
+          'partitions wait this long. Heartbeats go every 3 s, so keep it at 10 s or more. Default: 30000.',
+      ),
     deadLetterTopic: z
       .string()
       .min(1)
