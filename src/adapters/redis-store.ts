@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { reachOf } from '../delivery/ledger.ts';
+import { reconnectDelay, redisReconnectPolicy } from '../delivery/retry-policy.ts';
 import { entryText, parseEntry } from '../pipeline/before-image.ts';
 import type {
   AlertEntry,
@@ -152,7 +153,7 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     commandTimeout: o.commandTimeoutMs ?? 1000,
     maxRetriesPerRequest: 0,
     // Reconnect forever, at most every 2 s: the store coming back ends the fallback.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    retryStrategy: (times) => reconnectDelay(redisReconnectPolicy, times),
     lazyConnect: false,
     ...(o.password === undefined ? {} : { password: o.password }),
   }) as Scripted;
