@@ -20,6 +20,14 @@ export const slackRetryPolicy: RetryPolicy = { minDelayMs: 500, maxDelayMs: 30_0
 /** For tests: short and deterministic (no jitter). */
 export const testRetryPolicy: RetryPolicy = { minDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0 };
 
+/** A steady poll (a topic to appear): every `intervalMs`, no growth, no jitter. */
+export const pollPolicy = (intervalMs: number): RetryPolicy => ({
+  minDelayMs: intervalMs,
+  maxDelayMs: intervalMs,
+  factor: 1,
+  jitter: 0,
+});
+
 // --- Policies the libraries run themselves (adapters hand them over; named here so that every retry
 // timing of the service is in this file).
 
