@@ -130,22 +130,26 @@ export const dispositionOf = (error: unknown): Disposition =>
 export const exitCodeOf = (error: unknown): ExitCode => errorTable[codeOf(error)].exitCode;
 
 /**
- * For a catch around a call of the shared store (src/ports/store.ts): returns the failure, as a
- * STORE_UNAVAILABLE unless it carries a code of its own, when the table says to go on without the
- * store ('degrade'); throws it otherwise. A store port has one way to fail, not answering (a refused
- * connection, a timeout, a reply it could not read), so anything uncoded it throws is that.
+ * A failure of the shared store (src/ports/store.ts) as STORE_UNAVAILABLE, unless it carries a code of
+ * its own. A store port has one way to fail, not answering (a refused connection, a timeout, a reply it
+ * could not read), so anything uncoded it throws is that.
+ */
+export function asStoreFailure(error: unknown, store: string, op?: string): NotifierError {
+  if (isNotifierError(error)) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  const what = op === undefined ? store : `${store} ${op}`;
+  return new NotifierError('STORE_UNAVAILABLE', `${what} failed: ${text}`, {
+    cause: error,
+    details: op === undefined ? { store } : { store, op },
+  });
+}
+
+/**
+ * For a catch around a call of the shared store: the failure (asStoreFailure) when the table says to go
+ * on without the store ('degrade'); thrown otherwise.
  */
 export function degradeOrThrow(error: unknown, store: string): NotifierError {
-  const failure = isNotifierError(error)
-    ? error
-    : new NotifierError(
-        'STORE_UNAVAILABLE',
-        `${store} store failed: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-          details: { store },
-        },
-      );
+  const failure = asStoreFailure(error, store);
   if (dispositionOf(failure) !== 'degrade') throw failure;
   return failure;
 }

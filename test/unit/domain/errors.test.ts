@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { help } from '../../../src/cli/run.ts';
 import {
+  asStoreFailure,
   type Disposition,
   degradeOrThrow,
   dispositionOf,
@@ -62,9 +63,16 @@ describe('degradeOrThrow', () => {
     const cause = new Error('Connection is closed.');
     const failure = degradeOrThrow(cause, 'ledger');
     expect(failure.code).toBe('STORE_UNAVAILABLE');
-    expect(failure.message).toBe('ledger store failed: Connection is closed.');
+    expect(failure.message).toBe('ledger failed: Connection is closed.');
     expect(failure.details).toEqual({ store: 'ledger' });
     expect(failure.cause).toBe(cause);
+  });
+
+  it('names the operation when told it (the Redis adapter codes its own failures this way)', () => {
+    const failure = asStoreFailure(new Error('Command timed out'), 'ledger', 'seen');
+    expect(failure.message).toBe('ledger seen failed: Command timed out');
+    expect(failure.details).toEqual({ store: 'ledger', op: 'seen' });
+    expect(dispositionOf(failure)).toBe('degrade');
   });
 
   it('returns a coded degrade as it is and throws what the table does not say to degrade', () => {
