@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
+import { kafkaClientRetryPolicy, kafkajsRetry } from '../delivery/retry-policy.ts';
 import { NotifierError } from '../domain/errors.ts';
 import { type KafkaSecurity, type Logger, noopLogger } from '../ports/index.ts';
 import { fixKafkajsIdleLoop } from './kafkajs-idle-loop.ts';
@@ -53,7 +54,7 @@ export function createKafkaClient(opts: KafkaClientOptions): Kafka {
     ...(opts.security?.ssl === undefined ? {} : { ssl: opts.security.ssl }),
     ...(opts.security?.sasl === undefined ? {} : { sasl: opts.security.sasl as SASLOptions }),
     // Keep trying to reach a broker that restarts instead of giving up after kafkajs's 5 retries (~30 s).
-    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
+    retry: kafkajsRetry(kafkaClientRetryPolicy),
   });
 }
 

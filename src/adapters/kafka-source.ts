@@ -4,7 +4,9 @@
  * - autoCommit off and eachBatchAutoResolve off: kafkajs neither commits nor marks records read on its
  *   own; the app takes records (resolveOffset) and commits finished positions (commitOffsets).
  * - The handler never throws (kafkajs would retry the batch and then crash-restart the consumer, which
- *   turns one poison record into an endless loop); a throw that slips through is reported as fatal.
+ *   turns one poison record into an endless loop); a throw that slips through asks the error table
+ *   (src/domain/errors.ts): a 'retry' leaves the records not taken to the next fetch, anything else
+ *   is reported as fatal.
  * - consumer.commitOffsets silently does nothing while the runner is not running (during a crash-restart
  *   or before the first join): a commit counts only when kafkajs emits COMMIT_OFFSETS for it, otherwise
  *   commit() rejects and the app retries. Offsets of partitions outside the current assignment are never
@@ -34,7 +36,8 @@ import {
   startProbe,
   stopMetadata,
 } from '../delivery/quarantine.ts';
-import { describeError, NotifierError } from '../domain/errors.ts';
+import { pollPolicy, retrying } from '../delivery/retry-policy.ts';
+import { describeError, dispositionOf, NotifierError } from '../domain/errors.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { Clock, CommitOffset, RecordSource, SourceHandlers, TopicPartition } from '../ports/index.ts';
 import { type Logger, noopLogger } from '../ports/index.ts';
@@ -368,30 +371,19 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
     },
   };
 
-  /** Polls until every topic exists (true) or the source is stopped (false), logging about once a minute. */
+  /**
+   * Polls until every topic exists (true) or the source is stopped (false), logging about once a
+   * minute: retrying() at the poll interval, a topic still missing being the failure it waits out.
+   */
   async function waitForTopics(admin: Admin): Promise<boolean> {
     const pollMs = opts.topicPollIntervalMs ?? 2000;
     const logEveryMs = opts.topicWaitLogIntervalMs ?? 60_000;
+    const since = waiting?.since ?? clock.now();
     let loggedAt = clock.now();
-    for (;;) {
-      try {
-        await clock.sleep(pollMs, stopping.signal);
-      } catch {
-        return false; // stopped while waiting
-      }
-      const since = waiting?.since ?? clock.now();
-      let missing = waiting?.topics ?? [...opts.topics];
-      try {
-        missing = await missingTopics(admin, opts.topics);
-      } catch (error) {
-        // The broker may be restarting: keep waiting, kafkajs reconnects.
-        logger.warn({ error }, 'looking for the topics failed; still waiting');
-      }
-      if (missing.length === 0) {
-        logger.info({ topics: opts.topics, waitedMs: clock.now() - since }, 'topic(s) exist now: consuming');
-        waiting = undefined;
-        return true;
-      }
+    const sleep = (ms: number): Promise<void> => clock.sleep(ms, stopping.signal);
+    const lookUp = async (): Promise<void> => {
+      const missing = await missingTopics(admin, opts.topics);
+      if (missing.length === 0) return;
       waiting = { topics: missing, since };
       if (clock.now() - loggedAt >= logEveryMs) {
         loggedAt = clock.now();
@@ -400,7 +392,26 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
           `still waiting for topic(s) to exist: ${missing.join(', ')}`,
         );
       }
+      throw new TopicsMissing(missing);
+    };
+    try {
+      await sleep(pollMs); // start() has just looked
+      await retrying(lookUp, {
+        policy: pollPolicy(pollMs),
+        random: Math.random,
+        sleep,
+        onRetry: (error) => {
+          // The broker may be restarting: keep waiting, kafkajs reconnects.
+          if (!(error instanceof TopicsMissing))
+            logger.warn({ error }, 'looking for the topics failed; still waiting');
+        },
+      });
+    } catch {
+      return false; // stopped while waiting (only a sleep ends the retries)
     }
+    logger.info({ topics: opts.topics, waitedMs: clock.now() - since }, 'topic(s) exist now: consuming');
+    waiting = undefined;
+    return true;
   }
 
   /** Subscribes and starts the runner; topics in `fromStart` begin at their start when the group has no offset. */
@@ -471,6 +482,17 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
             }
           }
         } catch (error) {
+          // The handler decides per record and never throws; what slips through asks the error table.
+          // A transient failure leaves the records not taken to the next fetch (kafkajs fetches from
+          // the last taken offset); anything else stops: the source can neither dead-letter a record
+          // nor go on without one.
+          if (dispositionOf(error) === 'retry') {
+            logger.warn(
+              { topic, partition, error: describeError(error) },
+              'batch handler failed transiently; the records not taken are fetched again',
+            );
+            return;
+          }
           logger.error({ topic, partition, error }, 'batch handler threw; stopping instead of looping');
           handlers.onCrash(error, false);
         }
@@ -483,6 +505,15 @@ export function createKafkaSource(opts: KafkaSourceOptions): KafkaSource {
 interface GroupFacts {
   committed: Map<string, { offset: string; metadata: string | null }>;
   members: Set<string>;
+}
+
+/** A look-up that found topics still missing: what waitForTopics retries. */
+class TopicsMissing extends Error {
+  readonly topics: string[];
+  constructor(topics: string[]) {
+    super(`topic(s) missing: ${topics.join(', ')}`);
+    this.topics = topics;
+  }
 }
 
 /** The topics among `topics` that the cluster does not have (yet). */

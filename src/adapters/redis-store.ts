@@ -14,13 +14,15 @@
  * be stored, and pace.ts deliberately spaces calls evenly. The script below is that algorithm, 20 lines.
  *
  * Failures: commands are not queued while disconnected (enableOfflineQueue false) and time out after
- * `commandTimeoutMs`, so a store that is gone answers at once with an error; callers fall back
- * (src/delivery/pace-gate.ts) or go on without the check (src/app/ledger-filter.ts). ioredis keeps
- * reconnecting in the background.
+ * `commandTimeoutMs`, so a store that is gone answers at once with an error, STORE_UNAVAILABLE (the
+ * error table's 'degrade', src/domain/errors.ts); callers fall back (src/delivery/pace-gate.ts) or go
+ * on without the check (src/app/ledger-filter.ts). ioredis keeps reconnecting in the background.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { reachOf } from '../delivery/ledger.ts';
+import { reconnectDelay, redisReconnectPolicy } from '../delivery/retry-policy.ts';
+import { asStoreFailure } from '../domain/errors.ts';
 import { entryText, parseEntry } from '../pipeline/before-image.ts';
 import type {
   AlertEntry,
@@ -152,7 +154,7 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     commandTimeout: o.commandTimeoutMs ?? 1000,
     maxRetriesPerRequest: 0,
     // Reconnect forever, at most every 2 s: the store coming back ends the fallback.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    retryStrategy: (times) => reconnectDelay(redisReconnectPolicy, times),
     lazyConnect: false,
     ...(o.password === undefined ? {} : { password: o.password }),
   }) as Scripted;
@@ -295,11 +297,11 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
   };
 
   return {
-    alerts,
-    lastValues,
-    pace,
-    ledger,
-    anchors,
+    alerts: coded('alert memory', alerts),
+    lastValues: coded('last-values', lastValues),
+    pace: coded('pace', pace),
+    ledger: coded('ledger', ledger),
+    anchors: coded('thread anchor', anchors),
     connected: () => redis.status === 'ready',
     whenReady: (timeoutMs) =>
       redis.status === 'ready'
@@ -319,4 +321,18 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** `port` with every call's failure a STORE_UNAVAILABLE naming the store and the operation. */
+function coded<T extends object>(store: string, port: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [op, call] of Object.entries(port) as Array<
+    [string, (...args: unknown[]) => Promise<unknown>]
+  >) {
+    out[op] = (...args: unknown[]) =>
+      call(...args).catch((error: unknown) => {
+        throw asStoreFailure(error, store, op);
+      });
+  }
+  return out as T;
 }

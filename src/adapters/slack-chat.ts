@@ -1,7 +1,7 @@
 /**
  * The real ChatDestination: Slack's chat.postMessage through @slack/web-api.
  *
- * The client's own retry loop is off (`retryConfig: { retries: 0 }`; its default of ten retries over
+ * The client's own retry loop is off (`retryConfig`: slackClientRetryConfig, { retries: 0 }; its default of ten retries over
  * about thirty minutes would hold one call far past Kafka's session timeout) and 429s are rejected, not
  * waited on (`rejectRateLimitedCalls: true`; otherwise the client pauses its whole queue). Pacing and
  * retries belong to src/delivery/scheduler.ts; this module only makes one call and says, as a
@@ -17,6 +17,7 @@ import {
   WebClient,
   type WebClientOptions,
 } from '@slack/web-api';
+import { slackClientRetryConfig } from '../delivery/retry-policy.ts';
 import { isNotifierError, NotifierError } from '../domain/errors.ts';
 import type { SlackPayload } from '../domain/message.ts';
 import {
@@ -187,7 +188,7 @@ export function createSlackChat(opts: SlackChatOptions): SlackChat {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const clientOptions: WebClientOptions = {
     slackApiUrl: opts.apiUrl ?? 'https://slack.com/api/',
-    retryConfig: { retries: 0 },
+    retryConfig: slackClientRetryConfig,
     rejectRateLimitedCalls: true,
     timeout: timeoutMs,
     logger: clientLogger(opts.logger ?? noopLogger),

@@ -6,11 +6,12 @@
  * order, so read-decide-write per record needs no lock.
  *
  * Only updates that the stateless rule would announce consult the store. A store that cannot answer
- * costs the memory, not the record: the stateless decision goes out (metric and log line).
+ * costs the memory, not the record: the stateless decision goes out (metric and log line), as the
+ * error table's 'degrade' says (src/domain/errors.ts).
  */
 import type { Config } from '../config/index.ts';
 import { originOf } from '../delivery/ledger.ts';
-import { describeError } from '../domain/errors.ts';
+import { degradeOrThrow, describeError } from '../domain/errors.ts';
 import { diff } from '../pipeline/diff.ts';
 import { significance } from '../pipeline/filter.ts';
 import { decide } from '../pipeline/index.ts';
@@ -64,9 +65,10 @@ export function withAlertMemory(pipeline: RecordPipeline, o: AlertMemoryOptions)
         const decided = decide(event, config, remembered);
         return outcome.learned === undefined ? decided : { ...decided, learned: outcome.learned };
       } catch (error) {
+        const failure = degradeOrThrow(error, 'alert memory');
         o.metrics.storeFallback('alerts');
         o.logger.warn(
-          { listingId, error: describeError(error) },
+          { listingId, error: describeError(failure) },
           'stock alert memory unreachable: decided from this change alone',
         );
         return outcome;

@@ -6,7 +6,8 @@
  * Two halves:
  * - lookup, for the pipeline (createPipeline deps.lastValues): the newest values of a listing whose
  *   record was taken but not yet written, else the store's. A store that cannot answer costs the
- *   before image ("previous unknown"), not the record (metric and log line).
+ *   before image ("previous unknown"), not the record (metric and log line): the error table's
+ *   'degrade' (src/domain/errors.ts), as for the writes below.
  * - track, for the record loop: a taken record's values (Outcome.learned) are written once the record
  *   finished (its messages delivered, dropped or dead-lettered), and only after the listing's earlier
  *   records were written, so the store is never ahead of Slack: after a crash, a record read again
@@ -16,7 +17,7 @@
  * Records of a listing share a partition and are taken in order, so per-listing chains in this process
  * are enough; the store's own position check (put) keeps replicas and replays from regressing it.
  */
-import { describeError } from '../domain/errors.ts';
+import { degradeOrThrow, describeError } from '../domain/errors.ts';
 import type { KnownValues, Learned } from '../domain/known-values.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import { entryText, parseEntry } from '../pipeline/before-image.ts';
@@ -74,9 +75,10 @@ export function createLastValuesEdge(o: LastValuesEdgeOptions): LastValuesEdge {
       await o.store.put(learned.listingId, learned.entry);
     } catch (error) {
       // The next change of this listing may read older values, or none: a before image, not a record.
+      const failure = degradeOrThrow(error, 'last-values');
       o.metrics.storeFallback('lastValues');
       o.logger.warn(
-        { listingId: learned.listingId, error: describeError(error) },
+        { listingId: learned.listingId, error: describeError(failure) },
         'last-values store unreachable: the listing keeps its previous values',
       );
     }
@@ -144,9 +146,10 @@ export function createLastValuesEdge(o: LastValuesEdgeOptions): LastValuesEdge {
       try {
         return await o.store.get(listingId);
       } catch (error) {
+        const failure = degradeOrThrow(error, 'last-values');
         o.metrics.storeFallback('lastValues');
         o.logger.warn(
-          { listingId, error: describeError(error) },
+          { listingId, error: describeError(failure) },
           'last-values store unreachable: the change is judged without a before image',
         );
         return undefined;

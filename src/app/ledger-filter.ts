@@ -6,7 +6,7 @@
  * 'dropped', reason "ledger: ...", which is a success).
  *
  * A store that cannot answer costs the protection, not the record: it goes on as if nothing was seen
- * (a metric and a log line say so).
+ * (a metric and a log line say so), as the error table's 'degrade' says (src/domain/errors.ts).
  *
  * Only records that can have been delivered are looked up (issue 16: one store round trip per record
  * halved the fold path's rate): those at or below their partition's reach (the highest offset any
@@ -19,7 +19,7 @@
  */
 
 import { ledgerKey, originOf, partitionOf } from '../delivery/ledger.ts';
-import { describeError } from '../domain/errors.ts';
+import { degradeOrThrow, describeError } from '../domain/errors.ts';
 import type { DeliveryLedger, Logger, Metrics, RecordPipeline, RecordSource } from '../ports/index.ts';
 
 export interface LedgerFilterOptions {
@@ -53,7 +53,8 @@ export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOpti
     try {
       const highest = await known;
       return highest !== undefined && offset <= highest;
-    } catch {
+    } catch (error) {
+      degradeOrThrow(error, 'ledger');
       reaches.delete(partition); // asked again next time; `seen` below meets the same store
       return true;
     }
@@ -69,13 +70,14 @@ export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOpti
       try {
         seen = await o.ledger.seen(outcome.messages.map((m) => ledgerKey(origin, m.channel)));
       } catch (error) {
+        const failure = degradeOrThrow(error, 'ledger');
         o.metrics.storeFallback('ledger');
         o.logger.warn(
           {
             topic: record.topic,
             partition: record.partition,
             offset: record.offset,
-            error: describeError(error),
+            error: describeError(failure),
           },
           'delivery ledger unreachable: the record is delivered without the duplicate check',
         );

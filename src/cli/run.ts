@@ -10,18 +10,11 @@ import { createLogger, secretMasker } from '../adapters/logger.ts';
 import { applyEnvOverrides, tokenFromEnv } from '../app/env.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { loadConfig } from '../config/index.ts';
-import { describeError, type ErrorCode, isNotifierError } from '../domain/errors.ts';
+import { describeError, exitCodeOf, exitCodes, isNotifierError } from '../domain/errors.ts';
 import type { CliIo } from './io.ts';
 
-/** The exit codes, as `run --help` and the README list them. */
-export const exitCodes = {
-  stopped: 0,
-  failed: 1,
-  config: 2,
-  kafkaAuth: 3,
-  kafkaTls: 4,
-  registry: 5,
-} as const;
+/** The exit codes, as `run --help` and the README list them; which error gets which is src/domain/errors.ts's table. */
+export { exitCodes };
 
 const usage = 'usage: listing-notifier run --config FILE';
 
@@ -59,17 +52,8 @@ Exit codes:
      a client certificate refused, or not a TLS listener)
   5  the schema registry is unreachable, not trusted, or refused the credentials`;
 
-/** Which exit code a startup failure gets. */
-export function startExitCode(error: unknown): number {
-  const byCode: Partial<Record<ErrorCode, number>> = {
-    CONFIG_INVALID: exitCodes.config,
-    KAFKA_AUTH: exitCodes.kafkaAuth,
-    KAFKA_TLS: exitCodes.kafkaTls,
-    REGISTRY_UNAVAILABLE: exitCodes.registry,
-    REGISTRY_AUTH: exitCodes.registry,
-  };
-  return (isNotifierError(error) ? byCode[error.code] : undefined) ?? exitCodes.failed;
-}
+/** Which exit code a startup failure gets: the exit-code column of the error table (src/domain/errors.ts). */
+export const startExitCode = (error: unknown): number => exitCodeOf(error);
 
 export function parseRunArgs(argv: string[]): { config: string } | { help: true } | { error: string } {
   let config: string | undefined;

@@ -5,8 +5,10 @@
  *   conservative local share of each bucket (its pace divided by the replicas expected, no burst), so
  *   that N replicas cut off from the store together still stay within the pace. It goes back to the
  *   shared gate as soon as the store answers again. A metric and one log line per switch say so.
+ *   Which failures fall back is the error table's 'degrade' (src/domain/errors.ts): anything else
+ *   the shared gate throws is thrown on.
  */
-import { describeError } from '../domain/errors.ts';
+import { degradeOrThrow, describeError } from '../domain/errors.ts';
 import type { Clock, Logger, Metrics, PaceBucket, PaceGate } from '../ports/index.ts';
 import { createPaceWindow, type PaceWindow } from './pace.ts';
 
@@ -78,19 +80,24 @@ export function createFallbackPaceGate(o: FallbackPaceGateOptions): PaceGate & {
         switchTo(false);
         return wait;
       } catch (error) {
+        const failure = degradeOrThrow(error, 'pace');
         o.metrics.storeFallback('pace');
-        switchTo(true, error);
+        switchTo(true, failure);
         return local.acquire(shares(buckets));
       }
     },
     async answered(bucket) {
       // The local share learns every answer too, so a switch finds it warm.
       await local.answered(localShare(bucket, o.replicas));
-      await o.shared.answered(bucket).catch(() => {});
+      await o.shared.answered(bucket).catch((error: unknown) => {
+        degradeOrThrow(error, 'pace');
+      });
     },
     block(bucket, ms) {
       // Sent before anything else is awaited: the retry right after a 429 must find the block in place.
-      const shared = o.shared.block(bucket, ms).catch(() => {});
+      const shared = o.shared.block(bucket, ms).catch((error: unknown) => {
+        degradeOrThrow(error, 'pace');
+      });
       void local.block(localShare(bucket, o.replicas), ms);
       return shared;
     },

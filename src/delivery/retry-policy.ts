@@ -20,6 +20,64 @@ export const slackRetryPolicy: RetryPolicy = { minDelayMs: 500, maxDelayMs: 30_0
 /** For tests: short and deterministic (no jitter). */
 export const testRetryPolicy: RetryPolicy = { minDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0 };
 
+/** A steady poll (a topic to appear): every `intervalMs`, no growth, no jitter. */
+export const pollPolicy = (intervalMs: number): RetryPolicy => ({
+  minDelayMs: intervalMs,
+  maxDelayMs: intervalMs,
+  factor: 1,
+  jitter: 0,
+});
+
+// --- Policies the libraries run themselves (adapters hand them over; named here so that every retry
+// timing of the service is in this file).
+
+/** A policy a library runs itself, with a bound: it gives up after `retries` retries. */
+export interface BoundedRetryPolicy extends RetryPolicy {
+  retries: number;
+}
+
+/**
+ * kafkajs's client retries (src/adapters/kafka-client.ts): keep trying to reach a broker that restarts
+ * instead of giving up after kafkajs's default 5 retries (~30 s): 0.3 s doubling to 10 s, ±20 %
+ * (kafkajs's own multiplier and randomization factor), 10 retries.
+ */
+export const kafkaClientRetryPolicy: BoundedRetryPolicy = {
+  minDelayMs: 300,
+  maxDelayMs: 10_000,
+  factor: 2,
+  jitter: 0.2,
+  retries: 10,
+};
+
+/**
+ * A policy in kafkajs's words (https://kafka.js.org/docs/retry-detailed): its `factor` is the
+ * randomization (our jitter), its `multiplier` the growth (our factor).
+ */
+export const kafkajsRetry = (p: BoundedRetryPolicy) => ({
+  initialRetryTime: p.minDelayMs,
+  maxRetryTime: p.maxDelayMs,
+  multiplier: p.factor,
+  factor: p.jitter,
+  retries: p.retries,
+});
+
+/**
+ * @slack/web-api's own retry loop (src/adapters/slack-chat.ts): off. Its default of ten retries over
+ * about thirty minutes would hold one call far past Kafka's session timeout; the scheduler retries
+ * instead (slackRetryPolicy, through retrying()).
+ */
+export const slackClientRetryConfig = { retries: 0 } as const;
+
+/**
+ * ioredis reconnects (src/adapters/redis-store.ts retryStrategy): forever, `times` x 200 ms, at most
+ * every 2 s, so that the store coming back soon ends the pace gate's fallback.
+ */
+export const redisReconnectPolicy = { stepMs: 200, maxDelayMs: 2000 } as const;
+
+/** The wait before reconnect number `times` (1 for the first), as ioredis's retryStrategy wants it. */
+export const reconnectDelay = (policy: typeof redisReconnectPolicy, times: number): number =>
+  Math.min(times * policy.stepMs, policy.maxDelayMs);
+
 /** Exponents past this change nothing (the cap is reached long before) and would overflow to Infinity. */
 const maxExponent = 64;
 

@@ -1,53 +1,94 @@
 /**
  * Every failure the service can meet has a code, and the code alone decides what happens next.
- * This table is the one place where "retry, dead-letter or stop" is decided (STYLE.md habit 1).
+ * The table below is the one place where "retry, dead-letter, degrade or stop" is decided, and which
+ * exit code `run` ends with when the failure keeps it from starting (STYLE.md habit 1). Every catch
+ * asks it (dispositionOf, exitCodeOf) instead of deciding for itself.
  *
  * - retry:       transient; the same work is tried again later (backoff), the offset is not committed.
  * - dead-letter: this record or message can never succeed; it goes to the dead-letter topic with the
  *                reason and its offset is committed.
- * - stop:        the service itself is misconfigured (bad token, bad config); stop with a clear message
- *                instead of dead-lettering everything.
+ * - degrade:     the shared store did not answer; what it protects (the duplicate check, stock alert
+ *                memory, last values, the shared pace) is lost for this call, never the record: the
+ *                caller goes on without it (a metric and a log line say so).
+ * - stop:        the service itself is misconfigured (bad token, bad config) or has a bug; stop with a
+ *                clear message instead of dead-lettering everything.
  */
-export const errorDispositions = {
-  DECODE_FAILED: 'dead-letter',
-  SCHEMA_NOT_FOUND: 'dead-letter',
-  REGISTRY_UNAVAILABLE: 'retry',
+
+/** The CLI's exit codes, as `run --help` and the README list them. */
+export const exitCodes = {
+  stopped: 0,
+  /** Stopped on an error while running, or could not start for a reason without a code of its own. */
+  failed: 1,
+  config: 2,
+  kafkaAuth: 3,
+  kafkaTls: 4,
+  registry: 5,
+} as const;
+
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+export type Disposition = 'retry' | 'dead-letter' | 'degrade' | 'stop';
+
+interface Row {
+  disposition: Disposition;
+  /**
+   * The exit code of `run` when this failure keeps the service from starting. A failure while it
+   * runs always ends it with exitCodes.failed (the log line "stopping: ..." says which).
+   */
+  exitCode: ExitCode;
+}
+
+const { failed } = exitCodes;
+
+export const errorTable = {
+  DECODE_FAILED: { disposition: 'dead-letter', exitCode: failed },
+  SCHEMA_NOT_FOUND: { disposition: 'dead-letter', exitCode: failed },
+  REGISTRY_UNAVAILABLE: { disposition: 'retry', exitCode: exitCodes.registry },
   /** The registry refused the basic-auth credentials (HTTP 401/403): no record can be decoded. */
-  REGISTRY_AUTH: 'stop',
-  NORMALIZE_FAILED: 'dead-letter',
-  RENDER_FAILED: 'dead-letter',
+  REGISTRY_AUTH: { disposition: 'stop', exitCode: exitCodes.registry },
+  NORMALIZE_FAILED: { disposition: 'dead-letter', exitCode: failed },
+  RENDER_FAILED: { disposition: 'dead-letter', exitCode: failed },
   /**
    * Something unexpected failed while one record was processed (a bug its data met, in any stage from
    * decode to delivery's fold): that record is dead-lettered with the error, so that no record can
    * stop the service (issue 19). Only infrastructure faults and misconfiguration stop it.
    */
-  PROCESSING_FAILED: 'dead-letter',
+  PROCESSING_FAILED: { disposition: 'dead-letter', exitCode: failed },
   /**
    * The process died (OOM, a native crash, a bug that exits) source.poison.maxAttempts times on this
    * record, the last time while it was processed alone: it is dead-lettered without being decoded, so
    * a pod stops crash-looping by itself (src/delivery/quarantine.ts).
    */
-  POISON_RECORD: 'dead-letter',
-  CONFIG_INVALID: 'stop',
-  SLACK_RATE_LIMITED: 'retry',
-  SLACK_TRANSIENT: 'retry',
-  SLACK_PERMANENT: 'dead-letter',
-  SLACK_AUTH: 'stop',
-  DEAD_LETTER_FAILED: 'retry',
+  POISON_RECORD: { disposition: 'dead-letter', exitCode: failed },
+  CONFIG_INVALID: { disposition: 'stop', exitCode: exitCodes.config },
+  SLACK_RATE_LIMITED: { disposition: 'retry', exitCode: failed },
+  SLACK_TRANSIENT: { disposition: 'retry', exitCode: failed },
+  SLACK_PERMANENT: { disposition: 'dead-letter', exitCode: failed },
+  SLACK_AUTH: { disposition: 'stop', exitCode: failed },
+  DEAD_LETTER_FAILED: { disposition: 'retry', exitCode: failed },
   /** The broker refused a commit (rebalance in progress, coordinator moved, broker away): commit again later. */
-  KAFKA_COMMIT_FAILED: 'retry',
+  KAFKA_COMMIT_FAILED: { disposition: 'retry', exitCode: failed },
   /** The consumer crashed and kafkajs will not restart it (or could not start): the service stops. */
-  KAFKA_CONSUMER_FAILED: 'stop',
+  KAFKA_CONSUMER_FAILED: { disposition: 'stop', exitCode: failed },
   /** Not a NotifierError at all: a bug in our own code, never mistaken for a bad record nor retried forever. */
-  INTERNAL: 'stop',
+  INTERNAL: { disposition: 'stop', exitCode: failed },
   /** Kafka refused the SASL credentials (wrong user or password, mechanism not enabled). */
-  KAFKA_AUTH: 'stop',
+  KAFKA_AUTH: { disposition: 'stop', exitCode: exitCodes.kafkaAuth },
   /** The TLS handshake with a broker failed (certificate not trusted, name mismatch, not a TLS listener). */
-  KAFKA_TLS: 'stop',
-} as const;
+  KAFKA_TLS: { disposition: 'stop', exitCode: exitCodes.kafkaTls },
+  /**
+   * The shared store (Redis: src/ports/store.ts) did not answer, or answered with an error: the pace
+   * gate falls back to a local share (src/delivery/pace-gate.ts), the ledger filter, alert memory and
+   * last values go on without it (src/app/ledger-filter.ts, alert-memory.ts, last-values.ts).
+   */
+  STORE_UNAVAILABLE: { disposition: 'degrade', exitCode: failed },
+} as const satisfies Record<string, Row>;
 
-export type ErrorCode = keyof typeof errorDispositions;
-export type Disposition = (typeof errorDispositions)[ErrorCode];
+export type ErrorCode = keyof typeof errorTable;
+
+/** The disposition column alone, by code. */
+export const errorDispositions = Object.fromEntries(
+  Object.entries(errorTable).map(([code, row]) => [code, row.disposition]),
+) as { readonly [C in ErrorCode]: (typeof errorTable)[C]['disposition'] };
 
 export interface NotifierErrorOptions {
   cause?: unknown;
@@ -64,7 +105,7 @@ export class NotifierError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NotifierError';
     this.code = code;
-    this.disposition = errorDispositions[code];
+    this.disposition = errorTable[code].disposition;
     this.details = options.details ?? {};
     // Enumerable so pino and JSON.stringify show the whole error.
     Object.defineProperty(this, 'message', { enumerable: true, value: message });
@@ -74,15 +115,44 @@ export class NotifierError extends Error {
 export const isNotifierError = (value: unknown): value is NotifierError => value instanceof NotifierError;
 
 /**
- * The disposition of anything thrown: the one answer to "retry, dead-letter or stop" (STYLE.md habit 1).
- * A NotifierError carries its own; anything else is a bug in our code (adapters wrap every failure of
- * theirs in a code), and a bug stops the service with the error in the log, committing nothing
- * unfinished, so a restart re-reads the work. It is never dead-lettered (that would dead-letter every
- * record) nor retried forever. The stages one record passes (pipeline, fold) first make a bug of theirs
- * that record's PROCESSING_FAILED (asRecordFailure): one record cannot stop the service.
+ * The disposition of anything thrown: the one answer to "retry, dead-letter, degrade or stop" (STYLE.md
+ * habit 1). A NotifierError carries its own; anything else is a bug in our code (adapters wrap every
+ * failure of theirs in a code), and a bug stops the service with the error in the log, committing
+ * nothing unfinished, so a restart re-reads the work. It is never dead-lettered (that would dead-letter
+ * every record) nor retried forever. The stages one record passes (pipeline, fold) first make a bug of
+ * theirs that record's PROCESSING_FAILED (asRecordFailure): one record cannot stop the service; the
+ * edges that call the shared store make its failures STORE_UNAVAILABLE (degradeOrThrow).
  */
 export const dispositionOf = (error: unknown): Disposition =>
-  isNotifierError(error) ? error.disposition : errorDispositions.INTERNAL;
+  isNotifierError(error) ? error.disposition : errorTable.INTERNAL.disposition;
+
+/** The exit code of `run` when `error` keeps the service from starting (the table's second column). */
+export const exitCodeOf = (error: unknown): ExitCode => errorTable[codeOf(error)].exitCode;
+
+/**
+ * A failure of the shared store (src/ports/store.ts) as STORE_UNAVAILABLE, unless it carries a code of
+ * its own. A store port has one way to fail, not answering (a refused connection, a timeout, a reply it
+ * could not read), so anything uncoded it throws is that.
+ */
+export function asStoreFailure(error: unknown, store: string, op?: string): NotifierError {
+  if (isNotifierError(error)) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  const what = op === undefined ? store : `${store} ${op}`;
+  return new NotifierError('STORE_UNAVAILABLE', `${what} failed: ${text}`, {
+    cause: error,
+    details: op === undefined ? { store } : { store, op },
+  });
+}
+
+/**
+ * For a catch around a call of the shared store: the failure (asStoreFailure) when the table says to go
+ * on without the store ('degrade'); thrown otherwise.
+ */
+export function degradeOrThrow(error: unknown, store: string): NotifierError {
+  const failure = asStoreFailure(error, store);
+  if (dispositionOf(failure) !== 'degrade') throw failure;
+  return failure;
+}
 
 /** Longest error text a PROCESSING_FAILED message quotes (dead-letter headers, logs). */
 const MAX_QUOTED = 500;

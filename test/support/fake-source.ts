@@ -6,6 +6,7 @@
  * with poll(), like kafkajs's fetch loop: one batch per active partition, all handlers awaited.
  */
 
+import { NotifierError } from '../../src/domain/errors.ts';
 import type { SourceRecord } from '../../src/domain/record.ts';
 import type {
   CommitOffset,
@@ -55,7 +56,8 @@ export function createFakeSource(options: FakeSourceOptions = {}): FakeSource {
   let generation = 0;
   let current: SourceHandlers | undefined;
   let commitFailuresLeft = 0;
-  let commitError = new Error('fake commit failure');
+  // As the Kafka adapter refuses a commit (src/adapters/kafka-source.ts): a code the committer retries.
+  let commitError: Error = new NotifierError('KAFKA_COMMIT_FAILED', 'fake commit failure');
 
   const reset = () => {
     positions.clear();

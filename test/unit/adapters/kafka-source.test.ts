@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createKafkaSource, toSourceRecord } from '../../../src/adapters/kafka-source.ts';
 import { MARKER_PREFIX, parseMarker } from '../../../src/delivery/quarantine.ts';
-import { createCapturingLogger, createManualClock, flush } from '../../support/fakes.ts';
+import { NotifierError } from '../../../src/domain/errors.ts';
+import { createCapturingLogger, createManualClock, settled } from '../../support/fakes.ts';
 
 describe('kafka source record mapping', () => {
   it('keeps key and value bytes untouched, offsets and timestamps as strings, and single header values', () => {
@@ -210,6 +211,39 @@ describe('kafka source on a scripted consumer', () => {
     expect(spy.calls.at(-1)).toEqual(['crash', { error: new Error('bug'), restarting: false }]);
   });
 
+  it('asks the error table about a handler throw: a transient leaves the records to the next fetch', async () => {
+    const { stub, spy } = await setup();
+    const resolved: string[] = [];
+    const message = {
+      key: null,
+      value: Buffer.from('{}'),
+      offset: '8',
+      timestamp: '1',
+      attributes: 0,
+      headers: {},
+    };
+    const payload = {
+      batch: { topic: 't', partition: 0, highWatermark: '10', messages: [message] },
+      resolveOffset: (o: string) => resolved.push(o),
+      heartbeat: async () => {},
+      isRunning: () => true,
+      isStale: () => false,
+    };
+    spy.handlers.onBatch = async () => {
+      throw new NotifierError('DEAD_LETTER_FAILED', 'dead-letter topic refused the write');
+    };
+    await expect(stub.runOptions?.eachBatch(payload)).resolves.toBeUndefined();
+    expect(spy.calls.filter(([kind]) => kind === 'crash')).toEqual([]);
+    expect(resolved).toEqual([]); // nothing taken: kafkajs fetches offset 8 again
+
+    const stop = new NotifierError('SLACK_AUTH', 'invalid_auth');
+    spy.handlers.onBatch = async () => {
+      throw stop;
+    };
+    await stub.runOptions?.eachBatch(payload);
+    expect(spy.calls.at(-1)).toEqual(['crash', { error: stop, restarting: false }]);
+  });
+
   it('pauses and resumes one partition', async () => {
     const { stub, source } = await setup();
     source.pause({ topic: 't', partition: 3 });
@@ -272,11 +306,12 @@ describe('kafka source: topics that do not exist yet', () => {
     admin.failListing = true;
     await clock.advance(2000);
     expect(source.notReadyReason()).toMatch(/^waiting for topic\(s\) to exist: b/);
+    expect(warnings(logger).at(-1)).toBe('looking for the topics failed; still waiting');
     admin.failListing = false;
 
     admin.topics.push('b');
     await clock.advance(2000);
-    await flush();
+    await settled(() => stub.runOptions !== undefined, 'the consumer to run');
     expect(source.notReadyReason()).toBeUndefined();
     // The topic that appeared while we waited starts at its beginning: its first records are not skipped.
     expect(stub.subscriptions).toEqual([

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { withAlertMemory } from '../../../src/app/alert-memory.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import type { ChangeEvent } from '../../../src/domain/change.ts';
+import { NotifierError } from '../../../src/domain/errors.ts';
 import type { Outcome } from '../../../src/domain/outcome.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import { diff } from '../../../src/pipeline/diff.ts';
@@ -104,5 +105,16 @@ describe('withAlertMemory', () => {
     });
     expect((await pipeline.process(record)).kind).toBe('notify');
     expect(fallbacks).toEqual(['alerts']);
+  });
+
+  it('degrades only where the error table says degrade: a coded stop from the store is thrown on', async () => {
+    const stop = new NotifierError('CONFIG_INVALID', 'store.keyPrefix refused');
+    const pipeline = withAlertMemory(pipelineOver([stock(6, 4)]), {
+      memory: { get: () => Promise.reject(stop), set: async () => {} },
+      config: () => config,
+      metrics: noopMetrics,
+      logger: createCapturingLogger(),
+    });
+    await expect(pipeline.process(record)).rejects.toBe(stop);
   });
 });

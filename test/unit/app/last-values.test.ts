@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryLastValues, entryBytes } from '../../../src/adapters/memory-last-values.ts';
 import { createLastValuesEdge } from '../../../src/app/last-values.ts';
 import type { Completion } from '../../../src/app/record-work.ts';
+import { NotifierError } from '../../../src/domain/errors.ts';
 import type { KnownValues } from '../../../src/domain/known-values.ts';
 import type { Outcome } from '../../../src/domain/outcome.ts';
 import { entryText } from '../../../src/pipeline/before-image.ts';
@@ -97,6 +98,15 @@ describe('last-values edge', () => {
     expect(await edge.track(outcome('7', entry('pg:1', 1)), Promise.resolve(finished))).toBe(finished);
     expect(fallbacks).toEqual(['lastValues', 'lastValues']);
     expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'warn']);
+    expect(logger.lines[0]?.fields).toMatchObject({ error: { code: 'STORE_UNAVAILABLE' } });
+  });
+
+  it('degrades only where the error table says degrade: a coded stop from the store is thrown on', async () => {
+    const stop = new NotifierError('CONFIG_INVALID', 'store.keyPrefix refused');
+    const broken: LastValuesStore = { get: () => Promise.reject(stop), put: () => Promise.reject(stop) };
+    const edge = createLastValuesEdge({ store: broken, metrics: noopMetrics, logger: noopLogger });
+    await expect(edge.lookup('7')).rejects.toBe(stop);
+    await expect(edge.track(outcome('7', entry('pg:1', 1)), Promise.resolve(finished))).rejects.toBe(stop);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { watchAssignments, withDeliveryLedger } from '../../../src/app/ledger-filter.ts';
+import { NotifierError } from '../../../src/domain/errors.ts';
 import type { Outcome } from '../../../src/domain/outcome.ts';
 import type { SourceRecord } from '../../../src/domain/record.ts';
 import type {
@@ -80,6 +81,18 @@ describe('withDeliveryLedger', () => {
     expect(await filtered.process(record)).toBe(notify);
     expect(fallbacks).toEqual(['ledger']);
     expect(logger.lines.map((l) => l.level)).toEqual(['warn']);
+  });
+
+  it('degrades only where the error table says degrade: a coded stop from the store is thrown on', async () => {
+    const stop = new NotifierError('CONFIG_INVALID', 'store.keyPrefix refused');
+    const fallbacks: string[] = [];
+    const filtered = withDeliveryLedger(pipelineOf(notify), {
+      ledger: { ...ledgerWith([]), seen: () => Promise.reject(stop) },
+      metrics: { ...noopMetrics, storeFallback: (op) => fallbacks.push(op) },
+      logger: createCapturingLogger(),
+    });
+    await expect(filtered.process(record)).rejects.toBe(stop);
+    expect(fallbacks).toEqual([]);
   });
 
   it('passes other outcomes through untouched', async () => {

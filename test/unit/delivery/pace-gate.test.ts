@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPaceWindow, paceViolation } from '../../../src/delivery/pace.ts';
 import { createFallbackPaceGate, createMemoryPaceGate, localShare } from '../../../src/delivery/pace-gate.ts';
+import { NotifierError } from '../../../src/domain/errors.ts';
 import type { Clock, PaceBucket, PaceGate } from '../../../src/ports/index.ts';
 import { noopMetrics } from '../../../src/ports/index.ts';
 import { createCapturingLogger } from '../../support/fakes.ts';
@@ -110,6 +111,27 @@ describe('createFallbackPaceGate', () => {
     expect(await gate.acquire([channel])).toBe(0);
     expect(gate.inFallback()).toBe(false);
     expect(logger.lines.filter((l) => l.level === 'info')).toHaveLength(1);
+  });
+
+  it('falls back only where the error table says degrade: a coded stop from the shared gate is thrown on', async () => {
+    const stop = new NotifierError('CONFIG_INVALID', 'store.keyPrefix refused');
+    const fallbacks: string[] = [];
+    const gate = createFallbackPaceGate({
+      shared: {
+        acquire: () => Promise.reject(stop),
+        answered: () => Promise.reject(stop),
+        block: () => Promise.reject(stop),
+      },
+      clock: handClock(),
+      replicas: 2,
+      logger: createCapturingLogger(),
+      metrics: { ...noopMetrics, storeFallback: (op) => fallbacks.push(op) },
+    });
+    await expect(gate.acquire([channel])).rejects.toBe(stop);
+    await expect(gate.answered(channel)).rejects.toBe(stop);
+    await expect(gate.block(channel, 1000)).rejects.toBe(stop);
+    expect(gate.inFallback()).toBe(false);
+    expect(fallbacks).toEqual([]);
   });
 
   it('localShare divides the pace and drops the burst', () => {

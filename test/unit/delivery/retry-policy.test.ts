@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   backoffDelay,
+  kafkaClientRetryPolicy,
+  kafkajsRetry,
   type RetryPolicy,
+  reconnectDelay,
+  redisReconnectPolicy,
+  slackClientRetryConfig,
   slackRetryPolicy,
   testRetryPolicy,
 } from '../../../src/delivery/retry-policy.ts';
@@ -60,5 +65,27 @@ describe('backoffDelay', () => {
         expect(backoffDelay(p, n + 1, middle)).toBeGreaterThanOrEqual(backoffDelay(p, n, middle));
       }),
     );
+  });
+});
+
+describe('the policies libraries run themselves', () => {
+  it('kafkajs: 0.3 s doubling to 10 s, ±20 %, 10 retries, in its own option names', () => {
+    expect(kafkajsRetry(kafkaClientRetryPolicy)).toEqual({
+      initialRetryTime: 300,
+      maxRetryTime: 10_000,
+      multiplier: 2, // kafkajs's default, as before it was spelled out
+      factor: 0.2, // kafkajs's default randomization
+      retries: 10,
+    });
+  });
+
+  it('ioredis reconnects forever, 200 ms more each time, at most every 2 s', () => {
+    expect([1, 2, 5, 10, 11, 1000].map((times) => reconnectDelay(redisReconnectPolicy, times))).toEqual([
+      200, 400, 1000, 2000, 2000, 2000,
+    ]);
+  });
+
+  it('@slack/web-api does not retry by itself (the scheduler does)', () => {
+    expect(slackClientRetryConfig).toEqual({ retries: 0 });
   });
 });
