@@ -355,13 +355,4 @@ describe('DeliveryScheduler accounting', () => {
     expect(scheduler.pendingByChannel()).toEqual({});
     expect(depths.filter(([ch]) => ch === 'a').map(([, d]) => d)).toEqual([1, 2, 1, 0]);
   });
-
-  it('rejects nonsense pace options with the config path and value', () => {
-    expect(() => makeScheduler(createFakeChat(), { burst: 0 })).toThrow(
-      'delivery.burst: expected a positive integer, got 0',
-    );
-    expect(() => makeScheduler(createFakeChat(), { perChannel: { intervalMs: 1000, cap: 0.5 } })).toThrow(
-      'delivery.perChannel.cap',
-    );
-  });
 });
