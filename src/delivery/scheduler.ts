@@ -244,7 +244,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     const { promise, resolve, reject } = deferred<Fate>();
     const waiter: Waiter = { reject };
     const set = waitOn(signal, waiter);
-    // Once per item the share joined (lane.ts attach), the gravest fate of them when the last settles.
+    // Once per item the share joined (lane/item.ts attach), the gravest fate of them when the last settles.
     let items = 0;
     let fate: Fate | undefined;
     const digest = lane.submit(message, event, {
