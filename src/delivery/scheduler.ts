@@ -9,7 +9,9 @@
  * call every 1000 ms with the defaults. An auth failure (SLACK_AUTH, disposition 'stop') stops the
  * scheduler: every pending and later submission rejects with it.
  */
-import { NotifierError } from '../domain/errors.ts';
+import type { Config } from '../config/index.ts';
+import { floodSchema } from '../config/service.ts';
+import type { NotifierError } from '../domain/errors.ts';
 import type { OutboundMessage } from '../domain/message.ts';
 import {
   type ChatDestination,
@@ -34,41 +36,23 @@ import { Lane } from './lane.ts';
 import { createMemoryPaceGate } from './pace-gate.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 
-export interface Rate {
-  /** Length of one interval in ms. Config default 1000. */
-  intervalMs: number;
-  /** Calls allowed per interval. Config default 1 per channel, 20 for the workspace. */
-  cap: number;
-}
+/**
+ * The options come from the config schema (src/config/service.ts), validated there once: their types
+ * are its output types, so a new option is one edit there, and nothing here checks them again.
+ */
+type DeliveryConfig = Config['delivery'];
 
-/** Config `delivery.flood`. */
-export interface FloodOptions {
-  /** false: one message per change, FIFO per channel (no coalescing, no digests, no priorities). */
-  enabled: boolean;
-  /** A channel's pending messages may take this long at its pace; past it, overflow goes to a digest. */
-  budgetMs: number;
-  digestQuietMs: number;
-  digestWindowMs: number;
-  maxDigestItems: number;
-  coalesce: boolean;
-  netZero: 'drop' | 'keep';
-  /** Default for every channel: the digest's complete list as a CSV file or thread replies. */
-  completeList: 'file' | 'thread';
-  /** Per channel key overrides. */
-  channels: Record<string, { completeList?: 'file' | 'thread' }>;
-}
+/** `cap` calls per `intervalMs` (config `delivery.perChannel`, `delivery.workspace`). */
+export type Rate = DeliveryConfig['perChannel'];
 
-export const floodOff: FloodOptions = {
-  enabled: false,
-  budgetMs: 10_000,
-  digestQuietMs: 2_000,
-  digestWindowMs: 30_000,
-  maxDigestItems: 20_000,
-  coalesce: false,
-  netZero: 'drop',
-  completeList: 'file',
-  channels: {},
-};
+/** Config `delivery.flood` (floodSchema), less the record loop's own backpressure bound. */
+export type FloodOptions = Omit<DeliveryConfig['flood'], 'maxFoldedRecords'>;
+
+/**
+ * Flood control off (dead-letter redrive: one late message is never folded into a digest): the
+ * schema's defaults with `enabled: false`, so they cannot drift from the config's.
+ */
+export const floodOff: FloodOptions = floodSchema.parse({ enabled: false });
 
 export interface DeliverySchedulerOptions {
   destination: ChatDestination;
@@ -135,25 +119,7 @@ function deferred<T>(): {
   return { promise, resolve, reject };
 }
 
-function checkOptions(opts: DeliverySchedulerOptions): void {
-  const positiveInts: Array<[string, number]> = [
-    ['delivery.perChannel.intervalMs', opts.perChannel.intervalMs],
-    ['delivery.perChannel.cap', opts.perChannel.cap],
-    ['delivery.burst', opts.burst],
-    ['delivery.workspace.intervalMs', opts.workspace.intervalMs],
-    ['delivery.workspace.cap', opts.workspace.cap],
-    ['delivery.maxQueuedPerChannel', opts.maxQueuedPerChannel],
-    ['delivery.flood.maxDigestItems', opts.flood.maxDigestItems],
-  ];
-  for (const [path, value] of positiveInts) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new NotifierError('CONFIG_INVALID', `${path}: expected a positive integer, got ${String(value)}`);
-    }
-  }
-}
-
 export function createDeliveryScheduler(opts: DeliverySchedulerOptions): DeliveryScheduler {
-  checkOptions(opts);
   const { clock, flood } = opts;
   const metrics = opts.metrics ?? noopMetrics;
   const logger = opts.logger ?? noopLogger;
@@ -278,7 +244,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     const { promise, resolve, reject } = deferred<Fate>();
     const waiter: Waiter = { reject };
     const set = waitOn(signal, waiter);
-    // Once per item the share joined (lane.ts attach), the gravest fate of them when the last settles.
+    // Once per item the share joined (lane/item.ts attach), the gravest fate of them when the last settles.
     let items = 0;
     let fate: Fate | undefined;
     const digest = lane.submit(message, event, {

@@ -11,8 +11,8 @@
  *   send and its answer, so pacing from the answer keeps the calls as Slack sees them within the pace
  *   whatever the network delays (measured against the stand-in: pacing from the send alone met a 429
  *   every few hundred calls at equal pace).
- * - A 429 blocks that channel's bucket for Retry-After (shared: every replica waits), then the same
- *   call is made again.
+ * - A 429 (a retryable failure carrying its own wait, details.retryAfterMs) blocks that channel's
+ *   bucket for Retry-After (shared: every replica waits), then the same call is made again.
  * - Transient failures retry with capped exponential backoff and jitter (retry-policy.ts), without
  *   giving up, until the signal aborts.
  * - Permanent failures are the answer ({ ok: false }); an auth failure is thrown ('stop').
@@ -55,6 +55,17 @@ async function acquire(gates: Gates, clock: Clock, metrics: Metrics, signal: Abo
 }
 
 /**
+ * The wait a retryable failure names itself (details.retryAfterMs: a 429's Retry-After, as every
+ * destination reports it, ports ChatDestination): the channel is blocked for it and the call made again
+ * then, instead of backing off. Whether to retry at all is the table's (dispositionOf).
+ */
+function ownWaitOf(error: unknown): number | undefined {
+  if (!isNotifierError(error)) return undefined;
+  const { retryAfterMs } = error.details;
+  return typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) ? retryAfterMs : undefined;
+}
+
+/**
  * Makes `call` through the gates until it succeeds (ok), fails permanently (ok: false), throws a
  * 'stop' error, or `signal` aborts (rejects with its reason). A destination that throws something
  * other than a NotifierError broke its contract: that is INTERNAL and stops the service.
@@ -94,8 +105,8 @@ export async function sendGated<T>(
     sleep: (ms) => clock.sleep(ms, signal),
     verdict: (error) => {
       if (signal.aborted || dispositionOf(error) !== 'retry') return 'throw';
-      if (isNotifierError(error) && error.code === 'SLACK_RATE_LIMITED') {
-        const retryAfterMs = Number(error.details.retryAfterMs ?? 1000);
+      const retryAfterMs = ownWaitOf(error);
+      if (retryAfterMs !== undefined) {
         void gates.pace.block(gates.channel, retryAfterMs).catch(() => {});
         metrics.rateLimited(channel);
         logger.warn({ channel, retryAfterMs }, 'Slack rate limited the channel; pausing it for Retry-After');

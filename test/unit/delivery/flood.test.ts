@@ -1,11 +1,10 @@
 /**
- * Flood control through the real scheduler, composer and pipeline decisions, on a fake chat and fake
- * timers: coalescing, net zero, digests with their complete list, urgent first, lifting out of a digest,
+ * Flood control through the real scheduler, composer and pipeline decisions, on a fake chat and a manual
+ * clock: coalescing, net zero, digests with their complete list, urgent first, lifting out of a digest,
  * and fates (what commits) for each.
  */
 import { getEventListeners } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../../src/adapters/system-clock.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../../src/config/index.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { createDeliveryScheduler, type FloodOptions } from '../../../src/delivery/scheduler.ts';
@@ -16,6 +15,7 @@ import { decide } from '../../../src/pipeline/index.ts';
 import type { DeliveryLedger, Fate, MessageComposer } from '../../../src/ports/index.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
+import { createManualClock, type ManualClock } from '../../support/fakes.ts';
 
 // One channel for prices (normal) and unpublishing (urgent), so their order in it can be seen.
 const config: Config = parseConfig(
@@ -47,12 +47,12 @@ function setup(
     ledger?: DeliveryLedger;
   } = {},
 ) {
-  const chat = options.chat ?? createFakeChat({ clock: systemClock });
+  const chat = options.chat ?? createFakeChat({ clock: clock });
   const scheduler = createDeliveryScheduler({
     destination: chat,
     composer: options.composer ?? createComposer(() => config),
     flood: { ...flood, ...options.flood },
-    clock: systemClock,
+    clock: clock,
     perChannel: { intervalMs: 1000, cap: 1 },
     burst: 3,
     workspace: { intervalMs: 1000, cap: 20 },
@@ -102,12 +102,21 @@ const occupy = (submit: (e: ChangeEvent) => void) => {
 
 const texts = (chat: FakeChat) => chat.delivered().map((c) => c.payload.text);
 
+/** The manual clock every test's scheduler and fake chat run on (time moves only by clock.advance). */
+let clock: ManualClock;
 beforeEach(() => {
-  vi.useFakeTimers({ now: 0 });
+  clock = createManualClock(0);
 });
-afterEach(() => {
-  vi.useRealTimers();
-});
+
+/**
+ * Moves time `ms` on, after letting what was just submitted run up to its first wait: the calls start
+ * asynchronously (the pace gate answers through a promise), so a clock moved at once would leave them
+ * behind at the new time. advance(0) wakes only what is due now (fake timers' tickAsync does the same).
+ */
+async function advance(ms: number): Promise<void> {
+  await clock.advance(0);
+  await clock.advance(ms);
+}
 
 describe('coalescing', () => {
   it('turns two changes of a queued listing into one message with the net change', async () => {
@@ -115,7 +124,7 @@ describe('coalescing', () => {
     occupy(submit);
     submit(price(1, '120.00', '110.00'));
     submit(price(1, '110.00', '96.00'));
-    await vi.advanceTimersByTimeAsync(5000);
+    await advance(5000);
     await scheduler.onIdle();
     const listing1 = texts(chat).filter((t) => t.includes('#1)'));
     expect(listing1).toHaveLength(1);
@@ -133,7 +142,7 @@ describe('coalescing', () => {
     occupy(submit);
     submit(price(1, '120.00', '110.00'));
     submit(price(1, '110.00', '120.00'));
-    await vi.advanceTimersByTimeAsync(5000);
+    await advance(5000);
     await scheduler.onIdle();
     expect(texts(chat).filter((t) => t.includes('#1)'))).toEqual([]);
     expect(fates.slice(3).map((f) => ('kind' in f ? f.kind : f))).toEqual(['dropped', 'dropped']);
@@ -144,7 +153,7 @@ describe('coalescing', () => {
     occupy(submit);
     submit(price(1, '120.00', '110.00'));
     submit(price(1, '110.00', '120.00'));
-    await vi.advanceTimersByTimeAsync(5000);
+    await advance(5000);
     await scheduler.onIdle();
     expect(texts(chat).filter((t) => t.includes('#1)'))).toHaveLength(2);
   });
@@ -152,9 +161,9 @@ describe('coalescing', () => {
   it('does not touch a message already on its way: the next change is a message of its own', async () => {
     const { chat, scheduler, submit } = setup();
     submit(price(1, '120.00', '110.00')); // sent at once (burst)
-    await vi.advanceTimersByTimeAsync(0);
+    await advance(0);
     submit(price(1, '110.00', '96.00'));
-    await vi.advanceTimersByTimeAsync(3000);
+    await advance(3000);
     await scheduler.onIdle();
     expect(texts(chat).filter((t) => t.includes('#1)'))).toHaveLength(2);
   });
@@ -164,7 +173,7 @@ describe('digests', () => {
   it("a digest cut by its size goes on as parts in the first part's thread: one top-level digest per window", async () => {
     const { chat, scheduler, fates, submit } = setup({ flood: { maxDigestItems: 50 } });
     for (let id = 1; id <= 300; id += 1) submit(price(id, '100.00', '85.00'));
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advance(60_000);
     await scheduler.onIdle();
     const top = chat.delivered().filter((c) => c.threadTs === undefined);
     expect(top).toHaveLength(10); // 9 messages of their own and the digest's first part
@@ -187,7 +196,7 @@ describe('digests', () => {
     for (let id = 1; id <= 2000; id += 1) submit(price(id, '100.00', '85.00'), partition.signal);
     // The queued singles and the open digest: one listener each (and the scheduler's one).
     expect(getEventListeners(partition.signal, 'abort').length).toBeLessThanOrEqual(12);
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     expect(getEventListeners(partition.signal, 'abort').length).toBeLessThanOrEqual(1);
     expect(fates.every((f) => 'kind' in f && f.kind === 'delivered')).toBe(true);
@@ -198,7 +207,7 @@ describe('digests', () => {
     const { chat, scheduler, fates, submit } = setup();
     for (let id = 1; id <= 100; id += 1) submit(price(id, '100.00', id % 10 === 0 ? '110.00' : '85.00'));
     expect(scheduler.pendingByChannel()).toEqual({ '#sales-alerts': 9 });
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
 
     const top = chat.delivered().filter((c) => c.threadTs === undefined);
@@ -218,10 +227,10 @@ describe('digests', () => {
     for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
     // Changes keep coming every 1.5 s (under the 2 s quiet period) for 9 s, within the 10 s window.
     for (let id = 21; id <= 26; id += 1) {
-      await vi.advanceTimersByTimeAsync(1500);
+      await advance(1500);
       submit(price(id, '100.00', '90.00'));
     }
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advance(60_000);
     await scheduler.onIdle();
     const files = chat.delivered().filter((c) => c.file !== undefined);
     expect(files).toHaveLength(1);
@@ -234,10 +243,10 @@ describe('digests', () => {
     const { chat, scheduler, submit } = setup();
     for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
     for (let id = 21; id <= 35; id += 1) {
-      await vi.advanceTimersByTimeAsync(1000);
+      await advance(1000);
       submit(price(id, '100.00', '90.00'));
     }
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advance(60_000);
     await scheduler.onIdle();
     // The 10 s window closed one digest mid-stream; the rest went into a second one, with no messages
     // of their own in between (the flood went on).
@@ -250,7 +259,7 @@ describe('digests', () => {
       flood: { channels: { 'sales-alerts': { completeList: 'thread' } } },
     });
     for (let id = 1; id <= 300; id += 1) submit(price(id, '100.00', '85.00'));
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advance(60_000);
     await scheduler.onIdle();
     const digest = chat.delivered().filter((c) => c.threadTs === undefined)[9];
     const replies = chat.delivered().filter((c) => c.threadTs === digest?.ts);
@@ -264,7 +273,7 @@ describe('digests', () => {
     const { chat, scheduler, submit } = setup();
     for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
     submit(price(15, '90.00', '50.00'));
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     const csv =
       chat
@@ -278,13 +287,10 @@ describe('digests', () => {
   });
 
   it('a digest refused for good fails every record it carries (they are dead-lettered per channel)', async () => {
-    const chat = createFakeChat({ clock: systemClock }).failOn(
-      10,
-      slackErrors.permanent('channel_not_found'),
-    );
+    const chat = createFakeChat({ clock: clock }).failOn(10, slackErrors.permanent('channel_not_found'));
     const { scheduler, fates, submit } = setup({ chat });
     for (let id = 1; id <= 20; id += 1) submit(price(id, '100.00', '90.00'));
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     expect(fates.filter((f) => 'kind' in f && f.kind === 'failed')).toHaveLength(11);
     expect(fates.filter((f) => 'kind' in f && f.kind === 'delivered')).toHaveLength(9);
@@ -296,7 +302,7 @@ describe('urgent changes', () => {
     const { chat, scheduler, submit } = setup();
     for (let id = 1; id <= 50; id += 1) submit(price(id, '100.00', '90.00'));
     submit(unpublish(777));
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     const order = texts(chat);
     const urgentAt = order.findIndex((t) => t.includes('#777)'));
@@ -314,7 +320,7 @@ describe('urgent changes', () => {
         { listingId: '25', key: { lst_id: 25 } },
       ),
     );
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     const lifted = texts(chat).filter((t) => t.includes('#25)'));
     expect(lifted).toHaveLength(1);
@@ -335,7 +341,7 @@ describe('flood control off', () => {
     const { chat, scheduler, submit } = setup({ flood: { enabled: false } });
     for (let id = 1; id <= 15; id += 1) submit(price(id, '100.00', '90.00'));
     submit(price(1, '90.00', '80.00'));
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     expect(chat.delivered()).toHaveLength(16);
     expect(chat.delivered().some((c) => c.threadTs !== undefined)).toBe(false);
@@ -349,7 +355,7 @@ describe('aborts', () => {
     const revoked = new AbortController();
     submit(price(1, '120.00', '110.00'), revoked.signal);
     revoked.abort(new Error('partition revoked'));
-    await vi.advanceTimersByTimeAsync(5000);
+    await advance(5000);
     await scheduler.onIdle();
     expect(texts(chat).filter((t) => t.includes('#1)'))).toEqual([]);
     expect(fates[3]).toEqual({ error: new Error('partition revoked') });
@@ -357,9 +363,9 @@ describe('aborts', () => {
 });
 
 describe('lane: an item that fails on its own', () => {
-  // The lane's own catch (src/delivery/lane.ts `run`): an item whose sending meets an error that is not
-  // a 'stop' (a compose or digest bug met with this data, issue 19) fails alone, as PROCESSING_FAILED,
-  // so its records are dead-lettered, and the lane goes on with the next item.
+  // The sender's catch (src/delivery/lane/sender.ts `failureOutcome`): an item whose sending meets an
+  // error that is not a 'stop' (a compose or digest bug met with this data, issue 19) fails alone, as
+  // PROCESSING_FAILED, so its records are dead-lettered, and the lane goes on with the next item.
   it('a digest bug becomes a dead letter per folded record (PROCESSING_FAILED), and the lane goes on', async () => {
     const real = createComposer(() => config);
     let broken = true;
@@ -376,7 +382,7 @@ describe('lane: an item that fails on its own', () => {
     const { chat, scheduler, fates, submit } = setup({ composer });
     // 9 messages of their own within the budget (10 s at 1/s), the other 91 folded into a digest.
     for (let id = 1; id <= 100; id += 1) submit(price(id, '100.00', '85.00'));
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advance(60_000);
     await scheduler.onIdle();
 
     const failed = fates.filter(
@@ -396,7 +402,7 @@ describe('lane: an item that fails on its own', () => {
     // The lane goes on (a stop would reject every later submit): the next change is delivered.
     broken = false;
     submit(price(500, '100.00', '85.00'));
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await scheduler.onIdle();
     expect(fates.at(-1)).toMatchObject({ kind: 'delivered' });
     expect(chat.delivered().some((c) => c.payload.text.includes('#500)'))).toBe(true);
@@ -431,11 +437,11 @@ describe('a digest whose message went out before a crash, its file not', () => {
     const origin = (id: number) => `listings/0/${id}`;
 
     // The first sender posts its messages and the digest's message; its upload never returns (killed).
-    const dying = createFakeChat({ clock: systemClock });
+    const dying = createFakeChat({ clock: clock });
     dying.upload = () => new Promise(() => {});
     const first = setup({ chat: dying, ledger });
     for (const id of bulk) first.submit(price(id, '100.00', '85.00'), undefined, origin(id));
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     const digest = dying
       .delivered()
       .find((c) => c.threadTs === undefined && c.payload.text.startsWith('Digest'));
@@ -443,13 +449,13 @@ describe('a digest whose message went out before a crash, its file not', () => {
     expect(dying.delivered().filter((c) => c.file !== undefined)).toHaveLength(0);
 
     // Restarted: its records are read again (the ledger filter leaves out what was recorded).
-    const chat = createFakeChat({ clock: systemClock });
+    const chat = createFakeChat({ clock: clock });
     const second = setup({ chat, ledger });
     for (const id of bulk) {
       if (!recorded.has(`${origin(id)}|#sales-alerts`))
         second.submit(price(id, '100.00', '85.00'), undefined, origin(id));
     }
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advance(30_000);
     await second.scheduler.onIdle();
     // No second digest message: the channel's budget is free again after the restart, so the first
     // records read again go as messages of their own; the rest are the file in the first message's thread.

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/adapters/system-clock.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { createMemoryLedger, ledgerKey, originOf } from '../../../src/delivery/ledger.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
@@ -37,12 +36,13 @@ describe('createMemoryLedger', () => {
 
 describe('the lane and the ledger', () => {
   const setup = (ledger: DeliveryLedger) => {
-    const chat = createFakeChat({ clock: systemClock });
+    const clock = createManualClock(0);
+    const chat = createFakeChat({ clock });
     const scheduler = createDeliveryScheduler({
       destination: chat,
       composer: createComposer(() => parseConfig('', 'test')),
       flood: floodOff,
-      clock: systemClock,
+      clock,
       perChannel: { intervalMs: 10, cap: 1 },
       burst: 3,
       workspace: { intervalMs: 1000, cap: 100 },
@@ -57,11 +57,11 @@ describe('the lane and the ledger', () => {
         new AbortController().signal,
         origin,
       ).fate;
-    return { chat, submit };
+    return { chat, submit, clock };
   };
 
   it('records every accepted (record, channel) and sends nothing already recorded', async () => {
-    const ledger = createMemoryLedger({ clock: systemClock, retentionMs: 60_000 });
+    const ledger = createMemoryLedger({ clock: createManualClock(0), retentionMs: 60_000 });
     const { chat, submit } = setup(ledger);
     expect((await submit('t/0/1')).kind).toBe('delivered');
     expect(await ledger.seen(['t/0/1|#sales'])).toEqual(new Set(['t/0/1|#sales']));
@@ -78,8 +78,12 @@ describe('the lane and the ledger', () => {
       record: async () => {},
       release: async () => {},
     };
-    const { chat, submit } = setup(ledger);
-    expect(await submit('t/0/2')).toMatchObject({ kind: 'delivered' });
+    const { chat, submit, clock } = setup(ledger);
+    const fate = submit('t/0/2');
+    // Asked again every 200 ms (ledger-claim.ts claimPollPolicy): busy at 0 and 200, done at 400.
+    await clock.advance(0);
+    await clock.advance(400);
+    expect(await fate).toMatchObject({ kind: 'delivered' });
     expect(chat.calls).toHaveLength(0);
     expect(states).toHaveLength(0); // asked until it was done
   });
