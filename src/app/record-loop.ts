@@ -143,6 +143,7 @@ export function createRecordLoop(options: RecordLoopOptions): RecordLoop {
     retry,
     random,
     canCommit: () => state.joined, // onAssigned commits once the membership is settled again
+    onFatal: fatal, // a commit error the table says not to retry (an INTERNAL bug) stops the service
     signal: state.everything.signal,
     onCommitted: (offsets) => {
       for (const o of offsets) updateLag(o);

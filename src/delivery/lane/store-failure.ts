@@ -1,10 +1,11 @@
 /**
  * What a shared-store failure costs the lane: the protection the store gives (the ledger's "not twice",
  * a listing's thread), never the message. Counted (metrics storeFallback) and logged; the caller goes
- * on without the store's answer. Store errors are the store client's own (Redis), not NotifierErrors,
- * so dispositionOf would call them bugs and stop: they are degraded here, in the one place.
+ * on without the store's answer. The table decides (src/domain/errors.ts degradeOrThrow): a store's
+ * failure is STORE_UNAVAILABLE, whose disposition is 'degrade'; an error with another code is thrown
+ * on, to the sender's own disposition (sender.ts failureOutcome).
  */
-import { describeError } from '../../domain/errors.ts';
+import { degradeOrThrow, describeError } from '../../domain/errors.ts';
 import type { Logger, Metrics } from '../../ports/index.ts';
 
 export interface StoreFailureDeps {
@@ -19,6 +20,7 @@ export function storeFailed(
   fields: Record<string, unknown>,
   message: string,
 ): void {
+  const failure = degradeOrThrow(error, store);
   deps.metrics.storeFallback(store);
-  deps.logger.warn({ ...fields, error: describeError(error) }, message);
+  deps.logger.warn({ ...fields, error: describeError(failure) }, message);
 }

@@ -41,6 +41,7 @@ describe('the example file', () => {
       topics: ['monolith.public.listings'],
       groupId: 'listing-notifier',
       clientId: 'listing-notifier',
+      sessionTimeoutMs: 30_000,
       deadLetterTopic: null,
       tls: null,
       sasl: null,
