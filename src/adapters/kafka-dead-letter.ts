@@ -17,7 +17,9 @@
  *   unfinished (uncommitted) and tries again; src/app/dead-letter-guard.ts tells /readyz and the
  *   metrics once the retries pass their bound.
  */
+
 import { type Admin, type IHeaders, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { deadLetterSendRetryPolicy, kafkajsRetry } from '../delivery/retry-policy.ts';
 import { NotifierError } from '../domain/errors.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import {
@@ -152,7 +154,7 @@ export function createKafkaDeadLetter(opts: KafkaDeadLetterOptions): KafkaDeadLe
     idempotent: false,
     maxInFlightRequests: 1,
     // Few retries inside send(): the caller's backoff (and its bound, dead-letter-guard.ts) decide.
-    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 3 },
+    retry: kafkajsRetry(deadLetterSendRetryPolicy),
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   });

@@ -14,7 +14,7 @@ import { tokenFromEnv } from '../app/env.ts';
 import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
 import type { DestinationsOptions } from '../delivery-root.ts';
-import { isNotifierError } from '../domain/errors.ts';
+import { exitCodeOf, isNotifierError } from '../domain/errors.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { markLate } from '../pipeline/late.ts';
 import type {
@@ -120,7 +120,7 @@ export async function redrive(input: RedriveInput): Promise<number> {
     } catch (error) {
       if (isNotifierError(error) && error.code === 'CONFIG_INVALID') {
         io.stderr(`listing-notifier dlq redrive: ${error.message}`);
-        return 2;
+        return exitCodeOf(error);
       }
       io.stderr(
         `listing-notifier dlq redrive: Slack: ${error instanceof Error ? error.message : String(error)}`,

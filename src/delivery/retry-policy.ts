@@ -50,6 +50,18 @@ export const kafkaClientRetryPolicy: BoundedRetryPolicy = {
 };
 
 /**
+ * The dead-letter producer's retries inside one send() (kafka-dead-letter.ts): few, because the
+ * caller's own backoff and its bound (src/app/dead-letter-guard.ts) decide how long to keep trying.
+ */
+export const deadLetterSendRetryPolicy: BoundedRetryPolicy = {
+  minDelayMs: 300,
+  maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.2,
+  retries: 3,
+};
+
+/**
  * A policy in kafkajs's words (https://kafka.js.org/docs/retry-detailed): its `factor` is the
  * randomization (our jitter), its `multiplier` the growth (our factor).
  */
