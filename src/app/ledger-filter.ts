@@ -15,7 +15,7 @@
  * reach is forgotten whenever the membership changes (`watchAssignments`): a partition that comes back
  * may have been delivered further by another replica meanwhile. What another replica records after
  * the reach was read (an old owner still sending after a rebalance) is caught by the claim at send
- * time (src/delivery/lane.ts), as before.
+ * time (src/delivery/lane/ledger-claim.ts), as before.
  */
 
 import { ledgerKey, originOf, partitionOf } from '../delivery/ledger.ts';

@@ -228,7 +228,7 @@ export interface Deliverer {
 }
 
 /**
- * What a record (or a fold run of records) holds in the lane items that carry it (src/delivery/lane.ts).
+ * What a record (or a fold run of records) holds in the lane items that carry it (src/delivery/lane/item.ts).
  * A share may join several items (a digest and the urgent message an entry was lifted into, or the
  * digest parts a run spans): `joined` is called once per item it joins and `settle` once per item
  * that settles with it, so the share knows when the last of them is done.
