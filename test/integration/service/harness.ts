@@ -73,6 +73,9 @@ export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: Test
       topics: o.topics ?? [LISTINGS_TOPIC],
       groupId: o.groupId,
       clientId: 'ln-e2e',
+      // A killed child's partitions wait this long for their next owner (30 s by default): the kill,
+      // quarantine and replica tests restart after SIGKILL and OOM deaths.
+      sessionTimeoutMs: 10_000,
     },
     slack: { apiUrl: standin.apiUrl, tokenEnv: 'SLACK_BOT_TOKEN' },
     delivery: {

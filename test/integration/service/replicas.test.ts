@@ -1,6 +1,6 @@
 /**
  * Scale out (issue 11): three replicas (child processes, `listing-notifier run`) share the
- * 6-partition listings topic, one Slack pace (Redis) and the delivery ledger. A 2,000-row burst over
+ * 6-partition listings topic, one Slack pace (Redis) and the delivery ledger. A 1,200-row burst over
  * four channels; mid-burst one replica is killed (SIGKILL) and another started, or all are restarted
  * one at a time (SIGTERM). Every expected message arrives exactly once, no channel goes past the
  * stand-in's pace, and the stand-in answers no 429. The same kill with the ledger off counts the
@@ -42,10 +42,12 @@ import {
 } from './harness.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const IDS = Array.from({ length: 2000 }, (_, i) => 820_000 + i);
-const PRICE = IDS.slice(0, 800); // -> sales-alerts
-const STOCK = IDS.slice(800, 1400); // low -> inventory-warnings
-const UNPUBLISH = IDS.slice(1400); // -> support-heads-up and marketing-updates
+// 1,200 rows (1,560 messages, 24 s at the pace per channel): long enough that the kill lands mid-burst
+// with work in flight on every replica (it was 2,000 rows; the scenarios read the same at this size).
+const IDS = Array.from({ length: 1200 }, (_, i) => 820_000 + i);
+const PRICE = IDS.slice(0, 480); // -> sales-alerts
+const STOCK = IDS.slice(480, 840); // low -> inventory-warnings
+const UNPUBLISH = IDS.slice(840); // -> support-heads-up and marketing-updates
 const EXPECTED: Record<string, readonly number[]> = {
   'sales-alerts': PRICE,
   'inventory-warnings': STOCK,
