@@ -9,13 +9,13 @@
  */
 
 interface MuteCommon {
-  /** Only in this channel (its name or id as routing names it); absent: in every channel. */
+  /** Only in this channel (a channel key of the rules file's `channels`); absent: in every channel. */
   channel?: string;
   /** Who muted: a Slack user name (shown as @name) or whoever ran the CLI. */
   by: string;
   /** Epoch ms: the mute is in force while now < until. */
   until: number;
-  /** Free text, shown with the mute (untrusted: escape it wherever it is shown). */
+  /** Free text, shown with the mute (untrusted, as `by` is: escape both wherever they are shown). */
   reason?: string;
 }
 
