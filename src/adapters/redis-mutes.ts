@@ -17,6 +17,19 @@ import type { Logger } from '../ports/index.ts';
 import type { MuteStore } from '../ports/mutes.ts';
 import { newMuteId } from './memory-mutes.ts';
 
+// KEYS: the mute's key, the index; ARGV: id, the mute's JSON, until (epoch ms). The key and its index
+// entry are written together or not at all; 0 when the id is taken. Not trimmed here: that takes a now,
+// and `list` (the service's, on every refresh) has one.
+const ADD = `
+if redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3], 'NX') == false then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
+
+type Scripted = Redis & {
+  lnAddMute(numKeys: number, ...args: Array<string | number>): Promise<number>;
+};
+
 export interface RedisMuteStoreOptions {
   /** redis://host:port[/db] (config store.url). */
   url: string;
@@ -72,13 +85,18 @@ export function createRedisMuteStore(o: RedisMuteStoreOptions): RedisMuteStore {
 }
 
 /** The mute store on a client someone else owns (and closes): for sharing one connection. */
-export function muteStoreOn(redis: Redis, keyPrefix: string, ids: () => string = newMuteId): MuteStore {
+export function muteStoreOn(client: Redis, keyPrefix: string, ids: () => string = newMuteId): MuteStore {
+  const redis = client as Scripted;
+  // defineCommand once per client: a second store on the same client reuses it.
+  if (typeof redis.lnAddMute !== 'function') redis.defineCommand('lnAddMute', { lua: ADD });
   const index = `${keyPrefix}:mutes`;
   const keyOf = (id: string): string => `${keyPrefix}:mute:${id}`;
   const store: MuteStore = {
     async list(now) {
-      await redis.zremrangebyscore(index, '-inf', now);
-      const listed = await redis.zrange(index, 0, -1);
+      const results = await redis.multi().zremrangebyscore(index, '-inf', now).zrange(index, 0, -1).exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('mute list discarded');
+      const listed = (results[1]?.[1] ?? []) as string[];
       if (listed.length === 0) return [];
       const values = await redis.mget(...listed.map(keyOf));
       const found: StoredMute[] = [];
@@ -92,12 +110,9 @@ export function muteStoreOn(redis: Redis, keyPrefix: string, ids: () => string =
       const text = JSON.stringify(muteFields(mute));
       for (;;) {
         const id = ids();
-        // NX: an id already taken (48 random bits: not in practice) is drawn again, never overwritten.
-        const set = await redis.set(keyOf(id), text, 'PXAT', Math.ceil(mute.until), 'NX');
-        if (set === null) continue;
-        // Not trimmed here: that takes a now, and `list` (the service's, every refresh) has one.
-        await redis.zadd(index, String(mute.until), id);
-        return id;
+        // 0: the id is taken (48 random bits: not in practice); drawn again, never overwritten.
+        const added = await redis.lnAddMute(2, keyOf(id), index, id, text, Math.ceil(mute.until));
+        if (Number(added) === 1) return id;
       }
     },
     async remove(id) {

@@ -19,10 +19,11 @@ describe('Redis mute store', () => {
   let dir: string;
   let redis: OwnRedis;
   const stores: RedisMuteStore[] = [];
-  const open = async (prefix: string): Promise<RedisMuteStore> => {
+  const open = async (prefix: string, ids?: () => string): Promise<RedisMuteStore> => {
     const store = createRedisMuteStore({
       url: `redis://127.0.0.1:${redis.port}`,
       keyPrefix: prefix,
+      ...(ids === undefined ? {} : { ids }),
       commandTimeoutMs: 500,
       logger: noopLogger,
     });
@@ -73,5 +74,16 @@ describe('Redis mute store', () => {
       },
     );
     expect(await a.remove(id)).toBe(false);
+  });
+
+  it('an id another client took is drawn again, not overwritten', async () => {
+    const drawn = ['same', 'same', 'other'];
+    const next = (): string => drawn.shift() ?? 'last';
+    const [a, b] = [await open('m4', next), await open('m4', next)];
+    const until = Date.now() + 3_600_000;
+    expect(await a.add(mute(until))).toBe('same');
+    expect(await b.add({ ...mute(until), by: 'bo' })).toBe('other');
+    const byId = Object.fromEntries((await a.list(Date.now())).map((m) => [m.id, m.by]));
+    expect(byId).toEqual({ same: 'ana', other: 'bo' });
   });
 });
