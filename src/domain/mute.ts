@@ -30,7 +30,12 @@ export type StoredMute = Mute & { id: string };
 /** What a message is, as far as mutes are concerned. Absent parts match no mute that names them. */
 export interface MuteTarget {
   listingId?: string;
-  rule?: string;
+  /**
+   * The rule that sent the message, or the rules (a route's `rules`: several rules may send one listing's
+   * message to the same channel). With several, rule mutes silence the message only when every one of
+   * its rules is muted: a rule nobody muted still wants it sent.
+   */
+  rule?: string | readonly string[];
   channel?: string;
 }
 
@@ -39,23 +44,54 @@ export function activeMutes<M extends Mute>(mutes: readonly M[], now: number): M
   return mutes.filter((m) => m.until > now);
 }
 
-/** Whether `mute` (in force or not) names `target`. */
+/** Whether `mute` (in force or not) names `target`: its listing, or one of its rules, in its channel. */
 export function mutesTarget(mute: Mute, target: MuteTarget): boolean {
   if (mute.channel !== undefined && mute.channel !== target.channel) return false;
-  return mute.scope === 'listing' ? mute.listingId === target.listingId : mute.rule === target.rule;
+  if (mute.scope === 'listing') return mute.listingId === target.listingId;
+  return typeof target.rule === 'string'
+    ? mute.rule === target.rule
+    : (target.rule?.includes(mute.rule) ?? false);
 }
 
-/**
- * The mute that applies to `target` at `now`, or undefined. When several do, the one lasting longest
- * (its end is when the message is heard again); on a tie, the first in `mutes`.
- */
-export function muteFor<M extends Mute>(mutes: readonly M[], target: MuteTarget, now: number): M | undefined {
+/** Of the mutes in force that name `target`, the one lasting longest (on a tie, the first). */
+function longest<M extends Mute>(mutes: readonly M[], target: MuteTarget, now: number): M | undefined {
   let found: M | undefined;
   for (const m of mutes) {
     if (m.until <= now || !mutesTarget(m, target)) continue;
     if (found === undefined || m.until > found.until) found = m;
   }
   return found;
+}
+
+/**
+ * The mute that applies to `target` at `now`, or undefined: a mute of its listing, or mutes of all of its
+ * rules. The one returned is the one whose end is when the message is heard again: of several listing
+ * mutes the one lasting longest (on a tie, the first in `mutes`); of its rules' mutes, each rule's
+ * longest, and of those the one ending first; of a listing's and the rules' mute, the later (on a
+ * tie, the listing's).
+ */
+export function muteFor<M extends Mute>(mutes: readonly M[], target: MuteTarget, now: number): M | undefined {
+  const listing = longest(
+    mutes.filter((m) => m.scope === 'listing'),
+    target,
+    now,
+  );
+  const rules = typeof target.rule === 'string' ? [target.rule] : (target.rule ?? []);
+  let byRules: M | undefined;
+  for (const rule of new Set(rules)) {
+    const m = longest(
+      mutes.filter((x) => x.scope === 'rule'),
+      { ...target, rule },
+      now,
+    );
+    if (m === undefined) {
+      byRules = undefined;
+      break;
+    }
+    if (byRules === undefined || m.until < byRules.until) byRules = m;
+  }
+  if (listing === undefined || byRules === undefined) return listing ?? byRules;
+  return byRules.until > listing.until ? byRules : listing;
 }
 
 /** Epoch ms as ISO 8601 UTC, without milliseconds when they are 0 ("2026-01-01T10:00:00Z"). */

@@ -106,16 +106,32 @@ describe('muteFor', () => {
     expect(muteFor([listingMute({ until: NOW })], { listingId: '42' }, NOW - 1)).toBeDefined();
   });
 
-  it('of several, the one lasting longest; on a tie the first', () => {
+  it("of several, the one lasting longest; on a tie the first, or the listing's", () => {
     const short = listingMute({ until: NOW + HOUR, by: 'short' });
-    const long = ruleMute({ until: NOW + 2 * HOUR, by: 'long' });
+    const long = listingMute({ until: NOW + 2 * HOUR, by: 'long' });
     const tie = listingMute({ until: NOW + 2 * HOUR, by: 'tie' });
+    expect(muteFor([short, long, tie], { listingId: '42' }, NOW)).toBe(long);
+    const rule = ruleMute({ until: NOW + 3 * HOUR });
     const target = { listingId: '42', rule: 'price-drops' };
-    expect(muteFor([short, long, tie], target, NOW)).toBe(long);
-    expect(muteFor([tie, long], target, NOW)).toBe(tie);
+    expect(muteFor([short, rule], target, NOW)).toBe(rule);
+    expect(muteFor([ruleMute({ until: NOW + HOUR }), short], target, NOW)).toBe(short);
   });
 
-  it('property: the mute found is in force, names the target, and none in force ends later', () => {
+  it('a message of several rules is muted by rule only when each of them is, until the first ends', () => {
+    const drops = ruleMute({ rule: 'price-drops', until: NOW + 2 * HOUR });
+    const stock = ruleMute({ rule: 'stock', until: NOW + HOUR });
+    const target = { listingId: '7', rule: ['price-drops', 'stock'], channel: '#sales' };
+    expect(muteFor([drops], target, NOW)).toBeUndefined();
+    expect(muteFor([drops, stock], target, NOW)).toBe(stock);
+    expect(muteFor([drops, stock], target, NOW + HOUR)).toBeUndefined();
+    expect(muteFor([drops], { ...target, rule: [] }, NOW)).toBeUndefined();
+    expect(muteFor([drops], { ...target, rule: ['price-drops', 'price-drops'] }, NOW)).toBe(drops);
+    // A listing mute needs no rule.
+    const listing = listingMute({ listingId: '7', until: NOW + HOUR });
+    expect(muteFor([drops, listing], target, NOW)).toBe(listing);
+  });
+
+  it('property: for one rule, the mute found is in force, names the target, and none in force ends later', () => {
     fc.assert(
       fc.property(fc.array(muteArb, { maxLength: 12 }), targetArb, (mutes, target) => {
         const found = muteFor(mutes, target, NOW);
@@ -125,6 +141,32 @@ describe('muteFor', () => {
           expect(applying).toContain(found);
           for (const m of applying) expect(m.until).toBeLessThanOrEqual(found.until);
         }
+      }),
+    );
+  });
+
+  it('property: several rules are muted when the listing is, or when each rule alone is', () => {
+    fc.assert(
+      fc.property(fc.array(muteArb, { maxLength: 12 }), targetArb, (mutes, target) => {
+        const rules = ['r1', 'r2'];
+        const muted = muteFor(mutes, { ...target, rule: rules }, NOW) !== undefined;
+        const byListing =
+          muteFor(
+            mutes.filter((m) => m.scope === 'listing'),
+            target,
+            NOW,
+          ) !== undefined;
+        const eachRule = rules.every((rule) => muteFor(mutes, { ...target, rule }, NOW) !== undefined);
+        const eachRuleByRule = rules.every(
+          (rule) =>
+            muteFor(
+              mutes.filter((m) => m.scope === 'rule'),
+              { ...target, rule },
+              NOW,
+            ) !== undefined,
+        );
+        expect(muted).toBe(byListing || eachRuleByRule);
+        if (muted) expect(eachRule).toBe(true);
       }),
     );
   });
