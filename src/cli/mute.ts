@@ -154,6 +154,9 @@ export interface MuteDeps {
   user?: () => string;
 }
 
+/** This command's exit codes, from the table every command shares (src/domain/errors.ts). */
+const { stopped: ok, config: usageError, failed } = exitCodes;
+
 /** Longest wait for Redis to accept commands (the store queues none before it is ready). */
 const STORE_CONNECT_MS = 5000;
 
@@ -191,12 +194,12 @@ export async function run(argv: string[], io: CliIo, deps: MuteDeps = {}): Promi
     io.stderr(
       "store.url: null; mutes need the shared store (store.url, Redis) for this command to reach the running service's mutes. Without one they live in the service's own process: mute from the Slack message instead.",
     );
-    return exitCodes.config;
+    return usageError;
   }
   const unknown = args.sub === 'add' ? unknownName(args, config) : undefined;
   if (unknown !== undefined) {
     io.stderr(unknown);
-    return exitCodes.config;
+    return usageError;
   }
   let opened: OpenedMutes | undefined;
   try {
@@ -208,7 +211,7 @@ export async function run(argv: string[], io: CliIo, deps: MuteDeps = {}): Promi
     io.stderr(
       `listing-notifier mute: store error: ${error instanceof Error ? error.message : String(error)}`,
     );
-    return exitCodes.failed;
+    return failed;
   } finally {
     await opened?.close();
   }
@@ -253,7 +256,7 @@ async function list(args: MuteArgs, store: MuteStore, clock: Clock, io: CliIo): 
   const shown = (await store.list(now)).filter((m) => listed(m, args)).sort((a, b) => a.until - b.until);
   for (const m of shown) io.stdout(args.json ? safeJson(muteJson(m)) : muteLine(m, now));
   if (!args.json) io.stderr(`${shown.length} mute(s) in force`);
-  return exitCodes.stopped;
+  return ok;
 }
 
 async function add(
@@ -275,18 +278,18 @@ async function add(
       : { scope: 'rule', rule: args.rule ?? '', ...common };
   const id = await store.add(mute);
   io.stdout(args.json ? safeJson(muteJson({ ...mute, id })) : muteLine({ ...mute, id }, clock.now()));
-  return exitCodes.stopped;
+  return ok;
 }
 
 async function remove(args: MuteArgs, store: MuteStore, io: CliIo): Promise<number> {
-  let exit: number = exitCodes.stopped;
+  let exit: number = ok;
   for (const id of args.ids) {
     const removed = await store.remove(id);
     if (args.json) io.stdout(safeJson({ id, removed }));
     else if (removed) io.stdout(`removed ${safeText(id)}`);
     if (!removed) {
       io.stderr(`${safeText(id)}: no such mute (never was, removed, or ended)`);
-      exit = exitCodes.config;
+      exit = usageError;
     }
   }
   return exit;
