@@ -47,6 +47,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "explain --config FILE …           why a record did (not) notify: every stage's decision",
     load: () => import('./explain.ts'),
   },
+  mute: {
+    summary: 'mute list|add|remove --config …   mute a listing or a rule for a while (in the shared store)',
+    load: () => import('./mute.ts'),
+  },
 };
 
 const defaultIo: CliIo = {

@@ -140,6 +140,7 @@ export const noopLogger: Logger = {
 };
 
 export type { KafkaSecurity, PartitionOffset, Watermarks } from './kafka.ts';
+export type { MuteStore } from './mutes.ts';
 export type {
   CommitOffset,
   KafkaContact,
