@@ -38,6 +38,7 @@ export type FailRequest =
 /** Methods an injected error can be aimed at. */
 export const failMethods = [
   'chat.postMessage',
+  'chat.update',
   'files.getUploadURLExternal',
   'files.completeUploadExternal',
 ] as const;

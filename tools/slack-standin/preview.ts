@@ -6,6 +6,11 @@
  * reads it (https://docs.slack.dev/messaging/formatting-message-text): &amp; &lt; &gt; are shown as
  * the characters they stand for, and <...> sequences are links or mentions. Mentions are highlighted,
  * so an unescaped <!channel> that slipped through the renderer is plain to see.
+ *
+ * An edited message (chat.update) reads as Slack shows it, the new version with a grey "(edited)"
+ * after it (the edit's time on hover); the versions before it sit in a collapsed stand-in-only list
+ * below, so a test can see what was replaced. A person's message (POST /_standin/say) is shown under
+ * their user id rather than the bot's name.
  */
 import { fileHtml, fileStyle, type PreviewFile } from './preview-files.ts';
 
@@ -26,6 +31,12 @@ export interface PreviewMessage {
   threadTs?: string;
   /** A file share: its files (and `text`, the initial comment). */
   files?: PreviewFile[];
+  /** A person's message: their user id (else the bot's). */
+  user?: string;
+  /** Set once edited: the last edit's time. */
+  editedAt?: number;
+  /** Earlier versions of an edited message, oldest first. */
+  history?: Array<{ text: string; blocks: unknown[]; since: number }>;
 }
 
 type Json = Record<string, unknown>;
@@ -131,20 +142,44 @@ export function blockHtml(block: unknown): string {
   }
 }
 
-/** One message; `replies` (a top-level message's thread) are drawn under it. */
-function messageHtml(m: PreviewMessage, replies: PreviewMessage[] = []): string {
-  const time = new Date(m.receivedAt).toISOString().slice(11, 19);
+const clock = (at: number): string => new Date(at).toISOString().slice(11, 19);
+
+/** What a message (or one earlier version of it) shows: its blocks, else its text as mrkdwn. */
+function bodyHtml(v: { text: string; blocks: unknown[]; files?: PreviewFile[] }): string {
   // initial_comment is message text, which Slack reads as mrkdwn like any other.
   const text =
-    m.text === '' && m.files !== undefined ? '' : `<div class="section">${mrkdwnToHtml(m.text)}</div>`;
-  const body = m.blocks.length > 0 ? m.blocks.map(blockHtml).join('') : text;
+    v.text === '' && v.files !== undefined ? '' : `<div class="section">${mrkdwnToHtml(v.text)}</div>`;
+  return v.blocks.length > 0 ? v.blocks.map(blockHtml).join('') : text;
+}
+
+/** Slack's "(edited)" mark, and the replaced versions (the stand-in's own addition, collapsed). */
+function editedHtml(m: PreviewMessage): string {
+  if (m.editedAt === undefined) return '';
+  const mark = `<span class="edited" title="edited ${clock(m.editedAt)} UTC">(edited)</span>`;
+  const history = m.history ?? [];
+  if (history.length === 0) return mark;
+  const versions = history
+    .map((v) => `<li><div class="meta">shown from ${clock(v.since)} UTC</div>${bodyHtml(v)}</li>`)
+    .join('');
+  const count = `${history.length} earlier ${history.length === 1 ? 'version' : 'versions'}`;
+  return `${mark}<details class="history"><summary>${count}</summary><ol>${versions}</ol></details>`;
+}
+
+/** One message; `replies` (a top-level message's thread) are drawn under it. */
+function messageHtml(m: PreviewMessage, replies: PreviewMessage[] = []): string {
+  const time = clock(m.receivedAt);
+  const body = bodyHtml(m);
   const files = (m.files ?? []).map(fileHtml).join('');
   const thread =
     replies.length === 0
       ? ''
       : `<div class="reply-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>` +
         `<div class="replies">${replies.map((r) => messageHtml(r)).join('')}</div>`;
-  return `<div class="message"><div class="meta"><b>listing-notifier</b> <span class="app">APP</span> ${time} UTC</div>${body}${files}${thread}</div>`;
+  const author =
+    m.user === undefined
+      ? '<b>listing-notifier</b> <span class="app">APP</span>'
+      : `<b>${escapeHtml(m.user)}</b>`;
+  return `<div class="message"><div class="meta">${author} ${time} UTC</div>${body}${editedHtml(m)}${files}${thread}</div>`;
 }
 
 /** A channel's top-level messages in order, each with its replies. */
@@ -172,7 +207,8 @@ main{display:flex;gap:12px;padding:12px;overflow-x:auto;align-items:flex-start}
 .button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:2px 10px;font-weight:bold;color:#1d1c1d;text-decoration:none;font-size:13px}
 .button.primary{background:#007a5a;color:#fff;border-color:#007a5a}.button.danger{background:#e01e5a;color:#fff;border-color:#e01e5a}
 .mention{background:#fff3b0;color:#1264a3;border-radius:3px;padding:0 2px}code{background:#f4f4f4;border:1px solid #ddd;border-radius:3px;color:#e01e5a;padding:0 2px}
-blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}
+blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}.edited{color:#868686;font-size:12px}
+.history{color:#616061;font-size:12px;margin:2px 0}.history ol{margin:4px 0;padding-left:18px}.history li{opacity:.8}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}
 ${fileStyle}`;
 
 export function previewPage(

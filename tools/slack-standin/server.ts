@@ -1,6 +1,6 @@
 /**
  * A local stand-in for Slack's Web API, for tests and the demo: chat.postMessage (with thread_ts),
- * auth.test, conversations.list, and the external file upload flow (files.getUploadURLExternal, a
+ * chat.update (chat-update.ts), auth.test, conversations.list, and the external file upload flow (files.getUploadURLExternal, a
  * POST of the bytes to /upload/v1/<file id>, files.completeUploadExternal; see uploads.ts) under
  * /api/, answering as Slack does (HTTP 200 with ok:false and Slack's error codes; HTTP 429 with
  * Retry-After in whole seconds past the pace). Point @slack/web-api at it with
@@ -14,7 +14,9 @@
  *                              | {mode:"error",error:"channel_not_found",channel?,count?,forMs?,method?}
  *   DELETE /_standin/fail      clear all failure modes
  *   GET    /_standin/messages  ?channel=<id or name>  accepted messages (replies and file shares
- *                              included, with threadTs and files), oldest first
+ *                              included, with threadTs and files; edited ones with editedAt and
+ *                              their history), oldest first
+ *   POST   /_standin/say       {channel, text, user?}  a person's message (the bot cannot edit it)
  *   GET    /_standin/lost      replies whose thread_ts named no message (Slack accepts and hides them)
  *   GET    /_standin/files/<id>  an uploaded file's bytes
  *   DELETE /_standin/messages  forget messages, files, accept times, 429 counts and pace state
@@ -23,6 +25,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createChannelLog, type StandinMessage, type StandinStats } from './channel-log.ts';
+import { createChatUpdate } from './chat-update.ts';
 import { checkThreadTs } from './files.ts';
 import { isJson, readBody, readRaw, send } from './http-io.ts';
 import {
@@ -57,6 +60,8 @@ export interface SlackStandinOptions {
   channels?: StandinChannel[];
   /** Per-channel pace: perSecond sustained, burst at once after a quiet spell. Default 1 and 3. */
   pace?: { perSecond: number; burst: number };
+  /** chat.update's workspace-wide pace (Tier 3). Default 50 a minute, bursts of 50. */
+  updatePace?: { perMinute: number; burst: number };
   /** Time source for pace and timestamps; default Date.now. */
   now?: () => number;
   /** Called for every accepted message (main.ts prints them). */
@@ -76,6 +81,8 @@ export interface SlackStandin {
   messages(channel?: string): StandinMessage[];
   /** Replies accepted with a thread_ts that named no message: Slack answers ok and shows them nowhere. */
   lost(): StandinMessage[];
+  /** A person's message in the channel (id or name), default user U0SOMEONE: chat.update refuses it. */
+  say(channel: string, text: string, user?: string): StandinMessage;
   stats(): StandinStats;
   fail(request: FailRequest): void;
   clearFailures(): void;
@@ -151,6 +158,14 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     });
   };
 
+  const chatUpdate = createChatUpdate({
+    now,
+    channels,
+    log,
+    ...(opts.updatePace === undefined ? {} : { pace: opts.updatePace }),
+    injected: (channel) => injectedError('chat.update', channel),
+  });
+
   const uploads = createUploads({
     url: () => handle.url,
     maxFileBytes,
@@ -200,6 +215,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       return reply(200, { ok: true, channels: list, response_metadata: { next_cursor: '' } });
     }
     if (method === 'chat.postMessage') return postMessage(body);
+    if (method === 'chat.update') return chatUpdate(body);
     if (method === 'files.getUploadURLExternal') {
       return injectedError(method, undefined) ?? uploads.ticket(body, json);
     }
@@ -220,6 +236,15 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       return send(res, 200, { ok: true });
     }
     if (path === '/_standin/stats' && req.method === 'GET') return send(res, 200, handle.stats());
+    if (path === '/_standin/say' && req.method === 'POST') {
+      const body = await readBody(req);
+      if (body === 'invalid_json' || typeof body.channel !== 'string' || typeof body.text !== 'string')
+        return send(res, 400, { ok: false, error: 'expected {channel, text, user?}' });
+      const channel = findChannel(body.channel);
+      if (channel === undefined) return send(res, 404, { ok: false, error: 'channel_not_found' });
+      const said = handle.say(channel.id, body.text, typeof body.user === 'string' ? body.user : undefined);
+      return send(res, 200, { ok: true, ts: said.ts, channel: said.channel });
+    }
     if (path === '/_standin/lost' && req.method === 'GET') return send(res, 200, { messages: log.lost() });
     if (path.startsWith('/_standin/files/') && req.method === 'GET') {
       const file = uploads.bytes(decodeURIComponent(path.slice('/_standin/files/'.length)));
@@ -313,7 +338,17 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     channels,
     messages: (channel) => log.messages(channel),
     lost: () => log.lost(),
-    stats: () => log.stats({ calls, filesNotCompleted: uploads.notCompleted() }),
+    say(channelRef, text, user = 'U0SOMEONE') {
+      const channel = findChannel(channelRef);
+      if (channel === undefined) throw new Error(`no stand-in channel ${channelRef}`);
+      return log.say(channel, text, user);
+    },
+    stats: () =>
+      log.stats({
+        calls,
+        filesNotCompleted: uploads.notCompleted(),
+        updatesRateLimited: chatUpdate.rateLimited(),
+      }),
     fail(request) {
       const until = request.forMs === undefined ? Number.POSITIVE_INFINITY : now() + request.forMs;
       const count =
@@ -326,6 +361,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     reset() {
       log.reset();
       uploads.reset();
+      chatUpdate.reset();
       calls = 0;
     },
     close: () =>
