@@ -108,6 +108,12 @@ function elementHtml(el: unknown): string {
       ? `<span class="button${style}">${label}</span>`
       : `<a class="button${style}" href="${escapeHtml(href)}" rel="noreferrer" target="_blank">${label}</a>`;
   }
+  if (el.type === 'overflow') {
+    // Slack draws an overflow menu as a "⋯" button that opens its options; here a click opens them too.
+    const options = Array.isArray(el.options) ? el.options : [];
+    const items = options.map((o) => `<li>${isObject(o) ? textHtml(o.text) : ''}</li>`).join('');
+    return `<details class="overflow"><summary class="button" title="More actions">⋯</summary><ul>${items}</ul></details>`;
+  }
   if (el.type === 'image')
     return `<span class="image">[image: ${escapeHtml(String(el.alt_text ?? ''))}]</span>`;
   if (el.type === 'plain_text' || el.type === 'mrkdwn') return `<span>${textHtml(el)}</span>`;
@@ -208,6 +214,9 @@ main{display:flex;gap:12px;padding:12px;overflow-x:auto;align-items:flex-start}
 .button.primary{background:#007a5a;color:#fff;border-color:#007a5a}.button.danger{background:#e01e5a;color:#fff;border-color:#e01e5a}
 .mention{background:#fff3b0;color:#1264a3;border-radius:3px;padding:0 2px}code{background:#f4f4f4;border:1px solid #ddd;border-radius:3px;color:#e01e5a;padding:0 2px}
 blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}.edited{color:#868686;font-size:12px}
+.overflow{display:inline-block;position:relative}.overflow summary{list-style:none;cursor:pointer}
+.overflow ul{position:absolute;right:0;z-index:1;background:#fff;border:1px solid #ddd;border-radius:6px;margin:2px 0;padding:4px 0;list-style:none;min-width:160px;box-shadow:0 2px 6px rgba(0,0,0,.15)}
+.overflow li{padding:3px 12px;white-space:nowrap}
 .history{color:#616061;font-size:12px;margin:2px 0}.history ol{margin:4px 0;padding-left:18px}.history li{opacity:.8}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}
 ${fileStyle}`;
 
