@@ -1,6 +1,7 @@
 /**
  * A local stand-in for Slack's Web API, for tests and the demo: chat.postMessage (with thread_ts),
- * chat.update (chat-update.ts), auth.test, conversations.list, and the external file upload flow (files.getUploadURLExternal, a
+ * chat.update (chat-update.ts), auth.test, conversations.list, clicks sent as signed block_actions
+ * payloads with their response_url answers (interactivity.ts), and the external file upload flow (files.getUploadURLExternal, a
  * POST of the bytes to /upload/v1/<file id>, files.completeUploadExternal; see uploads.ts) under
  * /api/, answering as Slack does (HTTP 200 with ok:false and Slack's error codes; HTTP 429 with
  * Retry-After in whole seconds past the pace). Point @slack/web-api at it with
@@ -17,6 +18,9 @@
  *                              included, with threadTs and files; edited ones with editedAt and
  *                              their history), oldest first
  *   POST   /_standin/say       {channel, text, user?}  a person's message (the bot cannot edit it)
+ *   POST   /_standin/click     {url, channel, ts, actionId, value?, user?}  a click, sent to url
+ *   POST   /_standin/respond/<id>  a response_url (the app answers a click here)
+ *   GET    /_standin/responses the answers to response_urls, oldest first
  *   GET    /_standin/lost      replies whose thread_ts named no message (Slack accepts and hides them)
  *   GET    /_standin/files/<id>  an uploaded file's bytes
  *   DELETE /_standin/messages  forget messages, files, accept times, 429 counts and pace state
@@ -29,12 +33,20 @@ import { createChatUpdate } from './chat-update.ts';
 import { checkThreadTs } from './files.ts';
 import { isJson, readBody, readRaw, send } from './http-io.ts';
 import {
+  type ClickRequest,
+  type ClickResult,
+  createInteractivity,
+  type StandinResponse,
+} from './interactivity.ts';
+import {
   defaultChannels,
+  defaultStandinSigningSecret,
   defaultStandinToken,
   type FailRequest,
   parseFail,
   type StandinChannel,
 } from './options.ts';
+import { peopleRoute } from './people-routes.ts';
 import { previewPage } from './preview.ts';
 import { createUploads, type Reply, rejected, reply, type StandinFile } from './uploads.ts';
 import { checkPostMessage } from './validate.ts';
@@ -57,6 +69,10 @@ export interface SlackStandinOptions {
   host?: string;
   /** The one valid bot token. Default "xoxb-standin-token". */
   token?: string;
+  /** The app signing secret clicks are signed with. Default defaultStandinSigningSecret. */
+  signingSecret?: string;
+  /** How long a click waits for the app's answer before it counts as timed out. Default 3000 (Slack's). */
+  interactionTimeoutMs?: number;
   channels?: StandinChannel[];
   /** Per-channel pace: perSecond sustained, burst at once after a quiet spell. Default 1 and 3. */
   pace?: { perSecond: number; burst: number };
@@ -83,6 +99,10 @@ export interface SlackStandin {
   lost(): StandinMessage[];
   /** A person's message in the channel (id or name), default user U0SOMEONE: chat.update refuses it. */
   say(channel: string, text: string, user?: string): StandinMessage;
+  /** A click on a message's button or overflow option, POSTed to request.url as Slack sends it. */
+  click(request: ClickRequest): Promise<ClickResult>;
+  /** What the app answered to response_urls, oldest first. */
+  responses(): StandinResponse[];
   stats(): StandinStats;
   fail(request: FailRequest): void;
   clearFailures(): void;
@@ -166,6 +186,15 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     injected: (channel) => injectedError('chat.update', channel),
   });
 
+  const interactivity = createInteractivity({
+    now,
+    url: () => handle.url,
+    signingSecret: opts.signingSecret ?? defaultStandinSigningSecret,
+    ...(opts.interactionTimeoutMs === undefined ? {} : { timeoutMs: opts.interactionTimeoutMs }),
+    findChannel,
+    log,
+  });
+
   const uploads = createUploads({
     url: () => handle.url,
     maxFileBytes,
@@ -236,15 +265,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       return send(res, 200, { ok: true });
     }
     if (path === '/_standin/stats' && req.method === 'GET') return send(res, 200, handle.stats());
-    if (path === '/_standin/say' && req.method === 'POST') {
-      const body = await readBody(req);
-      if (body === 'invalid_json' || typeof body.channel !== 'string' || typeof body.text !== 'string')
-        return send(res, 400, { ok: false, error: 'expected {channel, text, user?}' });
-      const channel = findChannel(body.channel);
-      if (channel === undefined) return send(res, 404, { ok: false, error: 'channel_not_found' });
-      const said = handle.say(channel.id, body.text, typeof body.user === 'string' ? body.user : undefined);
-      return send(res, 200, { ok: true, ts: said.ts, channel: said.channel });
-    }
+    if (await peopleRoute(path, req, res, { standin: handle, interactivity })) return;
     if (path === '/_standin/lost' && req.method === 'GET') return send(res, 200, { messages: log.lost() });
     if (path.startsWith('/_standin/files/') && req.method === 'GET') {
       const file = uploads.bytes(decodeURIComponent(path.slice('/_standin/files/'.length)));
@@ -343,6 +364,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       if (channel === undefined) throw new Error(`no stand-in channel ${channelRef}`);
       return log.say(channel, text, user);
     },
+    click: (request) => interactivity.click(request),
+    responses: () => interactivity.responses(),
     stats: () =>
       log.stats({
         calls,
@@ -362,6 +385,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       log.reset();
       uploads.reset();
       chatUpdate.reset();
+      interactivity.reset();
       calls = 0;
     },
     close: () =>
