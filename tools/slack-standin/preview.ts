@@ -10,7 +10,8 @@
  * An edited message (chat.update) reads as Slack shows it, the new version with a grey "(edited)"
  * after it (the edit's time on hover); the versions before it sit in a collapsed stand-in-only list
  * below, so a test can see what was replaced. A person's message (POST /_standin/say) is shown under
- * their user id rather than the bot's name.
+ * their user id rather than the bot's name. An ephemeral answer to a click sits at the end of its
+ * channel marked "Only visible to" its clicker, as Slack shows it to them alone.
  */
 import { fileHtml, fileStyle, type PreviewFile } from './preview-files.ts';
 
@@ -37,6 +38,15 @@ export interface PreviewMessage {
   editedAt?: number;
   /** Earlier versions of an edited message, oldest first. */
   history?: Array<{ text: string; blocks: unknown[]; since: number }>;
+}
+
+/** An ephemeral answer to a click (interactivity.ts): shown to `user` only. */
+export interface PreviewEphemeral {
+  user: string;
+  channel: string;
+  text: string;
+  blocks: unknown[];
+  receivedAt: number;
 }
 
 type Json = Record<string, unknown>;
@@ -217,28 +227,38 @@ blockquote{border-left:4px solid #ddd;margin:0;padding-left:8px}.edited{color:#8
 .overflow{display:inline-block;position:relative}.overflow summary{list-style:none;cursor:pointer}
 .overflow ul{position:absolute;right:0;z-index:1;background:#fff;border:1px solid #ddd;border-radius:6px;margin:2px 0;padding:4px 0;list-style:none;min-width:160px;box-shadow:0 2px 6px rgba(0,0,0,.15)}
 .overflow li{padding:3px 12px;white-space:nowrap}
+.ephemeral{background:#f8f8f8}.only{font-style:italic}
 .history{color:#616061;font-size:12px;margin:2px 0}.history ol{margin:4px 0;padding-left:18px}.history li{opacity:.8}hr{border:none;border-top:1px solid #eee}.empty{color:#888;padding:12px}
 ${fileStyle}`;
 
 export function previewPage(
   channels: PreviewChannel[],
   messages: PreviewMessage[],
-  stats: { rateLimited: number; lost?: PreviewMessage[] },
+  stats: { rateLimited: number; lost?: PreviewMessage[]; ephemeral?: PreviewEphemeral[] },
 ): string {
   const columns = channels
     .map((ch) => {
       const own = messages.filter((m) => m.channel === ch.id);
+      const ephemeral = (stats.ephemeral ?? [])
+        .filter((e) => e.channel === ch.id)
+        .map(ephemeralHtml)
+        .join('');
       const flags = [ch.archived ? 'archived' : '', ch.member ? '' : 'bot not a member']
         .filter(Boolean)
         .join(', ');
       const list = own.length === 0 ? '<div class="empty">No messages yet</div>' : channelHtml(own);
-      return `<section class="channel"><h2>#${escapeHtml(ch.name)} <small>${escapeHtml(ch.id)} · ${own.length}${flags ? ` · ${flags}` : ''}</small></h2>${list}</section>`;
+      return `<section class="channel"><h2>#${escapeHtml(ch.name)} <small>${escapeHtml(ch.id)} · ${own.length}${flags ? ` · ${flags}` : ''}</small></h2>${list}${ephemeral}</section>`;
     })
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
 <title>Slack stand-in</title><style>${style}</style></head><body>
 <h1>Slack stand-in <small>${messages.length} messages · ${stats.rateLimited} answered 429 · refreshes every 2 s</small></h1>
 ${lostHtml(stats.lost ?? [], channels)}<main>${columns}</main></body></html>`;
+}
+
+function ephemeralHtml(e: PreviewEphemeral): string {
+  const meta = `<b>listing-notifier</b> <span class="app">APP</span> ${clock(e.receivedAt)} UTC · <span class="only">Only visible to ${escapeHtml(e.user)}</span>`;
+  return `<div class="message ephemeral"><div class="meta">${meta}</div>${bodyHtml(e)}</div>`;
 }
 
 /** Replies Slack would have accepted and shown nowhere: their thread_ts named no message. */

@@ -337,6 +337,9 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         previewPage(channels, log.messages(), {
           rateLimited: handle.stats().rateLimited.total,
           lost: log.lost(),
+          ephemeral: interactivity
+            .responses()
+            .filter((r) => r.responseType === 'ephemeral' && !r.replaceOriginal),
         }),
       );
       return;

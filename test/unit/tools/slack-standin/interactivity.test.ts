@@ -212,6 +212,11 @@ describe('stand-in clicks', () => {
     const shown = s.messages('inventory-warnings');
     expect(shown.map((m) => m.text)).toEqual(['Blue chair: muted', '<@U0ALICE> muted L-7 until 10:00 UTC']);
     expect(shown[0]?.history?.[0]?.text).toBe('Blue chair stock is low');
+    // The ephemeral answer is on the preview page, marked as Slack marks it; the others are messages.
+    const page = await (await fetch(`${s.url}/`)).text();
+    expect(page).toContain('<span class="only">Only visible to U0ALICE</span>');
+    expect(page).toContain('You got this because rule 2 (stock low) routes to #inventory-warnings');
+    expect(page.match(/class="message ephemeral"/g)).toHaveLength(1);
     const listed = (await (await fetch(`${s.url}/_standin/responses`)).json()) as { responses: unknown[] };
     expect(listed.responses).toHaveLength(3);
     const unknown = await fetch(`${s.url}/_standin/respond/R999`, {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type PreviewMessage, previewPage } from '../../../../tools/slack-standin/preview.ts';
 
-// The preview page's edits (chat.update) and a person's messages (POST /_standin/say). Pure.
+// The preview page's edits (chat.update), a person's messages (POST /_standin/say) and ephemeral
+// answers to clicks. Pure.
 const channel = { id: 'C0INVENTWRN', name: 'inventory-warnings', archived: false, member: true };
 const at = Date.UTC(2026, 0, 1, 9, 0, 0);
 
@@ -56,5 +57,18 @@ describe('previewPage: edits', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('<span class="mention">@channel</span>');
     expect(html).toContain('<b>U0&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</b>');
+  });
+});
+
+describe('previewPage: ephemeral answers', () => {
+  it('shows one in its channel, marked as visible to the clicker only, hostile text escaped', () => {
+    const ephemeral = [
+      { user: 'U0ALICE', channel: channel.id, text: 'Muted <!here> &lt;b&gt;', blocks: [], receivedAt: at },
+      { user: 'U0BOB', channel: 'C0ELSEWHERE', text: 'not here', blocks: [], receivedAt: at },
+    ];
+    const html = previewPage([channel], [message()], { rateLimited: 0, ephemeral });
+    expect(html).toContain('<span class="only">Only visible to U0ALICE</span>');
+    expect(html).toContain('Muted <span class="mention">@here</span> &lt;b&gt;');
+    expect(html).not.toContain('not here');
   });
 });
