@@ -53,6 +53,7 @@ import { checkPostMessage } from './validate.ts';
 
 export {
   defaultChannels,
+  defaultStandinSigningSecret,
   defaultStandinToken,
   type FailRequest,
   parseFail,
