@@ -9,7 +9,8 @@
  *   X-Slack-Signature (src/adapters/slack-signature.ts). Slack waits 3 s for the answer and shows the
  *   user an error past that; click() reports a timeout the same way.
  *   response_url: https://docs.slack.dev/interactivity/handling-user-interaction#message_responses
- *   (response_type ephemeral by default; replace_original; delete_original).
+ *   (response_type ephemeral by default; replace_original edits the message). delete_original is
+ *   recorded on the response and not applied: the stand-in never deletes a message.
  */
 import { slackSignatureHeaders } from '../../src/adapters/slack-signature.ts';
 import type { ChannelLog, StandinMessage } from './channel-log.ts';
