@@ -284,6 +284,26 @@ export const slackSchema = z
       .describe(
         'Name of the env var holding the bot token; the token never sits in this file. Default: "SLACK_BOT_TOKEN".',
       ),
+    // Issue 17's interactivity endpoint verifies X-Slack-Signature with it
+    // (https://docs.slack.dev/authentication/verifying-requests-from-slack); read by
+    // src/config/signing-secret.ts, never part of Config, masked in logs like the other secrets.
+    signingSecretEnv: envName
+      .optional()
+      .describe(
+        "Env var holding the Slack app's signing secret (Basic Information, App Credentials), which " +
+          'verifies the requests Slack sends to the interactivity endpoint. Give this or signingSecretFile ' +
+          'to accept them; neither leaves interactivity off. Default: none.',
+      ),
+    signingSecretFile: filePath
+      .optional()
+      .describe(
+        "File holding the Slack app's signing secret (e.g. a mounted Secret); surrounding whitespace is " +
+          'ignored. Give this or signingSecretEnv. Default: none.',
+      ),
+  })
+  .refine((v) => v.signingSecretEnv === undefined || v.signingSecretFile === undefined, {
+    message: 'expected at most one of signingSecretEnv or signingSecretFile',
+    path: ['signingSecretEnv'],
   })
   .prefault({})
   .describe('Slack.');

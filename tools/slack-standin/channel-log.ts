@@ -6,6 +6,9 @@
  * Pace: about one message per second per channel with short bursts
  * (https://docs.slack.dev/apis/web-api/rate-limits), as a sliding window shared with the service's
  * own scheduler (src/delivery/pace.ts). Past it: HTTP 429 with Retry-After in whole seconds.
+ *
+ * Edits (chat.update) replace a message where it stands and keep what it said before, oldest first;
+ * a person's message (POST /_standin/say) is there to be refused: the bot may edit only its own.
  */
 import { createPaceWindow, maxInAnyWindow, type PaceWindow, paceViolation } from '../../src/delivery/pace.ts';
 import type { StandinChannel } from './options.ts';
@@ -26,6 +29,20 @@ export interface StandinMessage {
   files?: StandinFile[];
   /** Set on a reply whose thread_ts named no top-level message in the channel: Slack shows it nowhere. */
   lost?: true;
+  /** Set on a message a person posted (POST /_standin/say): their user id. The bot cannot edit it. */
+  user?: string;
+  /** Set once edited (chat.update): now() of the last edit. */
+  editedAt?: number;
+  /** Set once edited: what the message said before each edit, oldest first. */
+  history?: MessageVersion[];
+}
+
+/** One earlier version of an edited message. */
+export interface MessageVersion {
+  text: string;
+  blocks: unknown[];
+  /** now() when this version was shown first (the post, or the edit that made it). */
+  since: number;
 }
 
 export interface StandinStats {
@@ -44,6 +61,10 @@ export interface StandinStats {
   filesNotCompleted: number;
   /** Replies whose thread_ts named no message (see lost()). Always 0 unless the caller is wrong. */
   lostReplies: number;
+  /** Edits applied per channel (chat.update). */
+  edits: Record<string, number>;
+  /** chat.update calls answered 429 (its own workspace-wide pace, not the channels'). */
+  updatesRateLimited: number;
 }
 
 export interface MessageParts {
@@ -58,9 +79,16 @@ export interface ChannelLog {
   paced(channelId: string): Reply | null;
   /** Records an accepted message against the channel's pace and gives it a ts. */
   record(channel: Required<StandinChannel>, parts: MessageParts): StandinMessage;
+  /** Records a person's message (not the bot's: outside the bot's pace, never editable by it). */
+  say(channel: Required<StandinChannel>, text: string, user: string): StandinMessage;
+  /** The shown message (post or reply; not a lost reply) with this ts in this channel. */
+  find(channelId: string, ts: string): StandinMessage | undefined;
+  /** Replaces a shown message's text and blocks, keeping the old ones in its history. */
+  edit(message: StandinMessage, parts: { text: string; blocks: unknown[] }): StandinMessage;
   messages(channel?: string): StandinMessage[];
   lost(): StandinMessage[];
-  stats(extra: { calls: number; filesNotCompleted: number }): StandinStats;
+  /** `updatesRateLimited` comes from chat-update.ts; default 0. */
+  stats(extra: { calls: number; filesNotCompleted: number; updatesRateLimited?: number }): StandinStats;
   reset(): void;
 }
 
@@ -75,7 +103,13 @@ export function createChannelLog(opts: {
   let lostReplies: StandinMessage[] = [];
   let gates = new Map<string, PaceWindow>();
   let rateLimited = new Map<string, number>();
+  let edits = new Map<string, number>();
   let seq = 0;
+
+  const nextTs = (at: number): string => {
+    seq += 1;
+    return `${Math.floor(at / 1000)}.${String(seq % 1_000_000).padStart(6, '0')}`;
+  };
 
   const gateFor = (id: string): PaceWindow => {
     let gate = gates.get(id);
@@ -104,8 +138,7 @@ export function createChannelLog(opts: {
     record(channel, parts) {
       const at = now();
       gateFor(channel.id).record(at);
-      seq += 1;
-      const ts = `${Math.floor(at / 1000)}.${String(seq % 1_000_000).padStart(6, '0')}`;
+      const ts = nextTs(at);
       const { threadTs, files } = parts;
       const parent =
         threadTs === undefined
@@ -128,13 +161,53 @@ export function createChannelLog(opts: {
       return message;
     },
 
+    say(channel, text, user) {
+      const at = now();
+      const message: StandinMessage = {
+        channel: channel.id,
+        channelName: channel.name,
+        ts: nextTs(at),
+        text,
+        blocks: [],
+        receivedAt: at,
+        user,
+      };
+      messages.push(message);
+      return message;
+    },
+
+    find: (channelId, ts) => messages.find((m) => m.channel === channelId && m.ts === ts),
+
+    // A new object in the old one's place: what messages() handed out before stays as it was.
+    edit(message, parts) {
+      const at = now();
+      const before: MessageVersion = {
+        text: message.text,
+        blocks: message.blocks,
+        since: message.editedAt ?? message.receivedAt,
+      };
+      const edited: StandinMessage = {
+        ...message,
+        text: parts.text,
+        blocks: parts.blocks,
+        editedAt: at,
+        history: [...(message.history ?? []), before],
+      };
+      messages = messages.map((m) => (m === message ? edited : m));
+      edits.set(message.channelName, (edits.get(message.channelName) ?? 0) + 1);
+      return edited;
+    },
+
     messages: (channel) =>
       messages.filter((m) => channel === undefined || m.channel === channel || m.channelName === channel),
 
     lost: () => [...lostReplies],
 
-    stats({ calls, filesNotCompleted }) {
-      const all = [...messages, ...lostReplies].sort((a, b) => a.receivedAt - b.receivedAt);
+    stats({ calls, filesNotCompleted, updatesRateLimited = 0 }) {
+      // A person's messages are theirs: not the bot's pace, not its accepted count.
+      const all = [...messages, ...lostReplies]
+        .filter((m) => m.user === undefined)
+        .sort((a, b) => a.receivedAt - b.receivedAt);
       const byChannel = new Map<string, number[]>();
       const shared = new Map<string, number>();
       for (const m of all) {
@@ -161,6 +234,8 @@ export function createChannelLog(opts: {
         filesShared: Object.fromEntries(shared),
         filesNotCompleted,
         lostReplies: lostReplies.length,
+        edits: Object.fromEntries(edits),
+        updatesRateLimited,
       };
     },
 
@@ -169,6 +244,7 @@ export function createChannelLog(opts: {
       lostReplies = [];
       gates = new Map();
       rateLimited = new Map();
+      edits = new Map();
     },
   };
 }

@@ -3,15 +3,17 @@
  * message (the demo's terminal view of the notifications).
  *
  *   npm exec -- node tools/slack-standin/main.ts [--port 3999] [--token T] [--channels a,b,c]
- *       [--archived old-announcements] [--per-second 1] [--burst 3] [--quiet]
+ *       [--archived old-announcements] [--per-second 1] [--burst 3] [--signing-secret S] [--quiet]
  *
  * Each flag also reads from the environment: SLACK_STANDIN_PORT, SLACK_STANDIN_TOKEN,
- * SLACK_STANDIN_CHANNELS, SLACK_STANDIN_ARCHIVED, SLACK_STANDIN_PER_SECOND, SLACK_STANDIN_BURST.
+ * SLACK_STANDIN_CHANNELS, SLACK_STANDIN_ARCHIVED, SLACK_STANDIN_PER_SECOND, SLACK_STANDIN_BURST,
+ * SLACK_STANDIN_SIGNING_SECRET (what clicks are signed with; give the service the same one).
  */
 import { parseArgs } from 'node:util';
 import { formatBytes } from './files.ts';
 import {
   defaultChannels,
+  defaultStandinSigningSecret,
   defaultStandinToken,
   type StandinChannel,
   type StandinMessage,
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       archived: { type: 'string' },
       'per-second': { type: 'string' },
       burst: { type: 'string' },
+      'signing-secret': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
   const standin = await startSlackStandin({
     port: Number(values.port ?? env.SLACK_STANDIN_PORT ?? 3999),
     token: values.token ?? env.SLACK_STANDIN_TOKEN ?? defaultStandinToken,
+    signingSecret:
+      values['signing-secret'] ?? env.SLACK_STANDIN_SIGNING_SECRET ?? defaultStandinSigningSecret,
     channels: names === undefined ? defaultChannels : channelsFromNames(names, archived),
     pace: {
       perSecond: Number(values['per-second'] ?? env.SLACK_STANDIN_PER_SECOND ?? 1),

@@ -11,6 +11,9 @@ export interface StandinChannel {
 
 export const defaultStandinToken = 'xoxb-standin-token';
 
+/** The app signing secret the stand-in signs interaction payloads with (interactivity.ts). */
+export const defaultStandinSigningSecret = 'standin0signing0secret0000000000';
+
 export const defaultChannels: StandinChannel[] = [
   { id: 'C0SALESALRT', name: 'sales-alerts' },
   { id: 'C0INVENTWRN', name: 'inventory-warnings' },
@@ -38,6 +41,7 @@ export type FailRequest =
 /** Methods an injected error can be aimed at. */
 export const failMethods = [
   'chat.postMessage',
+  'chat.update',
   'files.getUploadURLExternal',
   'files.completeUploadExternal',
 ] as const;

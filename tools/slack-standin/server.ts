@@ -1,6 +1,7 @@
 /**
  * A local stand-in for Slack's Web API, for tests and the demo: chat.postMessage (with thread_ts),
- * auth.test, conversations.list, and the external file upload flow (files.getUploadURLExternal, a
+ * chat.update (chat-update.ts), auth.test, conversations.list, clicks sent as signed block_actions
+ * payloads with their response_url answers (interactivity.ts), and the external file upload flow (files.getUploadURLExternal, a
  * POST of the bytes to /upload/v1/<file id>, files.completeUploadExternal; see uploads.ts) under
  * /api/, answering as Slack does (HTTP 200 with ok:false and Slack's error codes; HTTP 429 with
  * Retry-After in whole seconds past the pace). Point @slack/web-api at it with
@@ -14,7 +15,12 @@
  *                              | {mode:"error",error:"channel_not_found",channel?,count?,forMs?,method?}
  *   DELETE /_standin/fail      clear all failure modes
  *   GET    /_standin/messages  ?channel=<id or name>  accepted messages (replies and file shares
- *                              included, with threadTs and files), oldest first
+ *                              included, with threadTs and files; edited ones with editedAt and
+ *                              their history), oldest first
+ *   POST   /_standin/say       {channel, text, user?}  a person's message (the bot cannot edit it)
+ *   POST   /_standin/click     {url, channel, ts, actionId, value?, user?}  a click, sent to url
+ *   POST   /_standin/respond/<id>  a response_url (the app answers a click here)
+ *   GET    /_standin/responses the answers to response_urls, oldest first
  *   GET    /_standin/lost      replies whose thread_ts named no message (Slack accepts and hides them)
  *   GET    /_standin/files/<id>  an uploaded file's bytes
  *   DELETE /_standin/messages  forget messages, files, accept times, 429 counts and pace state
@@ -23,21 +29,31 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createChannelLog, type StandinMessage, type StandinStats } from './channel-log.ts';
+import { createChatUpdate } from './chat-update.ts';
 import { checkThreadTs } from './files.ts';
 import { isJson, readBody, readRaw, send } from './http-io.ts';
 import {
+  type ClickRequest,
+  type ClickResult,
+  createInteractivity,
+  type StandinResponse,
+} from './interactivity.ts';
+import {
   defaultChannels,
+  defaultStandinSigningSecret,
   defaultStandinToken,
   type FailRequest,
   parseFail,
   type StandinChannel,
 } from './options.ts';
+import { peopleRoute } from './people-routes.ts';
 import { previewPage } from './preview.ts';
 import { createUploads, type Reply, rejected, reply, type StandinFile } from './uploads.ts';
 import { checkPostMessage } from './validate.ts';
 
 export {
   defaultChannels,
+  defaultStandinSigningSecret,
   defaultStandinToken,
   type FailRequest,
   parseFail,
@@ -54,9 +70,15 @@ export interface SlackStandinOptions {
   host?: string;
   /** The one valid bot token. Default "xoxb-standin-token". */
   token?: string;
+  /** The app signing secret clicks are signed with. Default defaultStandinSigningSecret. */
+  signingSecret?: string;
+  /** How long a click waits for the app's answer before it counts as timed out. Default 3000 (Slack's). */
+  interactionTimeoutMs?: number;
   channels?: StandinChannel[];
   /** Per-channel pace: perSecond sustained, burst at once after a quiet spell. Default 1 and 3. */
   pace?: { perSecond: number; burst: number };
+  /** chat.update's workspace-wide pace (Tier 3). Default 50 a minute, bursts of 50. */
+  updatePace?: { perMinute: number; burst: number };
   /** Time source for pace and timestamps; default Date.now. */
   now?: () => number;
   /** Called for every accepted message (main.ts prints them). */
@@ -76,6 +98,12 @@ export interface SlackStandin {
   messages(channel?: string): StandinMessage[];
   /** Replies accepted with a thread_ts that named no message: Slack answers ok and shows them nowhere. */
   lost(): StandinMessage[];
+  /** A person's message in the channel (id or name), default user U0SOMEONE: chat.update refuses it. */
+  say(channel: string, text: string, user?: string): StandinMessage;
+  /** A click on a message's button or overflow option, POSTed to request.url as Slack sends it. */
+  click(request: ClickRequest): Promise<ClickResult>;
+  /** What the app answered to response_urls, oldest first. */
+  responses(): StandinResponse[];
   stats(): StandinStats;
   fail(request: FailRequest): void;
   clearFailures(): void;
@@ -151,6 +179,23 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     });
   };
 
+  const chatUpdate = createChatUpdate({
+    now,
+    channels,
+    log,
+    ...(opts.updatePace === undefined ? {} : { pace: opts.updatePace }),
+    injected: (channel) => injectedError('chat.update', channel),
+  });
+
+  const interactivity = createInteractivity({
+    now,
+    url: () => handle.url,
+    signingSecret: opts.signingSecret ?? defaultStandinSigningSecret,
+    ...(opts.interactionTimeoutMs === undefined ? {} : { timeoutMs: opts.interactionTimeoutMs }),
+    findChannel,
+    log,
+  });
+
   const uploads = createUploads({
     url: () => handle.url,
     maxFileBytes,
@@ -200,6 +245,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       return reply(200, { ok: true, channels: list, response_metadata: { next_cursor: '' } });
     }
     if (method === 'chat.postMessage') return postMessage(body);
+    if (method === 'chat.update') return chatUpdate(body);
     if (method === 'files.getUploadURLExternal') {
       return injectedError(method, undefined) ?? uploads.ticket(body, json);
     }
@@ -220,6 +266,7 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
       return send(res, 200, { ok: true });
     }
     if (path === '/_standin/stats' && req.method === 'GET') return send(res, 200, handle.stats());
+    if (await peopleRoute(path, req, res, { standin: handle, interactivity })) return;
     if (path === '/_standin/lost' && req.method === 'GET') return send(res, 200, { messages: log.lost() });
     if (path.startsWith('/_standin/files/') && req.method === 'GET') {
       const file = uploads.bytes(decodeURIComponent(path.slice('/_standin/files/'.length)));
@@ -291,6 +338,9 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
         previewPage(channels, log.messages(), {
           rateLimited: handle.stats().rateLimited.total,
           lost: log.lost(),
+          ephemeral: interactivity
+            .responses()
+            .filter((r) => r.responseType === 'ephemeral' && !r.replaceOriginal),
         }),
       );
       return;
@@ -313,7 +363,19 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     channels,
     messages: (channel) => log.messages(channel),
     lost: () => log.lost(),
-    stats: () => log.stats({ calls, filesNotCompleted: uploads.notCompleted() }),
+    say(channelRef, text, user = 'U0SOMEONE') {
+      const channel = findChannel(channelRef);
+      if (channel === undefined) throw new Error(`no stand-in channel ${channelRef}`);
+      return log.say(channel, text, user);
+    },
+    click: (request) => interactivity.click(request),
+    responses: () => interactivity.responses(),
+    stats: () =>
+      log.stats({
+        calls,
+        filesNotCompleted: uploads.notCompleted(),
+        updatesRateLimited: chatUpdate.rateLimited(),
+      }),
     fail(request) {
       const until = request.forMs === undefined ? Number.POSITIVE_INFINITY : now() + request.forMs;
       const count =
@@ -326,6 +388,8 @@ export async function startSlackStandin(opts: SlackStandinOptions = {}): Promise
     reset() {
       log.reset();
       uploads.reset();
+      chatUpdate.reset();
+      interactivity.reset();
       calls = 0;
     },
     close: () =>

@@ -4,7 +4,8 @@
  * response_metadata.messages). Pure.
  *
  * Limits from Slack's Block Kit reference (https://docs.slack.dev/reference/block-kit/blocks,
- * .../composition-objects/text-object, .../block-elements/button-element) and chat.postMessage
+ * .../composition-objects/text-object, .../block-elements/button-element,
+ * .../block-elements/overflow-menu-element, .../composition-objects/option-object) and chat.postMessage
  * (https://docs.slack.dev/reference/methods/chat.postMessage: text is truncated past 40,000 characters;
  * msg_too_long). Slack does not document the total at which it answers msg_blocks_too_long; it is
  * observed around 13k characters of blocks JSON, so that is the default here.
@@ -21,6 +22,13 @@ export const blockLimits = {
   buttonText: 75,
   buttonUrl: 3000,
   buttonValue: 2000,
+  /** An overflow menu's options: up to 5 (the current reference); at least 2 (the older one). */
+  overflowOptionsMin: 2,
+  overflowOptionsMax: 5,
+  optionText: 75,
+  optionValue: 150,
+  optionDescription: 75,
+  optionUrl: 3000,
   actionId: 255,
   blockId: 255,
   imageUrl: 3000,
@@ -105,13 +113,40 @@ function buttonElement(p: Problems, el: Json, pointer: string): void {
   }
 }
 
-/** Interactive elements (accessory, actions): buttons are checked in full, others for a type. */
+/** An overflow menu: its options are option objects with plain_text text (issue 17's mute menus). */
+function overflowElement(p: Problems, el: Json, pointer: string): void {
+  const options = array(
+    p,
+    p.required(el, 'options', pointer) ?? [],
+    `${pointer}/options`,
+    blockLimits.overflowOptionsMin,
+    blockLimits.overflowOptionsMax,
+  );
+  options.forEach((option, i) => {
+    const at = `${pointer}/options/${i}`;
+    if (!isObject(option)) {
+      p.add(at, 'must be an object');
+      return;
+    }
+    const text = p.required(option, 'text', at);
+    if (text !== undefined) textObject(p, text, `${at}/text`, blockLimits.optionText, true);
+    const value = p.required(option, 'value', at);
+    if (value !== undefined) p.maxLength(value, blockLimits.optionValue, `${at}/value`);
+    if (option.description !== undefined)
+      textObject(p, option.description, `${at}/description`, blockLimits.optionDescription, true);
+    if (option.url !== undefined) p.maxLength(option.url, blockLimits.optionUrl, `${at}/url`);
+  });
+  if (el.action_id !== undefined) p.maxLength(el.action_id, blockLimits.actionId, `${pointer}/action_id`);
+}
+
+/** Interactive elements (accessory, actions): buttons and overflow menus are checked in full, others for a type. */
 function interactiveElement(p: Problems, el: unknown, pointer: string): void {
   if (!isObject(el) || typeof el.type !== 'string') {
     p.add(pointer, 'missing required field: type');
     return;
   }
   if (el.type === 'button') buttonElement(p, el, pointer);
+  else if (el.type === 'overflow') overflowElement(p, el, pointer);
   else if (el.type === 'image') imageElement(p, el, pointer);
 }
 
