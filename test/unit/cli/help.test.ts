@@ -10,7 +10,7 @@ import { main, wantsHelp } from '../../../src/cli/index.ts';
 import { captureIo } from './support.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const commands = ['run', 'replay', 'check-config', 'render', 'dlq', 'explain', 'store'];
+const commands = ['run', 'replay', 'check-config', 'render', 'dlq', 'explain', 'store', 'mute'];
 
 describe('--help', () => {
   it.each(commands)('%s --help prints its usage and exit codes, exit 0', async (command) => {
