@@ -12,6 +12,7 @@ import { createKafkaDeadLetter } from './adapters/kafka-dead-letter.ts';
 import { createKafkaSource } from './adapters/kafka-source.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createMemoryLastValues } from './adapters/memory-last-values.ts';
+import { createMemoryMuteStore } from './adapters/memory-mutes.ts';
 import { createPromMetrics } from './adapters/prom-metrics.ts';
 import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { systemClock } from './adapters/system-clock.ts';
@@ -19,6 +20,8 @@ import { withAlertMemory } from './app/alert-memory.ts';
 import { guardDeadLetter } from './app/dead-letter-guard.ts';
 import { createLastValuesEdge } from './app/last-values.ts';
 import { watchAssignments, withDeliveryLedger } from './app/ledger-filter.ts';
+import { watchMutes } from './app/mute-watch.ts';
+import { withMutes } from './app/mutes-filter.ts';
 import { withQuarantine } from './app/quarantine.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
 import type { Service } from './app/service.ts';
@@ -42,6 +45,7 @@ import type {
   StoreStatus,
   ThreadAnchors,
 } from './ports/index.ts';
+import type { MuteStore } from './ports/mutes.ts';
 
 export type { Service } from './app/service.ts';
 
@@ -181,15 +185,23 @@ export async function start(options: StartOptions): Promise<Service> {
           metrics,
           logger: logger.child({ component: 'alerts' }),
         });
+  // Then mutes (a muted message is left out before the ledger is asked about it).
+  const muteWatch = await watchMutes({
+    store: store.mutes,
+    clock,
+    logger: logger.child({ component: 'mutes' }),
+    metrics,
+  });
+  const unmuted = withMutes(remembering, { mutes: muteWatch.current, clock });
   const ledgerFilter =
     store.ledger === undefined
       ? undefined
-      : withDeliveryLedger(remembering, {
+      : withDeliveryLedger(unmuted, {
           ledger: store.ledger,
           metrics,
           logger: logger.child({ component: 'ledger' }),
         });
-  const processing = ledgerFilter ?? remembering;
+  const processing = ledgerFilter ?? unmuted;
 
   const kafka = createKafkaClient({
     brokers: config.source.brokers,
@@ -259,6 +271,7 @@ export async function start(options: StartOptions): Promise<Service> {
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
     closers: [
       async () => watcher?.stop(),
+      async () => muteWatch.stop(),
       async () => scheduler.close(),
       () => kafkaDeadLetter.disconnect(),
       store.close,
@@ -277,6 +290,8 @@ interface OpenedStore {
   ledger?: DeliveryLedger;
   anchors?: ThreadAnchors;
   lastValues?: LastValuesStore;
+  /** Always: in Redis with the shared store (every replica, the `mute` command), else in process. */
+  mutes: MuteStore;
   status(): StoreStatus;
   close(): Promise<void>;
 }
@@ -307,6 +322,7 @@ async function openStore(
     return {
       ...(ledger === undefined ? {} : { ledger }),
       ...(lastValues === undefined ? {} : { lastValues }),
+      mutes: createMemoryMuteStore({ clock }),
       status: () => ({ kind: 'memory', connected: true, fallback: false }),
       close: async () => {},
     };
@@ -320,6 +336,17 @@ async function openStore(
     lastValuesTtlMs: store.lastValues.ttlMs,
     logger: logger.child({ component: 'store' }),
   });
+  const { createRedisMuteStore } = await import('./adapters/redis-mutes.ts');
+  const mutes = createRedisMuteStore({
+    url: store.url,
+    keyPrefix: store.keyPrefix,
+    ...(password === undefined ? {} : { password }),
+    logger: logger.child({ component: 'mutes' }),
+  });
+  // The first snapshot of the mutes is read before any record: a short wait for the connection, so a
+  // Redis that answers in a moment is not logged as unreadable (one that does not is waited for by
+  // nothing: the service starts, keeps the empty snapshot and reads again every 2 s).
+  await mutes.whenReady(2000);
   const pace = createFallbackPaceGate({
     shared: redis.pace,
     clock,
@@ -333,8 +360,11 @@ async function openStore(
     ...(store.alertMemory ? { alerts: redis.alerts } : {}),
     ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
     ...(store.lastValues.enabled ? { lastValues: redis.lastValues } : {}),
+    mutes,
     status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
-    close: () => redis.close(),
+    close: async () => {
+      await Promise.all([redis.close(), mutes.close()]);
+    },
   };
 }
 

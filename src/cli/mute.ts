@@ -34,10 +34,10 @@ const usage = `usage: listing-notifier mute list   --config FILE [--listing ID] 
 
 export const help = `${usage}
 
-The running service's mutes, as "Mute this listing" in a Slack message sets them: a muted listing's
-changes (or a muted rule's messages) are dropped with the reason "muted: by @NAME until TIME" until
-the mute ends by itself. They live in the shared store (store.url), so every replica honours them and
-this command reaches them; without a store they live in the service's own process (Slack's menu only).
+The running service's mutes: a muted listing's changes (or a muted rule's messages) are dropped with
+the reason "muted: by @NAME until TIME" until the mute ends by itself. They live in the shared store
+(store.url), so every replica honours them (within 2 s of a change) and this command reaches them;
+without a store they live in the service's own process, where this command cannot reach them.
 
   list     the mutes in force, one a line (id, what, until, who, why); --listing, --rule and
            --channel show only the mutes that apply to that listing, rule or channel

@@ -65,4 +65,6 @@ export interface OutboundMessage {
   channelKey?: string;
   /** Default: normal. */
   priority?: Priority;
+  /** The rules that sent it here (src/pipeline/route.ts Route.rules), for mutes by rule. */
+  rules?: readonly string[];
 }

@@ -92,7 +92,7 @@ export function decide(
   const messages: OutboundMessage[] = routes.map((r: Route) => {
     const renderIt = () =>
       render({ event, signals: r.signals, config, route: { rules: r.rules, channelKey: r.channelKey } });
-    const base = { channel: r.channel, channelKey: r.channelKey, priority: r.priority };
+    const base = { channel: r.channel, channelKey: r.channelKey, priority: r.priority, rules: r.rules };
     if (!deferRender) return { ...base, payload: renderIt() };
     let payload: SlackPayload | undefined;
     return {

@@ -59,6 +59,8 @@ export interface TestConfigOptions {
    * kill, outage, broker restart) run without folding; flood.test.ts and flood-kill.test.ts turn it on.
    */
   flood?: Partial<Config['delivery']['flood']>;
+  /** The shared store (config `store`), e.g. `{ url: REDIS_URL, keyPrefix }`. Default: none (in process). */
+  store?: { url: string; keyPrefix: string };
 }
 
 /**
@@ -90,6 +92,7 @@ export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: Test
       flood: o.flood ?? { enabled: false },
     },
     http: { host: '127.0.0.1', port: 0 },
+    ...(o.store === undefined ? {} : { store: o.store }),
   };
   return parseConfig(JSON.stringify(config), 'e2e-config.json');
 }
