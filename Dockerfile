@@ -9,7 +9,7 @@
 FROM node:24-slim
 ENV NODE_ENV=production
 # Small V8 semi-spaces bound resident memory under a fast stream (README, "Sizing memory and CPU").
-ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=160"
+ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=136"
 WORKDIR /app
 # The lock carries every platform's optional packages, so `npm ci` accepts it anywhere.
 # --ignore-scripts: no production dependency needs an install script.
