@@ -20,7 +20,7 @@ import { withAlertMemory } from './app/alert-memory.ts';
 import { guardDeadLetter } from './app/dead-letter-guard.ts';
 import { createLastValuesEdge } from './app/last-values.ts';
 import { watchAssignments, withDeliveryLedger } from './app/ledger-filter.ts';
-import { watchMutes } from './app/mute-watch.ts';
+import { type MuteWatch, watchMutes } from './app/mute-watch.ts';
 import { withMutes } from './app/mutes-filter.ts';
 import { withQuarantine } from './app/quarantine.ts';
 import { createReloadablePipeline, createRulesWatcher } from './app/rules-reload.ts';
@@ -186,13 +186,10 @@ export async function start(options: StartOptions): Promise<Service> {
           logger: logger.child({ component: 'alerts' }),
         });
   // Then mutes (a muted message is left out before the ledger is asked about it).
-  const muteWatch = await watchMutes({
-    store: store.mutes,
-    clock,
-    logger: logger.child({ component: 'mutes' }),
-    metrics,
-  });
-  const unmuted = withMutes(remembering, { mutes: muteWatch.current, clock });
+  // The watch starts last (just before the service): its timer would keep a process whose start
+  // failed alive (the CLI's exit code waits for the event loop to drain).
+  let muteWatch: MuteWatch | undefined;
+  const unmuted = withMutes(remembering, { mutes: () => muteWatch?.current() ?? [], clock });
   const ledgerFilter =
     store.ledger === undefined
       ? undefined
@@ -249,7 +246,14 @@ export async function start(options: StartOptions): Promise<Service> {
   });
   const kafkaContact = watchKafkaContact(source.consumer, { clock, onContact: metrics.kafkaContact });
 
-  return startService({
+  const mutes = await watchMutes({
+    store: store.mutes,
+    clock,
+    logger: logger.child({ component: 'mutes' }),
+    metrics,
+  });
+  muteWatch = mutes;
+  const started = startService({
     source,
     // Outermost: a record known to kill the process is dead-lettered before anything reads it.
     pipeline: withQuarantine(processing, (record) => source.quarantined(record)),
@@ -271,7 +275,7 @@ export async function start(options: StartOptions): Promise<Service> {
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
     closers: [
       async () => watcher?.stop(),
-      async () => muteWatch.stop(),
+      async () => mutes.stop(),
       async () => scheduler.close(),
       () => kafkaDeadLetter.disconnect(),
       store.close,
@@ -281,6 +285,10 @@ export async function start(options: StartOptions): Promise<Service> {
     kafkaContact: kafkaContact.contact,
     ...(options.kafkaSilentAfterMs === undefined ? {} : { kafkaSilentAfterMs: options.kafkaSilentAfterMs }),
     ...(lastValues === undefined ? {} : { afterWork: lastValues.track, runValues: lastValues }),
+  });
+  return started.catch((error: unknown) => {
+    mutes.stop();
+    throw error;
   });
 }
 
