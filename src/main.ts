@@ -344,17 +344,6 @@ async function openStore(
     lastValuesTtlMs: store.lastValues.ttlMs,
     logger: logger.child({ component: 'store' }),
   });
-  const { createRedisMuteStore } = await import('./adapters/redis-mutes.ts');
-  const mutes = createRedisMuteStore({
-    url: store.url,
-    keyPrefix: store.keyPrefix,
-    ...(password === undefined ? {} : { password }),
-    logger: logger.child({ component: 'mutes' }),
-  });
-  // The first snapshot of the mutes is read before any record: a short wait for the connection, so a
-  // Redis that answers in a moment is not logged as unreadable (one that does not is waited for by
-  // nothing: the service starts, keeps the empty snapshot and reads again every 2 s).
-  await mutes.whenReady(2000);
   const pace = createFallbackPaceGate({
     shared: redis.pace,
     clock,
@@ -368,11 +357,9 @@ async function openStore(
     ...(store.alertMemory ? { alerts: redis.alerts } : {}),
     ...(store.ledger.enabled ? { ledger: redis.ledger } : {}),
     ...(store.lastValues.enabled ? { lastValues: redis.lastValues } : {}),
-    mutes,
+    mutes: redis.mutes,
     status: () => ({ kind: 'redis', connected: redis.connected(), fallback: pace.inFallback() }),
-    close: async () => {
-      await Promise.all([redis.close(), mutes.close()]);
-    },
+    close: () => redis.close(),
   };
 }
 

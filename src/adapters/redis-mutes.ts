@@ -6,14 +6,12 @@
  * score until), saves `list` a SCAN; ended entries are trimmed from it on every list, and a
  * member whose key is gone (expired or removed) is simply not listed.
  *
- * Connection options as in src/adapters/redis-store.ts: nothing queued while disconnected, commands
- * time out, failures are STORE_UNAVAILABLE naming the store ("mutes") and the operation.
+ * On the shared store's connection (src/adapters/redis-store.ts `mutes`): nothing queued while
+ * disconnected, commands time out, failures are STORE_UNAVAILABLE naming the store ("mutes") and the
+ * operation.
  */
-import { Redis } from 'ioredis';
-import { reconnectDelay, redisReconnectPolicy } from '../delivery/retry-policy.ts';
-import { asStoreFailure } from '../domain/errors.ts';
+import type { Redis } from 'ioredis';
 import type { Mute, StoredMute } from '../domain/mute.ts';
-import type { Logger } from '../ports/index.ts';
 import type { MuteStore } from '../ports/mutes.ts';
 import { newMuteId } from './memory-mutes.ts';
 
@@ -30,61 +28,10 @@ type Scripted = Redis & {
   lnAddMute(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
-export interface RedisMuteStoreOptions {
-  /** redis://host:port[/db] (config store.url). */
-  url: string;
-  /** Prefix of every key (config store.keyPrefix). */
-  keyPrefix: string;
-  /** A command that has no answer within this is an error. Default 1000. */
-  commandTimeoutMs?: number;
-  /** The AUTH password (store.passwordEnv / passwordFile); overrides one inline in the URL. */
-  password?: string;
-  /** The ids of new mutes; default newMuteId. */
-  ids?: () => string;
-  logger: Logger;
-}
-
-export interface RedisMuteStore extends MuteStore {
-  connected(): boolean;
-  /** Resolves true once Redis accepts commands (at once if it does), false after `timeoutMs`. */
-  whenReady(timeoutMs: number): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-export function createRedisMuteStore(o: RedisMuteStoreOptions): RedisMuteStore {
-  const redis = new Redis(o.url, {
-    enableOfflineQueue: false,
-    commandTimeout: o.commandTimeoutMs ?? 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (times) => reconnectDelay(redisReconnectPolicy, times),
-    ...(o.password === undefined ? {} : { password: o.password }),
-  });
-  // Without a listener ioredis prints every failed reconnect; the store's callers see the failures.
-  redis.on('error', (error: Error) => o.logger.debug({ store: 'redis', error: error.message }, 'mutes'));
-  return {
-    ...muteStoreOn(redis, o.keyPrefix, o.ids),
-    connected: () => redis.status === 'ready',
-    whenReady: (timeoutMs) =>
-      redis.status === 'ready'
-        ? Promise.resolve(true)
-        : new Promise<boolean>((resolve) => {
-            const onReady = (): void => {
-              clearTimeout(timer);
-              resolve(true);
-            };
-            const timer = setTimeout(() => {
-              redis.off('ready', onReady);
-              resolve(false);
-            }, timeoutMs);
-            redis.once('ready', onReady);
-          }),
-    async close() {
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
-}
-
-/** The mute store on a client someone else owns (and closes): for sharing one connection. */
+/**
+ * The mute store on the shared store's client (src/adapters/redis-store.ts owns, codes the failures of
+ * and closes it): one connection per replica for everything the store holds.
+ */
 export function muteStoreOn(client: Redis, keyPrefix: string, ids: () => string = newMuteId): MuteStore {
   const redis = client as Scripted;
   // defineCommand once per client: a second store on the same client reuses it.
@@ -123,13 +70,7 @@ export function muteStoreOn(client: Redis, keyPrefix: string, ids: () => string 
       return Number(results[0]?.[1]) === 1;
     },
   };
-  const out: Record<string, unknown> = {};
-  for (const [op, call] of Object.entries(store) as Array<[string, (...a: unknown[]) => Promise<unknown>]>)
-    out[op] = (...args: unknown[]) =>
-      call(...args).catch((error: unknown) => {
-        throw asStoreFailure(error, 'mutes', op);
-      });
-  return out as unknown as MuteStore;
+  return store;
 }
 
 /** The mute's own fields (no id: the key holds it), so a StoredMute handed to add is stored cleanly. */

@@ -35,6 +35,8 @@ import type {
   PaceGate,
   ThreadAnchors,
 } from '../ports/index.ts';
+import type { MuteStore } from '../ports/mutes.ts';
+import { muteStoreOn } from './redis-mutes.ts';
 
 // ARGV: per key, emission (ms per call) and tolerance ((burst - 1) * emission). Returns the ms to wait
 // (0: a slot was taken in every bucket).
@@ -121,6 +123,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** The AUTH password (store.passwordEnv / passwordFile); overrides one inline in the URL. */
   password?: string;
+  /** The ids of new mutes; default: 8 random characters (memory-mutes.ts newMuteId). */
+  muteIds?: () => string;
   logger: Logger;
 }
 
@@ -130,6 +134,8 @@ export interface RedisStore {
   ledger: DeliveryLedger;
   anchors: ThreadAnchors;
   lastValues: LastValuesStore;
+  /** The mutes every replica honours and `listing-notifier mute` edits (redis-mutes.ts). */
+  mutes: MuteStore;
   connected(): boolean;
   /** Resolves true once Redis accepts commands (at once if it does), false after `timeoutMs`. */
   whenReady(timeoutMs: number): Promise<boolean>;
@@ -302,6 +308,7 @@ export function createRedisStore(o: RedisStoreOptions): RedisStore {
     pace: coded('pace', pace),
     ledger: coded('ledger', ledger),
     anchors: coded('thread anchor', anchors),
+    mutes: coded('mutes', muteStoreOn(redis, o.keyPrefix, o.muteIds)),
     connected: () => redis.status === 'ready',
     whenReady: (timeoutMs) =>
       redis.status === 'ready'

@@ -20,6 +20,7 @@
 
 import { ledgerKey, originOf, partitionOf } from '../delivery/ledger.ts';
 import { degradeOrThrow, describeError } from '../domain/errors.ts';
+import { leavingOut } from '../domain/outcome.ts';
 import type { DeliveryLedger, Logger, Metrics, RecordPipeline, RecordSource } from '../ports/index.ts';
 
 export interface LedgerFilterOptions {
@@ -88,21 +89,13 @@ export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOpti
       for (const m of outcome.messages)
         if (seen.has(ledgerKey(origin, m.channel))) o.metrics.ledgerHit(m.channel);
       const skipped = outcome.messages.length - left.length;
-      if (left.length === 0) {
-        return {
-          kind: 'dropped',
-          reason: `ledger: already delivered in ${skipped} channel(s)`,
-          ...(outcome.listingId === undefined ? {} : { listingId: outcome.listingId }),
-          ...(outcome.sourceTsMs === undefined ? {} : { sourceTsMs: outcome.sourceTsMs }),
-          // Already delivered, but the record still teaches the last-values store (crash after Slack).
-          ...(outcome.learned === undefined ? {} : { learned: outcome.learned }),
-        };
-      }
-      return {
-        ...outcome,
-        messages: left,
-        reason: `${outcome.reason} (ledger: ${skipped} channel(s) already delivered)`,
-      };
+      // Already delivered, but the record still teaches the last-values store (crash after Slack).
+      return leavingOut(
+        outcome,
+        left,
+        `ledger: already delivered in ${skipped} channel(s)`,
+        `ledger: ${skipped} channel(s) already delivered`,
+      );
     },
   };
 }

@@ -8,6 +8,7 @@
  * and the log line name the mute, so a muted change is never silently lost.
  */
 import { type Mute, muteFor, muteReason } from '../domain/mute.ts';
+import { leavingOut, type Outcome } from '../domain/outcome.ts';
 import type { Clock, RecordPipeline } from '../ports/index.ts';
 
 export interface MutesFilterOptions {
@@ -17,42 +18,36 @@ export interface MutesFilterOptions {
 }
 
 export function withMutes(pipeline: RecordPipeline, o: MutesFilterOptions): RecordPipeline {
-  return {
-    async process(record) {
-      const outcome = await pipeline.process(record);
-      if (outcome.kind !== 'notify' || outcome.messages.length === 0) return outcome;
-      const mutes = o.mutes();
-      if (mutes.length === 0) return outcome;
-      const now = o.clock.now();
-      const muted: Array<{ channel: string; mute: Mute }> = [];
-      const left = outcome.messages.filter((m) => {
-        const channel = m.channelKey ?? m.channel;
-        const mute = muteFor(
-          mutes,
-          {
-            ...(outcome.listingId === undefined ? {} : { listingId: outcome.listingId }),
-            ...(m.rules === undefined ? {} : { rule: m.rules }),
-            channel,
-          },
-          now,
-        );
-        if (mute !== undefined) muted.push({ channel, mute });
-        return mute === undefined;
-      });
-      const [first] = muted;
-      if (first === undefined) return outcome;
-      if (left.length === 0) {
-        return {
-          kind: 'dropped',
-          reason: muteReason(first.mute),
+  /** The outcome with the messages `mutes` silence left out. */
+  const apply = (outcome: Outcome, mutes: readonly Mute[]): Outcome => {
+    if (outcome.kind !== 'notify' || outcome.messages.length === 0) return outcome;
+    const now = o.clock.now();
+    const muted: Array<{ channel: string; mute: Mute }> = [];
+    const left = outcome.messages.filter((m) => {
+      const channel = m.channelKey ?? m.channel;
+      const mute = muteFor(
+        mutes,
+        {
           ...(outcome.listingId === undefined ? {} : { listingId: outcome.listingId }),
-          ...(outcome.sourceTsMs === undefined ? {} : { sourceTsMs: outcome.sourceTsMs }),
-          // Not said, but still learned: the last-values store stays right for the next change.
-          ...(outcome.learned === undefined ? {} : { learned: outcome.learned }),
-        };
-      }
-      const where = muted.map((m) => `${m.channel} ${muteReason(m.mute)}`).join('; ');
-      return { ...outcome, messages: left, reason: `${outcome.reason} (left out: ${where})` };
+          ...(m.rules === undefined ? {} : { rule: m.rules }),
+          channel,
+        },
+        now,
+      );
+      if (mute !== undefined) muted.push({ channel, mute });
+      return mute === undefined;
+    });
+    const [first] = muted;
+    if (first === undefined) return outcome;
+    const where = muted.map((m) => `${m.channel} ${muteReason(m.mute)}`).join('; ');
+    return leavingOut(outcome, left, muteReason(first.mute), `left out: ${where}`);
+  };
+  return {
+    process(record) {
+      // Most of the time nothing is muted: then the record's path gains no step (no extra promise).
+      const mutes = o.mutes();
+      const decided = pipeline.process(record);
+      return mutes.length === 0 ? decided : decided.then((outcome) => apply(outcome, mutes));
     },
   };
 }

@@ -6,12 +6,13 @@
  * into an AbortSignal.
  */
 import { createLogger } from '../adapters/logger.ts';
+import type { RedisStore } from '../adapters/redis-store.ts';
 import { applyEnvOverrides } from '../app/env.ts';
 import { parseDateTime, parseDuration } from '../app/replay.ts';
 import { type Connections, resolveConnections } from '../config/connections.ts';
 import { type Config, loadConfig } from '../config/index.ts';
 import { isNotifierError } from '../domain/errors.ts';
-import type { Clock, Logger, TopicReader } from '../ports/index.ts';
+import { type Clock, type Logger, noopLogger, type TopicReader } from '../ports/index.ts';
 import type { CliIo } from './io.ts';
 
 /** The config with env overrides and its secured connections' secrets read, or the exit-2 message. */
@@ -144,4 +145,34 @@ export async function startCommand<A extends { config: string }>(
     return { exit: 2 };
   }
   return { args, config: loaded.config, connections: loaded.connections, env, clock };
+}
+
+/** Longest wait for Redis to accept commands (the store adapter queues none before it is ready). */
+const STORE_CONNECT_MS = 5000;
+
+/**
+ * The shared store at `url` (config store.url) for a command: the service's own adapter, with a
+ * command's patience (5 s per command, 5 s to connect); refuses in one line when Redis does not answer.
+ */
+export async function openCommandStore(
+  config: Config,
+  connections: Connections,
+  url: string,
+): Promise<RedisStore> {
+  const { createRedisStore } = await import('../adapters/redis-store.ts');
+  const { password } = connections.store;
+  const store = createRedisStore({
+    url,
+    keyPrefix: config.store.keyPrefix,
+    ledgerRetentionMs: config.store.ledger.retentionMs,
+    lastValuesTtlMs: config.store.lastValues.ttlMs,
+    commandTimeoutMs: 5000,
+    ...(password === undefined ? {} : { password }),
+    logger: noopLogger,
+  });
+  if (!(await store.whenReady(STORE_CONNECT_MS))) {
+    await store.close();
+    throw new Error(`store.url: Redis did not accept a connection within ${STORE_CONNECT_MS} ms`);
+  }
+  return store;
 }

@@ -21,9 +21,9 @@ import {
   type StoredMute,
 } from '../domain/mute.ts';
 import { ruleName } from '../pipeline/route.ts';
-import { type Clock, noopLogger } from '../ports/index.ts';
+import type { Clock } from '../ports/index.ts';
 import type { MuteStore } from '../ports/mutes.ts';
-import { startCommand } from './command-context.ts';
+import { openCommandStore, startCommand } from './command-context.ts';
 import type { CliIo } from './io.ts';
 import { safeJson, safeText } from './safe-text.ts';
 
@@ -157,24 +157,9 @@ export interface MuteDeps {
 /** This command's exit codes, from the table every command shares (src/domain/errors.ts). */
 const { stopped: ok, config: usageError, failed } = exitCodes;
 
-/** Longest wait for Redis to accept commands (the store queues none before it is ready). */
-const STORE_CONNECT_MS = 5000;
-
 async function openRedisMutes(config: Config, connections: Connections, url: string): Promise<OpenedMutes> {
-  const { createRedisMuteStore } = await import('../adapters/redis-mutes.ts');
-  const { password } = connections.store;
-  const store = createRedisMuteStore({
-    url,
-    keyPrefix: config.store.keyPrefix,
-    commandTimeoutMs: 5000,
-    ...(password === undefined ? {} : { password }),
-    logger: noopLogger,
-  });
-  if (!(await store.whenReady(STORE_CONNECT_MS))) {
-    await store.close();
-    throw new Error(`store.url: Redis did not accept a connection within ${STORE_CONNECT_MS} ms`);
-  }
-  return { mutes: store, close: () => store.close() };
+  const store = await openCommandStore(config, connections, url);
+  return { mutes: store.mutes, close: () => store.close() };
 }
 
 const osUser = (): string => {

@@ -11,11 +11,8 @@
  * Exit codes: 0 done; 2 usage or configuration (no store.url, no such table or topic, ...); 1 database,
  * Kafka or store failure.
  */
-import type { RedisStore } from '../adapters/redis-store.ts';
-import type { Connections } from '../config/connections.ts';
-import type { Config } from '../config/index.ts';
-import { type Clock, noopLogger } from '../ports/index.ts';
-import { startCommand } from './command-context.ts';
+import type { Clock } from '../ports/index.ts';
+import { openCommandStore, startCommand } from './command-context.ts';
 import type { CliIo } from './io.ts';
 import { parseWarmArgs, type WarmContext } from './store-warm-args.ts';
 
@@ -64,28 +61,6 @@ Exit codes:
      the URL variable unset)
   1  database, Kafka, schema registry or store failure`;
 
-/** Longest wait for Redis to accept commands (the store adapter queues none before it is ready). */
-const STORE_CONNECT_MS = 5000;
-
-async function openStore(config: Config, connections: Connections, url: string): Promise<RedisStore> {
-  const { createRedisStore } = await import('../adapters/redis-store.ts');
-  const { password } = connections.store;
-  const store = createRedisStore({
-    url,
-    keyPrefix: config.store.keyPrefix,
-    ledgerRetentionMs: config.store.ledger.retentionMs,
-    lastValuesTtlMs: config.store.lastValues.ttlMs,
-    commandTimeoutMs: 5000,
-    ...(password === undefined ? {} : { password }),
-    logger: noopLogger,
-  });
-  if (!(await store.whenReady(STORE_CONNECT_MS))) {
-    await store.close();
-    throw new Error(`store.url: Redis did not accept a connection within ${STORE_CONNECT_MS} ms`);
-  }
-  return store;
-}
-
 export async function run(
   argv: string[],
   io: CliIo,
@@ -107,7 +82,7 @@ export async function run(
     env,
     io,
     clock,
-    openStore: () => openStore(config, connections, url),
+    openStore: () => openCommandStore(config, connections, url),
     ...(deps.signal === undefined ? {} : { signal: deps.signal }),
   };
   if (args.source === 'table') return (await import('./store-warm-table.ts')).warmFromTable(args, context);

@@ -25,6 +25,11 @@ export interface Connections {
   registry: RegistryConnection;
   /** The Redis password from store.passwordEnv or store.passwordFile, when one is named. */
   store: { password?: string };
+  /**
+   * The Slack app's signing secret from slack.signingSecretEnv or slack.signingSecretFile, when one is
+   * named: what the interactivity endpoint verifies Slack's requests with (src/adapters/slack-signature.ts).
+   */
+  slack: { signingSecret?: string };
   /** Every secret value read (passwords, private keys), for the logger to mask wherever it appears. */
   secrets: string[];
 }
@@ -55,23 +60,47 @@ export async function resolveConnections(
     }
   };
 
-  const password = async (path: string, ref: PasswordRef): Promise<string | undefined> => {
+  /**
+   * A secret named by an environment variable (`<path>.<envKey>`) or a file (`<path>.<fileKey>`), read
+   * and cleaned (`clean` for a file's text, `cleanEnv` for a variable's value); undefined, with the
+   * problem noted, when it is unset, unreadable or empty. Every value read is kept for masking.
+   */
+  const secret = async (
+    path: string,
+    from: { envKey: string; env?: string | undefined; fileKey: string; file?: string | undefined },
+    what: string,
+    clean: (text: string) => string,
+    cleanEnv: (text: string) => string = (text) => text,
+  ): Promise<string | undefined> => {
     let value: string | undefined;
-    if (ref.passwordEnv !== undefined) {
-      value = env[ref.passwordEnv];
+    if (from.env !== undefined) {
+      value = env[from.env];
+      value = value === undefined ? undefined : cleanEnv(value);
       if (value === undefined || value === '') {
-        errors.push(`${path}.passwordEnv: ${ref.passwordEnv} is not set (export the password in it)`);
+        errors.push(`${path}.${from.envKey}: ${from.env} is not set (export ${what} in it)`);
         return undefined;
       }
-    } else if (ref.passwordFile !== undefined) {
-      // A file written with `echo` ends with a newline that is not part of the password.
-      value = (await file(`${path}.passwordFile`, ref.passwordFile))?.replace(/\r?\n$/, '');
-      if (value === '') errors.push(`${path}.passwordFile: ${JSON.stringify(ref.passwordFile)} is empty`);
-      if (!value) return undefined;
+    } else if (from.file !== undefined) {
+      const text = await file(`${path}.${from.fileKey}`, from.file);
+      if (text === undefined) return undefined;
+      value = clean(text);
+      if (value === '') {
+        errors.push(`${path}.${from.fileKey}: ${JSON.stringify(from.file)} is empty`);
+        return undefined;
+      }
     }
     if (value !== undefined) secrets.push(value);
     return value;
   };
+
+  const password = (path: string, ref: PasswordRef): Promise<string | undefined> =>
+    secret(
+      path,
+      { envKey: 'passwordEnv', env: ref.passwordEnv, fileKey: 'passwordFile', file: ref.passwordFile },
+      'the password',
+      // A file written with `echo` ends with a newline that is not part of the password.
+      (text) => text.replace(/\r?\n$/, ''),
+    );
 
   const certificates = async (path: string, name: string): Promise<string[] | undefined> => {
     const text = await file(path, name);
@@ -150,6 +179,25 @@ export async function resolveConnections(
     if (value !== undefined) store.password = value;
   }
 
+  // The Slack app's signing secret (issue 17's interactivity): hex, so whitespace around it is never
+  // part of it, in a file or a variable.
+  const slack: Connections['slack'] = {};
+  const { signingSecretEnv, signingSecretFile } = config.slack;
+  const trim = (text: string): string => text.trim();
+  const signingSecret = await secret(
+    'slack',
+    {
+      envKey: 'signingSecretEnv',
+      env: signingSecretEnv,
+      fileKey: 'signingSecretFile',
+      file: signingSecretFile,
+    },
+    "the app's signing secret",
+    trim,
+    trim,
+  );
+  if (signingSecret !== undefined) slack.signingSecret = signingSecret;
+
   if (errors.length > 0) {
     throw new NotifierError(
       'CONFIG_INVALID',
@@ -159,5 +207,5 @@ export async function resolveConnections(
       },
     );
   }
-  return { kafka, registry, store, secrets };
+  return { kafka, registry, store, slack, secrets };
 }

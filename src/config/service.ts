@@ -286,7 +286,7 @@ export const slackSchema = z
       ),
     // Issue 17's interactivity endpoint verifies X-Slack-Signature with it
     // (https://docs.slack.dev/authentication/verifying-requests-from-slack); read by
-    // src/config/signing-secret.ts, never part of Config, masked in logs like the other secrets.
+    // src/config/connections.ts (Connections.slack), never part of Config, masked in logs.
     signingSecretEnv: envName
       .optional()
       .describe(

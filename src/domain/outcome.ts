@@ -60,14 +60,33 @@ export function rendered(outcome: Outcome): Outcome {
           { cause },
         );
     if (dispositionOf(error) !== 'dead-letter') throw error;
-    const { listingId, sourceTsMs, learned } = outcome;
-    return {
-      kind: 'dead-letter',
-      reason: `${error.code}: ${error.message}`,
-      error,
-      ...(listingId === undefined ? {} : { listingId }),
-      ...(sourceTsMs === undefined ? {} : { sourceTsMs }),
-      ...(learned === undefined ? {} : { learned }),
-    };
+    return { kind: 'dead-letter', reason: `${error.code}: ${error.message}`, error, ...carried(outcome) };
   }
+}
+
+/** What an outcome made from `outcome` keeps of it: the listing, the source time, what it learned. */
+function carried(outcome: OutcomeContext): OutcomeContext {
+  const { listingId, sourceTsMs, learned } = outcome;
+  return {
+    ...(listingId === undefined ? {} : { listingId }),
+    ...(sourceTsMs === undefined ? {} : { sourceTsMs }),
+    ...(learned === undefined ? {} : { learned }),
+  };
+}
+
+/**
+ * A notify outcome with only the messages `left` (the edge filters' one way of leaving channels out:
+ * the delivery ledger, mutes): the outcome itself when nothing was left out; 'dropped' with
+ * `droppedReason` when nothing is left (still carrying what the record learned, so the last-values
+ * store stays right); else the rest, `note` added to the reason.
+ */
+export function leavingOut(
+  outcome: Extract<Outcome, { kind: 'notify' }>,
+  left: OutboundMessage[],
+  droppedReason: string,
+  note: string,
+): Outcome {
+  if (left.length === outcome.messages.length) return outcome;
+  if (left.length === 0) return { kind: 'dropped', reason: droppedReason, ...carried(outcome) };
+  return { ...outcome, messages: left, reason: `${outcome.reason} (${note})` };
 }

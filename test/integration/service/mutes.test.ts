@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createRedisMuteStore, type RedisMuteStore } from '../../../src/adapters/redis-mutes.ts';
+import { createRedisStore, type RedisStore } from '../../../src/adapters/redis-store.ts';
 import { noopLogger } from '../../../src/ports/index.ts';
 import { messagesFor, type Scenario, startScenario, waitUntil } from './harness.ts';
 
@@ -22,7 +22,7 @@ describe('service: mutes in the shared store', () => {
   const stack = inject('stack');
   const keyPrefix = `ln-e2e-mutes-${randomUUID().slice(0, 8)}`;
   let scenario: Scenario | undefined;
-  let mutes: RedisMuteStore | undefined;
+  let store: RedisStore | undefined;
 
   beforeAll(async () => {
     scenario = await startScenario(stack, {
@@ -31,17 +31,18 @@ describe('service: mutes in the shared store', () => {
       standin: { pace: { perSecond: 5, burst: 5 } },
       config: { pace: { perSecond: 5, burst: 5 }, store: { url: REDIS_URL, keyPrefix } },
     });
-    mutes = createRedisMuteStore({ url: REDIS_URL, keyPrefix, logger: noopLogger });
-    if (!(await mutes.whenReady(5000))) throw new Error(`Redis at ${REDIS_URL} did not answer`);
+    store = createRedisStore({ url: REDIS_URL, keyPrefix, ledgerRetentionMs: 60_000, logger: noopLogger });
+    if (!(await store.whenReady(5000))) throw new Error(`Redis at ${REDIS_URL} did not answer`);
   });
 
   afterAll(async () => {
     await scenario?.close();
-    await mutes?.close();
+    await store?.close();
   });
 
   it('drops a muted listing with the reason, lets the others through, and hears it again when the mute ends', async () => {
-    if (scenario === undefined || mutes === undefined) throw new Error('setup failed');
+    if (scenario === undefined || store === undefined) throw new Error('setup failed');
+    const { mutes } = store;
     const { db, standin, running } = scenario;
     const finished = (id: number) =>
       running.logs().filter((l) => l.msg === 'record finished' && String(l.listingId) === String(id));

@@ -26,6 +26,9 @@ describe('redis store failures', () => {
       ['alert memory', 'get', store.alerts.get('7')],
       ['last-values', 'get', store.lastValues.get('7')],
       ['thread anchor', 'set', store.anchors.set('#a:7', '1.2', 1000)],
+      ['mutes', 'list', store.mutes.list(0)],
+      ['mutes', 'add', store.mutes.add({ scope: 'listing', listingId: '1', by: 'ana', until: 1 })],
+      ['mutes', 'remove', store.mutes.remove('x')],
     ];
     for (const [name, op, call] of calls) {
       const failure = await call.then(
@@ -35,5 +38,6 @@ describe('redis store failures', () => {
       expect(failure).toMatchObject({ code: 'STORE_UNAVAILABLE', details: { store: name, op } });
       expect(dispositionOf(failure)).toBe('degrade');
     }
+    expect(store.connected()).toBe(false);
   });
 });

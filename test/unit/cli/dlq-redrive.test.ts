@@ -36,7 +36,7 @@ const config = parseConfig(
 );
 
 /** A config naming no secured connection: plaintext Kafka, no registry credentials. */
-const connections = { kafka: {}, registry: {}, store: {}, secrets: [] };
+const connections = { kafka: {}, registry: {}, store: {}, slack: {}, secrets: [] };
 
 const original = makeRecord({
   offset: '41',

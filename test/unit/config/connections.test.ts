@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/adapters/logger.ts';
 import { resolveConnections } from '../../../src/config/connections.ts';
-import { type Config, parseConfig } from '../../../src/config/index.ts';
+import { type Config, checkConfig, parseConfig } from '../../../src/config/index.ts';
 
 const tlsFile = (name: string): string =>
   fileURLToPath(new URL(`../../fixtures/tls/${name}`, import.meta.url));
@@ -37,6 +39,7 @@ describe('resolveConnections', () => {
       kafka: {},
       registry: {},
       store: {},
+      slack: {},
       secrets: [],
     });
   });
@@ -160,5 +163,94 @@ describe('finding 7 (issue 19): a Redis password from an env var or a file, not 
         'test.json',
       ),
     ).toThrow(/store\.url: expected no password in store\.url/);
+  });
+});
+
+describe('slack.signingSecretEnv and slack.signingSecretFile', () => {
+  // Slack's documentation placeholder, shaped like a real signing secret (32 characters).
+  const secret = '8f742231b10e8888abcd99yyyzzz85a5';
+  const withSlack = (slack: Record<string, unknown>): Config =>
+    parseConfig(JSON.stringify({ slack }), 'test.json');
+  const signingSecretOf = async (
+    slack: Record<string, unknown>,
+    env: Record<string, string | undefined>,
+    read = files({}),
+  ) => (await resolveConnections(withSlack(slack), env, read)).slack.signingSecret;
+
+  it('default to neither: interactivity off, the section as before', async () => {
+    const config = parseConfig('', 'empty');
+    expect(config.slack).toEqual({ apiUrl: 'https://slack.com/api/', tokenEnv: 'SLACK_BOT_TOKEN' });
+    const resolved = await resolveConnections(config, { SLACK_SIGNING_SECRET: secret }, files({}));
+    expect(resolved.slack).toEqual({});
+    expect(resolved.secrets).toEqual([]);
+  });
+
+  it('take an env var name or a file path, never the secret itself', () => {
+    expect(withSlack({ signingSecretEnv: 'SLACK_SIGNING_SECRET' }).slack).toMatchObject({
+      signingSecretEnv: 'SLACK_SIGNING_SECRET',
+    });
+    expect(withSlack({ signingSecretFile: '/run/secrets/slack/signing-secret' }).slack).toMatchObject({
+      signingSecretFile: '/run/secrets/slack/signing-secret',
+    });
+    const check = (slack: Record<string, unknown>) => {
+      const result = checkConfig(JSON.stringify({ slack }), 'test.json');
+      return result.ok ? [] : result.errors;
+    };
+    expect(check({ signingSecretEnv: `${secret}!` })).toEqual([
+      `slack.signingSecretEnv: expected an environment variable name, got "${secret}!"`,
+    ]);
+    expect(check({ signingSecretFile: '' })).toEqual([
+      'slack.signingSecretFile: expected length >= 1 characters, got ""',
+    ]);
+    expect(check({ signingSecretEnv: 'SLACK_SIGNING_SECRET', signingSecretFile: '/run/s' })).toEqual([
+      'slack.signingSecretEnv: expected at most one of signingSecretEnv or signingSecretFile, got "SLACK_SIGNING_SECRET"',
+    ]);
+  });
+
+  it('resolve from the env var or the file (whitespace around it dropped), kept for masking', async () => {
+    expect(
+      await signingSecretOf({ signingSecretEnv: 'NOTIFIER_SIGNING' }, { NOTIFIER_SIGNING: ` ${secret}\n` }),
+    ).toBe(secret);
+    const fromFile = withSlack({ signingSecretFile: '/run/secrets/signing' });
+    const resolved = await resolveConnections(fromFile, {}, files({ '/run/secrets/signing': `${secret}\n` }));
+    expect(resolved.slack.signingSecret).toBe(secret);
+    expect(resolved.secrets).toEqual([secret]);
+  });
+
+  it('name the unset variable, the unreadable or empty file, never a value', async () => {
+    const fromEnv = withSlack({ signingSecretEnv: 'NOTIFIER_SIGNING' });
+    expect(await errorsOf(resolveConnections(fromEnv, {}, files({})))).toEqual([
+      "slack.signingSecretEnv: NOTIFIER_SIGNING is not set (export the app's signing secret in it)",
+    ]);
+    expect(await errorsOf(resolveConnections(fromEnv, { NOTIFIER_SIGNING: '  ' }, files({})))).toHaveLength(
+      1,
+    );
+    const fromFile = withSlack({ signingSecretFile: '/run/secrets/signing' });
+    expect(await errorsOf(resolveConnections(fromFile, {}, files({})))).toEqual([
+      `slack.signingSecretFile: cannot read "/run/secrets/signing": ENOENT: no such file or directory, open '/run/secrets/signing'`,
+    ]);
+    expect(await errorsOf(resolveConnections(fromFile, {}, files({ '/run/secrets/signing': '\n' })))).toEqual(
+      ['slack.signingSecretFile: "/run/secrets/signing" is empty'],
+    );
+  });
+
+  it('reach no log line once handed to the logger, whatever key or message carries them', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'debug', destination, secrets: [secret] });
+    logger.info({ signingSecret: secret, slack: { signingSecretEnv: 'SLACK_SIGNING_SECRET' } }, 'loaded');
+    logger.warn({ header: `v0:1531420618:${secret}`, nested: { value: secret } }, `secret is ${secret}`);
+    logger.error({ err: new Error(`bad signature with ${secret}`) }, 'refused');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).not.toContain(secret);
+    // By key even when the value was never registered (a signing secret looks like no token).
+    lines.length = 0;
+    createLogger({ destination }).info({ signingSecret: 'abcdef0123456789abcdef0123456789' }, 'loaded');
+    expect(lines.join('')).not.toContain('abcdef0123456789abcdef0123456789');
   });
 });
