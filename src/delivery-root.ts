@@ -14,6 +14,7 @@ import type { FloodOptions } from './delivery/scheduler.ts';
 import { createDeliveryScheduler, type DeliveryScheduler, floodOff } from './delivery/scheduler.ts';
 import { NotifierError } from './domain/errors.ts';
 import { createComposer } from './pipeline/compose.ts';
+import { ruleName } from './pipeline/route.ts';
 import type {
   ChatDestination,
   Clock,
@@ -89,6 +90,21 @@ export interface SchedulerOptions {
   store?: { pace?: PaceGate; ledger?: DeliveryLedger; anchors?: ThreadAnchors };
 }
 
+const modesByConfig = new WeakMap<Config, ReadonlyMap<string, 'in-place' | 'new'>>();
+/** rules[].update by rule name, once per config (a reload is a new one). */
+function updateModes(config: Config): ReadonlyMap<string, 'in-place' | 'new'> {
+  let modes = modesByConfig.get(config);
+  if (modes === undefined) {
+    const made = new Map<string, 'in-place' | 'new'>();
+    config.rules.forEach((rule, i) => {
+      if (rule.update !== undefined) made.set(ruleName(rule, i), rule.update);
+    });
+    modes = made;
+    modesByConfig.set(config, made);
+  }
+  return modes;
+}
+
 /** The delivery scheduler on config.delivery. */
 export function createScheduler(opts: SchedulerOptions): DeliveryScheduler {
   const { delivery } = opts.config;
@@ -100,6 +116,7 @@ export function createScheduler(opts: SchedulerOptions): DeliveryScheduler {
     ...(store.anchors === undefined ? {} : { anchors: store.anchors }),
     ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
     threads: delivery.threads,
+    updates: { ...delivery.updates, modes: () => updateModes(rules()) },
     destination: opts.destination,
     composer: createComposer(rules),
     flood: opts.flood ?? delivery.flood,

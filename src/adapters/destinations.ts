@@ -86,6 +86,14 @@ export function createRoutingDestination(
       const target = { url: read(d.urlEnv), secret: read(d.secretEnv) };
       return postToWebhook(channel, target, webhookBody(payload, null), http);
     },
+    canUpdate: (channel) => destinationOf(channel).type === 'slack' && opts.slack.update !== undefined,
+    async update(channel, ts, payload) {
+      if (destinationOf(channel).type !== 'slack' || opts.slack.update === undefined)
+        throw new NotifierError('SLACK_PERMANENT', 'only Slack messages can be edited', {
+          details: { slackError: 'cant_update_message' },
+        });
+      return opts.slack.update(channel, ts, payload);
+    },
     async upload(channel: string, file: ChatFile, options?: PostOptions) {
       const d = destinationOf(channel);
       if (d.type === 'slack') return opts.slack.upload(channel, file, options);

@@ -220,7 +220,24 @@ export function createSlackChat(opts: SlackChatOptions): SlackChat {
         if (typeof result.channel === 'string' && result.channel !== channel) {
           channelIds.set(channel, result.channel);
         }
-        return { ts: String(result.ts ?? '') };
+        const ts = String(result.ts ?? '');
+        return typeof result.channel === 'string' ? { ts, channel: result.channel } : { ts };
+      } catch (error) {
+        throw classifySlackError(error);
+      }
+    },
+    canUpdate: () => true,
+    async update(channel: string, ts: string, payload: SlackPayload) {
+      try {
+        // chat.update takes the id, never "#name": the one learned from a post when given a name.
+        const channelId = channelIdPattern.test(channel) ? channel : (channelIds.get(channel) ?? channel);
+        const result = await client.chat.update({
+          channel: channelId,
+          ts,
+          text: payload.text,
+          blocks: payload.blocks,
+        });
+        return { ts: String(result.ts ?? ts) };
       } catch (error) {
         throw classifySlackError(error);
       }

@@ -199,6 +199,14 @@ const ruleSchema = z.strictObject({
       'urgent: its messages go ahead of normal ones in the channel and are never folded into a digest. ' +
         'Default: "normal".',
     ),
+  update: z
+    .enum(['in-place', 'new'])
+    .optional()
+    .describe(
+      "in-place: a listing's next message from this rule in the same Slack channel, within " +
+        'delivery.updates.windowMs, edits its earlier message (chat.update) instead of posting again; new: ' +
+        "always a new message, even in a channel listed in delivery.updates.channels. Default: the channel's.",
+    ),
 });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 
@@ -423,6 +431,13 @@ function crossCheck(config: ParsedShape, ctx: z.RefinementCtx): void {
       issue(['delivery', 'flood', 'channels', key], `unknown channel, ${oneOf(channelKeys)}`, key);
     }
   }
+  const slackKeys = channelKeys.filter((k) => /^(teams|webhook):/.test(config.channels[k] ?? '') === false);
+  config.delivery.updates.channels.forEach((key, i) => {
+    if (!channelKeys.includes(key))
+      issue(['delivery', 'updates', 'channels', i], `unknown channel, ${oneOf(channelKeys)}`, key);
+    else if (!slackKeys.includes(key))
+      issue(['delivery', 'updates', 'channels', i], 'only Slack messages can be edited in place', key);
+  });
   config.rules.forEach((rule, i) => {
     const matched = (rule.match.field ?? []).map((f, j) => ({ f, j }));
     for (const { f, j } of matched) {

@@ -454,6 +454,39 @@ export const deliverySchema = z
       })
       .prefault({})
       .describe('Thread per listing, per channel (optional).'),
+    updates: z
+      .strictObject({
+        channels: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            "Channel keys (Slack channels) where a listing's next message within windowMs edits its earlier " +
+              'message in place (chat.update: "~Stock is low: 3 left~", then what changed since), unless its ' +
+              'rule says update: new. Rules can also opt in one by one (rules[].update). Messages are never ' +
+              'edited elsewhere (Teams, webhooks) or in digests. Default: [] (none).',
+          ),
+        windowMs: z
+          .int()
+          .min(1)
+          .default(86_400_000)
+          .describe(
+            "How long after a listing's message its changes edit it rather than post a new one. Default: " +
+              '86400000 (24 h).',
+          ),
+        pace: z
+          .strictObject({
+            cap: z.int().min(1).default(50).describe('Default: 50.'),
+            intervalMs: z.int().min(1).default(60_000).describe('Default: 60000.'),
+            burst: z.int().min(1).default(10).describe('Default: 10.'),
+          })
+          .prefault({})
+          .describe(
+            "chat.update's own gate, workspace-wide and shared by the replicas through the store (Slack: a " +
+              'Tier 3 method, about 50 calls a minute). Default: 50 per 60000 ms, bursts of 10.',
+          ),
+      })
+      .prefault({})
+      .describe('Update in place, per channel or per rule (optional; off by default).'),
     retry: z
       .strictObject({
         minDelayMs: z.int().min(0).default(500).describe('Default: 500.'),

@@ -23,6 +23,7 @@ import type {
 } from '../ports/index.ts';
 import { decideFold, type FoldPolicy, type LaneView } from './fold.ts';
 import { closeOpen, emptyBuffer, entryChange, freeze, joinDigest, takeEntry, viewOf } from './lane/buffer.ts';
+import { createInPlace, type InPlaceDeps } from './lane/in-place.ts';
 import {
   attach,
   type DigestEntry,
@@ -68,6 +69,11 @@ export interface LaneOptions extends SendDeps {
   ledger?: DeliveryLedger;
   /** Thread per listing in this channel (config delivery.threads); none: every message top-level. */
   threads?: { anchors: ThreadAnchors; windowMs: number };
+  /**
+   * Update in place (config delivery.updates, rules[].update): where the listings' messages are kept,
+   * for how long, chat.update's gate, and which messages want it. None: every message is new.
+   */
+  updates?: Omit<InPlaceDeps, 'channel' | 'metrics' | 'logger'>;
 }
 
 const URGENT = 1;
@@ -90,6 +96,9 @@ export class Lane {
       ...options,
       ledger: createLedgerClaims({ ledger: options.ledger, channel, clock: options.clock, metrics, logger }),
       threads: createListingThreads({ threads: options.threads, channel, metrics, logger }),
+      ...(options.updates === undefined
+        ? {}
+        : { inPlace: createInPlace({ ...options.updates, channel, metrics, logger }) }),
     });
   }
 
@@ -138,7 +147,7 @@ export class Lane {
     switch (decision.kind) {
       case 'queue':
         if (decision.promote !== undefined) this.promote(decision.promote);
-        this.enqueueSingle(listingKey, priority, slim, message.payload, [share]);
+        this.enqueueSingle(listingKey, priority, slim, message.payload, [share], this.inPlace(message));
         return false;
       case 'coalesce':
         this.coalesce(listingKey, slim, message, share);
@@ -166,14 +175,21 @@ export class Lane {
     return `${kind}-${this.seq}`;
   }
 
+  /** Does this message edit its listing's earlier one (config delivery.updates, rules[].update)? */
+  private inPlace(message: OutboundMessage): boolean {
+    return this.o.updates?.wanted(message.rules) ?? false;
+  }
+
   private enqueueSingle(
     listingKey: string | null,
     priority: Priority,
     net: ChangeEvent | undefined,
     payload: SlackPayload,
     shares: readonly Share[],
+    inPlace = false,
   ): void {
     const item = newSingle(this.nextId('single'), priority, listingKey, net, payload);
+    if (inPlace && listingKey !== null) item.inPlace = true;
     for (const share of shares) attach(item, share);
     if (listingKey !== null) this.buffer.queued.set(listingKey, item);
     this.schedule(item);
@@ -207,7 +223,7 @@ export class Lane {
       // after the queued one (promoted first when this one is urgent, so it cannot overtake it).
       const priority = message.priority ?? 'normal';
       if (item !== undefined && priority === 'urgent') this.promote(item.id);
-      this.enqueueSingle(listingKey, priority, event, message.payload, [share]);
+      this.enqueueSingle(listingKey, priority, event, message.payload, [share], this.inPlace(message));
       return;
     }
     attach(item, share);
@@ -270,7 +286,7 @@ export class Lane {
   private lift(listingKey: string, event: ChangeEvent, message: OutboundMessage, share: Share): void {
     const entry = takeEntry(this.buffer, listingKey);
     if (entry === undefined) {
-      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
+      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message));
       return;
     }
     this.o.onFold('lifted');
@@ -279,10 +295,17 @@ export class Lane {
     if (net === null || composed === null) {
       // The folded changes say nothing on their own now: send them as their own line, then this one.
       this.enqueueDigestEntryAlone(listingKey, entry);
-      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
+      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message));
       return;
     }
-    this.enqueueSingle(listingKey, 'urgent', net, composed.payload, [...entry.shares, share]);
+    this.enqueueSingle(
+      listingKey,
+      'urgent',
+      net,
+      composed.payload,
+      [...entry.shares, share],
+      this.inPlace(message),
+    );
   }
 
   private enqueueDigestEntryAlone(listingKey: string, entry: DigestEntry): void {

@@ -78,8 +78,35 @@ export interface DeliverySchedulerOptions {
   ledger?: DeliveryLedger;
   /** Thread per listing (config delivery.threads): channel keys and window. Default: no threads. */
   threads?: { channels: readonly string[]; windowMs: number };
-  /** Where thread anchors live. Default: in this process. */
+  /** Where thread anchors (and the listings' messages to edit in place) live. Default: in this process. */
   anchors?: ThreadAnchors;
+  /**
+   * Update in place (config delivery.updates): the channel keys where it is on, the window, chat.update's
+   * pace, and the rules' own say (rules[].update, by rule name; read per message: rules reload).
+   * Default: off, unless a rule asks for it.
+   */
+  updates?: {
+    channels: readonly string[];
+    windowMs: number;
+    pace: { cap: number; intervalMs: number; burst: number };
+    modes?: () => ReadonlyMap<string, 'in-place' | 'new'>;
+  };
+}
+
+/**
+ * Pure: whether a message sent by `rules` edits its listing's earlier message. A rule that says
+ * `update: in-place` turns it on; otherwise a rule that says `new` turns it off; otherwise the channel
+ * decides (`listed`: in delivery.updates.channels).
+ */
+export function wantsInPlace(
+  rules: readonly string[] | undefined,
+  modes: ReadonlyMap<string, 'in-place' | 'new'>,
+  listed: boolean,
+): boolean {
+  const said = (rules ?? []).map((r) => modes.get(r));
+  if (said.includes('in-place')) return true;
+  if (said.includes('new')) return false;
+  return listed;
 }
 
 export interface DeliveryScheduler extends Deliverer {
@@ -127,6 +154,13 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
   const pace = opts.pace ?? createMemoryPaceGate(clock);
   const anchors = opts.anchors ?? createMemoryAnchors(clock);
   const threaded = new Set(opts.threads?.channels ?? []);
+  const updating = new Set(opts.updates?.channels ?? []);
+  const noModes: ReadonlyMap<string, 'in-place' | 'new'> = new Map();
+  const modes = opts.updates?.modes ?? (() => noModes);
+  const updateBucket: PaceBucket = {
+    key: 'method:chat.update',
+    ...(opts.updates?.pace ?? { cap: 50, intervalMs: 60_000, burst: 10 }),
+  };
   const workspace: PaceBucket = { key: 'workspace', ...opts.workspace, burst: opts.workspace.cap };
   const lifetime = new AbortController();
   const lanes = new Map<string, Lane>();
@@ -212,6 +246,17 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
         ...(opts.ledger === undefined ? {} : { ledger: opts.ledger }),
         ...(threaded.has(channelKey) && opts.threads !== undefined
           ? { threads: { anchors, windowMs: opts.threads.windowMs } }
+          : {}),
+        ...(opts.destination.canUpdate?.(channel) === true
+          ? {
+              updates: {
+                anchors,
+                windowMs: opts.updates?.windowMs ?? 86_400_000,
+                bucket: updateBucket,
+                wanted: (rules: readonly string[] | undefined) =>
+                  wantsInPlace(rules, modes(), updating.has(channelKey)),
+              },
+            }
           : {}),
         policy,
         netZero: flood.netZero,

@@ -21,13 +21,27 @@ export interface Clock {
  */
 export interface ChatDestination {
   /** chat.postMessage; with `threadTs`, a reply in the thread of that message. */
-  post(channel: string, payload: SlackPayload, options?: PostOptions): Promise<{ ts: string }>;
+  post(channel: string, payload: SlackPayload, options?: PostOptions): Promise<PostResult>;
+  /**
+   * chat.update (https://docs.slack.dev/reference/methods/chat.update): the message `ts` in `channel`
+   * (an id: Slack's chat.update takes no "#name") says `payload` now. Optional, with canUpdate: only
+   * Slack edits messages (Teams and webhooks never: update in place posts there as usual).
+   */
+  update?(channel: string, ts: string, payload: SlackPayload): Promise<{ ts: string }>;
+  /** Whether `update` can edit this channel's messages. Absent: it cannot. */
+  canUpdate?(channel: string): boolean;
   /**
    * A file shared into the channel through Slack's external upload flow
    * (https://docs.slack.dev/messaging/working-with-files#upload): files.getUploadURLExternal, the bytes
    * POSTed to the upload URL, then files.completeUploadExternal with the channel (and thread).
    */
   upload(channel: string, file: ChatFile, options?: PostOptions): Promise<{ fileId: string }>;
+}
+
+export interface PostResult {
+  ts: string;
+  /** The channel's id as the service answered it (Slack's chat.postMessage), when it has one. */
+  channel?: string;
 }
 
 export interface PostOptions {

@@ -36,6 +36,8 @@ export interface FakeChatCall {
   ts?: string;
   /** The thread it replied in (post or upload with threadTs). */
   threadTs?: string;
+  /** Set for update calls (chat.update): the ts of the message edited. */
+  edited?: string;
   /** Set for upload calls: the file shared. */
   file?: ChatFile;
 }
@@ -57,7 +59,18 @@ export interface FakeChatOptions {
   latencyMs?: number;
   /** Failures by call number, same as failOn. */
   failures?: Record<number, NotifierError>;
+  /** Edits messages (update, canUpdate), as Slack does: the channel answered as `C<name>`. Default false. */
+  edits?: boolean;
 }
+
+/** The channel id the fake answers for a channel: "#sales-alerts" -> "CSALES-ALERTS"-like, stable. */
+const idOf = (channel: string): string =>
+  channel.startsWith('#')
+    ? `C${channel
+        .slice(1)
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '')}`
+    : channel;
 
 export function createFakeChat(opts: FakeChatOptions = {}): FakeChat {
   const failures = new Map<number, NotifierError>(
@@ -80,7 +93,7 @@ export function createFakeChat(opts: FakeChatOptions = {}): FakeChat {
       calls.filter((c) => c.result === 'ok' && (channel === undefined || c.channel === channel)),
     async post(channel, payload, options = {}) {
       const call = await record(channel, payload, options.threadTs);
-      return { ts: call.ts ?? '' };
+      return opts.edits === true ? { ts: call.ts ?? '', channel: idOf(channel) } : { ts: call.ts ?? '' };
     },
     async upload(channel, file, options = {}) {
       const call = await record(channel, { text: file.title, blocks: [] }, options.threadTs, file);
@@ -88,12 +101,21 @@ export function createFakeChat(opts: FakeChatOptions = {}): FakeChat {
     },
   };
 
-  /** One call of either kind: numbered, stamped, failed as scripted. */
+  if (opts.edits === true) {
+    fake.canUpdate = () => true;
+    fake.update = async (channel, ts, payload) => {
+      const call = await record(channel, payload, undefined, undefined, ts);
+      return { ts: call.edited ?? ts };
+    };
+  }
+
+  /** One call of any kind: numbered, stamped, failed as scripted. */
   const record = async (
     channel: string,
     payload: SlackPayload,
     threadTs: string | undefined,
     file?: ChatFile,
+    edited?: string,
   ): Promise<FakeChatCall> => {
     const n = calls.length + 1;
     const call: FakeChatCall = {
@@ -104,6 +126,7 @@ export function createFakeChat(opts: FakeChatOptions = {}): FakeChat {
       result: 'ok',
       ...(threadTs === undefined ? {} : { threadTs }),
       ...(file === undefined ? {} : { file }),
+      ...(edited === undefined ? {} : { edited }),
     };
     calls.push(call);
     if (opts.clock !== undefined && (opts.latencyMs ?? 0) > 0) await opts.clock.sleep(opts.latencyMs ?? 0);

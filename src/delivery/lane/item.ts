@@ -34,6 +34,8 @@ export interface SingleItem extends ItemBase {
    */
   net: ChangeEvent | undefined;
   payload: SlackPayload;
+  /** Edits the listing's earlier message in the channel (update in place: sender.ts) instead of posting. */
+  inPlace?: boolean;
 }
 
 /** One listing's line in a digest. */

@@ -10,10 +10,12 @@
  * dead-lettered) or stops delivery.
  */
 import { asRecordFailure, describeError, dispositionOf, type NotifierError } from '../../domain/errors.ts';
+import { editedPayload, summaryLine } from '../../pipeline/edit.ts';
 import type { ChatDestination, Fate, MessageComposer } from '../../ports/index.ts';
 import { retrying } from '../retry-policy.ts';
 import { type Gates, type SendDeps, sendGated } from '../send.ts';
 import { digestChanges } from './buffer.ts';
+import { decideUpdate, editGone, type InPlace, withLine } from './in-place.ts';
 import { type DigestItem, foldedOf, type Item, originsOf, type SingleItem } from './item.ts';
 import type { LedgerClaims } from './ledger-claim.ts';
 import type { ListingThreads } from './threads.ts';
@@ -30,6 +32,8 @@ export interface SenderOptions extends SendDeps {
   digestWindowMs: number;
   ledger: LedgerClaims;
   threads: ListingThreads;
+  /** Update in place for this channel (config delivery.updates); none: every message is new. */
+  inPlace?: InPlace;
 }
 
 /** What the lane does with the item: settle its shares, stop delivery, or nothing (given up). */
@@ -77,8 +81,60 @@ export function createSender(o: SenderOptions): Sender {
 
   const call = <T>(fn: () => Promise<T>, signal: AbortSignal) => sendGated(channel, gates, fn, o, signal);
 
+  /**
+   * A listing's message that edits its earlier one in the channel: chat.update through its own gate
+   * (workspace-wide, Tier 3), the earlier summaries struck through (pipeline/edit.ts). The record
+   * finishes when the edit is applied. No message to edit (first in the window, a failed store) or one
+   * Slack no longer knows: a new top-level message, which the listing's next change edits.
+   */
+  const sendInPlace = async (
+    item: SingleItem,
+    listingKey: string,
+    inPlace: InPlace,
+    signal: AbortSignal,
+  ): Promise<Fate> => {
+    const folded = foldedOf(item);
+    const said = { summary: summaryLine(item.payload), atMs: o.clock.now() };
+    const ref = await inPlace.refOf(listingKey);
+    const update = destination.update;
+    const decision = decideUpdate(ref, update !== undefined && destination.canUpdate?.(channel) === true);
+    if (ref !== undefined && decision.kind === 'update' && update !== undefined) {
+      const payload = editedPayload(item.payload, ref.lines, said.atMs, ref.dropped);
+      const edited = await sendGated(
+        channel,
+        { ...gates, channel: inPlace.bucket },
+        () => update.call(destination, decision.channel, decision.ts, payload),
+        o,
+        signal,
+      );
+      if (edited.ok) {
+        o.metrics.folded(channel, 'edited');
+        await inPlace.remember(listingKey, withLine(ref, said));
+        return { kind: 'delivered', folded, ts: decision.ts };
+      }
+      if (!editGone(edited.error)) return { kind: 'failed', error: edited.error };
+      o.metrics.folded(channel, 'edit-gone');
+      o.logger.info(
+        { channel, slackError: edited.error.details.slackError },
+        'the message to edit is gone: posting the change anew',
+      );
+    }
+    const posted = await call(() => destination.post(channel, item.payload), signal);
+    if (!posted.ok) return { kind: 'failed', error: posted.error };
+    const { ts } = posted.value;
+    await inPlace.remember(listingKey, {
+      ts,
+      channel: posted.value.channel ?? channel,
+      lines: [said],
+      dropped: 0,
+    });
+    return { kind: 'delivered', folded, ts };
+  };
+
   const sendSingle = async (item: SingleItem, signal: AbortSignal): Promise<Fate> => {
     const { payload } = item;
+    if (item.inPlace === true && o.inPlace !== undefined && item.listingKey !== null)
+      return sendInPlace(item, item.listingKey, o.inPlace, signal);
     const folded = foldedOf(item);
     const threadTs = await o.threads.threadOf(item.listingKey);
     const result = await call(

@@ -80,6 +80,7 @@ describe('the example file', () => {
       retry: { minDelayMs: 500, maxDelayMs: 30000, factor: 2, jitter: 0.2 },
       shutdownDeadlineMs: 25000,
       threads: { channels: [], windowMs: 86400000 },
+      updates: { channels: [], windowMs: 86400000, pace: { cap: 50, intervalMs: 60000, burst: 10 } },
     });
     expect(config.store).toEqual({
       url: null,
@@ -247,6 +248,16 @@ describe('config errors name the path and the value', () => {
       'from/to on a non-code field',
       'rules: [{ match: { field: price, to: U }, channels: sales-alerts }]\n',
       'rules[0].match: from/to need `field` naming code fields only, got {"field":"price","to":"U"}',
+    ],
+    [
+      'update in place in an unknown channel',
+      'delivery: { updates: { channels: [sales] } }\n',
+      'delivery.updates.channels[0]: unknown channel, expected one of sales-alerts, inventory-warnings, support-heads-up, marketing-updates, got "sales"',
+    ],
+    [
+      'update in place in a Teams channel',
+      'channels: { sales-alerts: "#sales-alerts", t: { type: teams, urlEnv: TEAMS_URL } }\nrules: [{ channels: t }]\ndelivery: { updates: { channels: [t] } }\n',
+      'delivery.updates.channels[0]: only Slack messages can be edited in place, got "t"',
     ],
     [
       'unmatched channel',
