@@ -61,6 +61,8 @@ export interface TestConfigOptions {
   flood?: Partial<Config['delivery']['flood']>;
   /** The shared store (config `store`), e.g. `{ url: REDIS_URL, keyPrefix }`. Default: none (in process). */
   store?: { url: string; keyPrefix: string };
+  /** delivery.updates (update in place). Default: the config's (off). */
+  updates?: Partial<Config['delivery']['updates']>;
 }
 
 /**
@@ -90,6 +92,7 @@ export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: Test
       retry: o.retry ?? { minDelayMs: 200, maxDelayMs: 2000, factor: 2, jitter: 0.2 },
       shutdownDeadlineMs: o.shutdownDeadlineMs ?? 10_000,
       flood: o.flood ?? { enabled: false },
+      ...(o.updates === undefined ? {} : { updates: o.updates }),
     },
     http: { host: '127.0.0.1', port: 0 },
     ...(o.store === undefined ? {} : { store: o.store }),
