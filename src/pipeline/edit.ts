@@ -1,7 +1,8 @@
 /**
  * Update in place (config delivery.updates, rules[].update; issue 17): a listing's next message in a
- * channel edits its earlier one. The edited message is the new change as render.ts made it, with what
- * the message said before struck through above the fields:
+ * channel edits its earlier one. The edited message is the listing's net change since the message was
+ * posted as render.ts makes it (or the newest change, when the net one says nothing: the sender
+ * chooses, lane/sender.ts), with what the message said before struck through above the fields:
  *
  *   Oak desk (#42)
  *   Stock recovered: 20

@@ -8,6 +8,7 @@
  * A store that fails costs the edit (a new message), not the message (store-failure.ts); a message
  * Slack no longer knows (deleted, too old to edit) is posted anew: the reference then names the new one.
  */
+import type { ChangeEvent } from '../../domain/change.ts';
 import type { NotifierError } from '../../domain/errors.ts';
 import { EDIT_LINE_CHARS, type EditLine, MAX_EDIT_LINES } from '../../pipeline/edit.ts';
 import type { PaceBucket, ThreadAnchors } from '../../ports/index.ts';
@@ -22,7 +23,15 @@ export interface MessageRef {
   lines: EditLine[];
   /** Earlier lines no longer kept (only the last MAX_EDIT_LINES are). */
   dropped: number;
+  /**
+   * The change the message shows (slim: first before -> last after), that the listing's next change
+   * nets against: the edit then says the net change. Absent when it was too big to keep (NET_MAX_CHARS).
+   */
+  net?: ChangeEvent;
 }
+
+/** A message's change bigger than this (as JSON) is not kept: its next edit says the newest change. */
+export const NET_MAX_CHARS = 16_000;
 
 /** What the sender does with an in-place message: edit the one it found, or post (and remember). */
 export type UpdateDecision = { kind: 'post' } | { kind: 'update'; ts: string; channel: string };
@@ -61,7 +70,7 @@ export function decodeRef(text: string): MessageRef | undefined {
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  const { ts, channel, lines, dropped } = v as Record<string, unknown>;
+  const { ts, channel, lines, dropped, net } = v as Record<string, unknown>;
   if (typeof ts !== 'string' || typeof channel !== 'string' || !Array.isArray(lines)) return undefined;
   const kept = lines
     .filter(
@@ -69,7 +78,28 @@ export function decodeRef(text: string): MessageRef | undefined {
         typeof l === 'object' && l !== null && typeof l.summary === 'string' && Number.isFinite(l.atMs),
     )
     .slice(-MAX_EDIT_LINES);
-  return { ts, channel, lines: kept, dropped: typeof dropped === 'number' && dropped > 0 ? dropped : 0 };
+  const ref: MessageRef = {
+    ts,
+    channel,
+    lines: kept,
+    dropped: typeof dropped === 'number' && dropped > 0 ? dropped : 0,
+  };
+  // Written by remember below from a slim event: a change is an object with its op and source.
+  const isChange =
+    typeof net === 'object' &&
+    net !== null &&
+    typeof (net as { op?: unknown }).op === 'string' &&
+    typeof (net as { source?: unknown }).source === 'object';
+  if (isChange) ref.net = net as ChangeEvent;
+  return ref;
+}
+
+/** The text kept for `ref`: its change left out when too big (the edit then says the newest change). */
+export function encodeRef(ref: MessageRef): string {
+  const text = JSON.stringify(ref);
+  if (ref.net === undefined || text.length <= NET_MAX_CHARS) return text;
+  const { net: _, ...small } = ref;
+  return JSON.stringify(small);
 }
 
 export interface InPlace {
@@ -110,7 +140,7 @@ export function createInPlace(deps: InPlaceDeps): InPlace {
       return text === undefined ? undefined : decodeRef(text);
     },
     async remember(listingKey, ref) {
-      await guarded(() => anchors.set(keyOf(listingKey), JSON.stringify(ref), windowMs));
+      await guarded(() => anchors.set(keyOf(listingKey), encodeRef(ref), windowMs));
     },
   };
 }

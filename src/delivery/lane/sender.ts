@@ -9,7 +9,9 @@
  * dispositionOf (src/domain/errors.ts), decides whether the item is retried, fails alone (its records
  * dead-lettered) or stops delivery.
  */
+import type { ChangeEvent } from '../../domain/change.ts';
 import { asRecordFailure, describeError, dispositionOf, type NotifierError } from '../../domain/errors.ts';
+import type { SlackPayload } from '../../domain/message.ts';
 import { editedPayload, summaryLine } from '../../pipeline/edit.ts';
 import type { ChatDestination, Fate, MessageComposer } from '../../ports/index.ts';
 import { retrying } from '../retry-policy.ts';
@@ -99,7 +101,10 @@ export function createSender(o: SenderOptions): Sender {
     const update = destination.update;
     const decision = decideUpdate(ref, update !== undefined && destination.canUpdate?.(channel) === true);
     if (ref !== undefined && decision.kind === 'update' && update !== undefined) {
-      const payload = editedPayload(item.payload, ref.lines, said.atMs, ref.dropped);
+      // The net change since the message was first posted, when it says anything on its own; else the
+      // newest change (a stock "low" then "recovered": "Stock recovered: 20" under "~Stock is low~").
+      const shown = netShown(ref.net, item);
+      const payload = editedPayload(shown.payload, ref.lines, said.atMs, ref.dropped);
       const edited = await sendGated(
         channel,
         { ...gates, channel: inPlace.bucket },
@@ -109,7 +114,9 @@ export function createSender(o: SenderOptions): Sender {
       );
       if (edited.ok) {
         o.metrics.folded(channel, 'edited');
-        await inPlace.remember(listingKey, withLine(ref, said));
+        const next = withLine(ref, { summary: summaryLine(shown.payload), atMs: said.atMs });
+        const { net: _, ...rest } = next;
+        await inPlace.remember(listingKey, shown.net === undefined ? rest : { ...rest, net: shown.net });
         return { kind: 'delivered', folded, ts: decision.ts };
       }
       if (!editGone(edited.error)) return { kind: 'failed', error: edited.error };
@@ -127,8 +134,21 @@ export function createSender(o: SenderOptions): Sender {
       channel: posted.value.channel ?? channel,
       lines: [said],
       dropped: 0,
+      ...(item.net === undefined ? {} : { net: item.net }),
     });
     return { kind: 'delivered', folded, ts };
+  };
+
+  /** What an edit shows: the net of the message's change and this one, if it says anything; else this. */
+  const netShown = (
+    first: ChangeEvent | undefined,
+    item: SingleItem,
+  ): { payload: SlackPayload; net: ChangeEvent | undefined } => {
+    const net = first === undefined || item.net === undefined ? null : o.composer.net(first, item.net);
+    const composed = net === null ? null : o.composer.single(net, o.channelKey);
+    return composed === null || net === null
+      ? { payload: item.payload, net: item.net }
+      : { payload: composed.payload, net };
   };
 
   const sendSingle = async (item: SingleItem, signal: AbortSignal): Promise<Fate> => {

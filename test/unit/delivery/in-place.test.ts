@@ -7,7 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { createMemoryAnchors } from '../../../src/delivery/anchors.ts';
-import { decideUpdate, decodeRef, editGone, withLine } from '../../../src/delivery/lane/in-place.ts';
+import {
+  decideUpdate,
+  decodeRef,
+  editGone,
+  encodeRef,
+  NET_MAX_CHARS,
+  withLine,
+} from '../../../src/delivery/lane/in-place.ts';
 import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { createDeliveryScheduler, floodOff, wantsInPlace } from '../../../src/delivery/scheduler.ts';
 import type { ChangeEvent } from '../../../src/domain/change.ts';
@@ -93,7 +100,8 @@ describe('update in place', () => {
     expect(sales.map((c) => c.edited)).toEqual([undefined, undefined, sales[0]?.ts]);
     const edit = textOf(sales[2]?.payload.blocks);
     expect(edit).toContain('~Price changed from $100.00 to $90.00 (-10%)~ · 20 min earlier');
-    expect(edit).toContain('20 min earlier');
+    // The net change since the message was posted (first before -> last after), not the last step.
+    expect(edit).toContain('"Price changed from $100.00 to $70.00 (-30%)"');
     expect(sales[2]?.payload.text).toContain('(edited; before:');
     // A channel not listed: a message each, as before.
     const marketing = chat.delivered('#marketing-updates');
@@ -119,7 +127,32 @@ describe('update in place', () => {
     expect(calls[1]?.edited).toBe(calls[0]?.ts);
     const edit = textOf(calls[1]?.payload.blocks);
     expect(edit).toMatch(/~Stock is low[^~]*~ · 1 h earlier/);
-    expect(edit).toContain('recovered');
+    expect(edit).toContain('"Stock recovered: 20');
+  });
+
+  it('keeps netting: a third change edits to first before -> last after, two versions struck', async () => {
+    const { chat, send, clock } = setup({ config: salesOnly });
+    await send(price(1, '100.00', '90.00'));
+    await clock.advance(60_000);
+    await send(price(1, '90.00', '80.00'));
+    await clock.advance(60_000);
+    await send(price(1, '80.00', '95.00'));
+    const [first, second, third] = chat.delivered();
+    expect([second?.edited, third?.edited]).toEqual([first?.ts, first?.ts]);
+    const edit = textOf(third?.payload.blocks);
+    expect(edit).toContain('"Price changed from $100.00 to $95.00 (-5%)"');
+    expect(edit).toContain(
+      '~Price changed from $100.00 to $90.00 (-10%)~ · 2 min earlier\\n~Price changed from $100.00 to $80.00 (-20%)~ · 1 min earlier',
+    );
+  });
+
+  it('a change back to where the message started shows the newest change, the earlier one struck', async () => {
+    const { chat, send } = setup({ config: salesOnly });
+    await send(price(1, '100.00', '90.00'));
+    await send(price(1, '90.00', '100.00'));
+    const edit = textOf(chat.delivered()[1]?.payload.blocks);
+    expect(edit).toContain('"Price changed from $90.00 to $100.00');
+    expect(edit).toContain('~Price changed from $100.00 to $90.00 (-10%)~ · just before');
   });
 
   it('a rule that says new posts even in a listed channel', async () => {
@@ -231,6 +264,16 @@ describe('the update decision and its parts (pure)', () => {
     expect(decodeRef('"1.0001"')).toBeUndefined();
     expect(decodeRef(JSON.stringify({ ts: 1, channel: 'C1', lines: [] }))).toBeUndefined();
     expect(decodeRef(JSON.stringify({ ts: '1', channel: 'C1', lines: [{ summary: 5 }] }))?.lines).toEqual([]);
+  });
+
+  it('keeps the change the message shows, unless it is too big to keep', () => {
+    const net = price(1, '100.00', '90.00');
+    expect(decodeRef(encodeRef({ ...ref, net }))?.net).toEqual(JSON.parse(JSON.stringify(net)));
+    const big = makeUpdate({ dsc_txt: 'x'.repeat(NET_MAX_CHARS) }, { dsc_txt: 'y' }, { listingId: '1' });
+    const kept = decodeRef(encodeRef({ ...ref, net: big }));
+    expect(kept?.net).toBeUndefined();
+    expect(kept?.ts).toBe(ref.ts);
+    expect(decodeRef(JSON.stringify({ ...ref, net: { op: 5 } }))?.net).toBeUndefined();
   });
 
   it('knows which refusals mean the message is gone', () => {
