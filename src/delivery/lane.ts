@@ -9,6 +9,9 @@
  * share it carries is settled with the outcome. A record is finished only when all its shares are
  * (src/app/record-work.ts), so a record folded into a digest commits only once the digest went out; a
  * crash before that re-reads it from Kafka.
+ *
+ * The lane's throttle (throttle.ts) counts each listing's messages of their own per rule; the fold
+ * decision sends a listing past its throttle to the digest.
  */
 import PQueue from 'p-queue';
 import type { ChangeEvent } from '../domain/change.ts';
@@ -21,7 +24,7 @@ import type {
   Share,
   ThreadAnchors,
 } from '../ports/index.ts';
-import { decideFold, type FoldPolicy, type LaneView } from './fold.ts';
+import { type Arrival, decideFold, type FoldPolicy, type LaneView } from './fold.ts';
 import { closeOpen, emptyBuffer, entryChange, freeze, joinDigest, takeEntry, viewOf } from './lane/buffer.ts';
 import {
   attach,
@@ -31,6 +34,7 @@ import {
   type Item,
   newDigest,
   newSingle,
+  type SingleItem,
   settle,
 } from './lane/item.ts';
 import { createLedgerClaims } from './lane/ledger-claim.ts';
@@ -38,6 +42,7 @@ import { createSender, type Sender } from './lane/sender.ts';
 import { createListingThreads } from './lane/threads.ts';
 import { watchWindow } from './lane/window.ts';
 import type { Gates, SendDeps } from './send.ts';
+import { createThrottleCounter, type ThrottleCounter } from './throttle.ts';
 
 export interface LaneOptions extends SendDeps {
   channel: string;
@@ -60,7 +65,7 @@ export interface LaneOptions extends SendDeps {
   onStop(error: NotifierError): void;
   /** Pending count changed (metrics, room waiters). */
   onChange(): void;
-  /** Counts folds for metrics: coalesced, digest, lifted, cancelled. */
+  /** Counts folds for metrics: coalesced, digest, throttled (into the digest), lifted, cancelled. */
   onFold(kind: string): void;
   /** Cancels digest timers (scheduler shutdown). */
   lifetime: AbortSignal;
@@ -68,7 +73,12 @@ export interface LaneOptions extends SendDeps {
   ledger?: DeliveryLedger;
   /** Thread per listing in this channel (config delivery.threads); none: every message top-level. */
   threads?: { anchors: ThreadAnchors; windowMs: number };
+  /** The per-listing throttle's memory bound: (rule, listing) pairs counted. Default 10,000 (throttle.ts). */
+  maxThrottleEntries?: number;
 }
+
+/** Where submit put a message: a message of its own (or folded into one), the digest, or the digest by its throttle. */
+export type Submitted = 'queued' | 'digest' | 'throttled';
 
 const URGENT = 1;
 const NORMAL = 0;
@@ -79,6 +89,7 @@ export class Lane {
   pending = 0;
   private readonly buffer = emptyBuffer();
   private readonly sender: Sender;
+  private readonly throttle: ThrottleCounter;
   private seq = 0;
 
   private readonly o: LaneOptions;
@@ -91,6 +102,7 @@ export class Lane {
       ledger: createLedgerClaims({ ledger: options.ledger, channel, clock: options.clock, metrics, logger }),
       threads: createListingThreads({ threads: options.threads, channel, metrics, logger }),
     });
+    this.throttle = createThrottleCounter(options.maxThrottleEntries);
   }
 
   /** Digest listings waiting, over the open and the closed unsent digests. */
@@ -104,11 +116,7 @@ export class Lane {
    */
   foldTarget(message: OutboundMessage, listingKey: string | null): string | undefined {
     if (listingKey === null) return undefined;
-    const decision = decideFold(
-      this.view(),
-      { listingKey, priority: message.priority ?? 'normal' },
-      this.o.policy,
-    );
+    const decision = decideFold(this.view(), this.arrival(message, listingKey), this.o.policy);
     if (decision.kind !== 'digest') return undefined;
     // addToDigest: into the open digest, or one it opens (a listing in a closed digest too).
     return this.buffer.open?.id ?? '+';
@@ -116,39 +124,33 @@ export class Lane {
 
   /** Would this message be queued as a message of its own (room matters) rather than folded? */
   wouldQueue(message: OutboundMessage, listingKey: string | null): boolean {
-    const decision = decideFold(
-      this.view(),
-      { listingKey, priority: message.priority ?? 'normal' },
-      this.o.policy,
-    );
-    return decision.kind === 'queue';
+    return decideFold(this.view(), this.arrival(message, listingKey), this.o.policy).kind === 'queue';
   }
 
-  /** Returns true when the message went into a digest. */
-  submit(message: OutboundMessage, event: ChangeEvent | undefined, share: Share): boolean {
+  submit(message: OutboundMessage, event: ChangeEvent | undefined, share: Share): Submitted {
     const priority = message.priority ?? 'normal';
     const listingKey = event?.listingId ?? null;
     const slim = event === undefined ? undefined : this.o.composer.slim(event);
     if (slim === undefined || listingKey === null) {
       // Nothing to fold by (decideFold queues a change without a listing too): a message of its own.
       this.enqueueSingle(listingKey, priority, slim, message.payload, [share]);
-      return false;
+      return 'queued';
     }
-    const decision = decideFold(this.view(), { listingKey, priority }, this.o.policy);
+    const decision = decideFold(this.view(), this.arrival(message, listingKey), this.o.policy);
     switch (decision.kind) {
       case 'queue':
         if (decision.promote !== undefined) this.promote(decision.promote);
-        this.enqueueSingle(listingKey, priority, slim, message.payload, [share]);
-        return false;
+        this.counted(message, this.enqueueSingle(listingKey, priority, slim, message.payload, [share]));
+        return 'queued';
       case 'coalesce':
         this.coalesce(listingKey, slim, message, share);
-        return false;
+        return 'queued';
       case 'digest':
-        this.addToDigest(listingKey, slim, share);
-        return true;
+        this.addToDigest(listingKey, slim, share, decision.throttled === true ? 'throttled' : 'digest');
+        return decision.throttled === true ? 'throttled' : 'digest';
       case 'lift':
         this.lift(listingKey, slim, message, share);
-        return false;
+        return 'queued';
     }
   }
 
@@ -159,6 +161,22 @@ export class Lane {
 
   private view(): LaneView {
     return viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
+  }
+
+  private arrival(message: OutboundMessage, listingKey: string | null): Arrival {
+    const priority = message.priority ?? 'normal';
+    if (listingKey === null || message.throttle === undefined) return { listingKey, priority };
+    return {
+      listingKey,
+      priority,
+      throttled: this.throttle.over(listingKey, message.throttle, this.o.clock.now()),
+    };
+  }
+
+  /** The listing's message of its own counts under its rules' throttles. */
+  private counted(message: OutboundMessage, item: SingleItem): void {
+    if (item.listingKey !== null)
+      this.throttle.count(item.listingKey, message.throttle, this.o.clock.now(), item);
   }
 
   private nextId(kind: Item['kind']): string {
@@ -172,11 +190,12 @@ export class Lane {
     net: ChangeEvent | undefined,
     payload: SlackPayload,
     shares: readonly Share[],
-  ): void {
+  ): SingleItem {
     const item = newSingle(this.nextId('single'), priority, listingKey, net, payload);
     for (const share of shares) attach(item, share);
     if (listingKey !== null) this.buffer.queued.set(listingKey, item);
     this.schedule(item);
+    return item;
   }
 
   private schedule(item: Item): void {
@@ -207,13 +226,14 @@ export class Lane {
       // after the queued one (promoted first when this one is urgent, so it cannot overtake it).
       const priority = message.priority ?? 'normal';
       if (item !== undefined && priority === 'urgent') this.promote(item.id);
-      this.enqueueSingle(listingKey, priority, event, message.payload, [share]);
+      this.counted(message, this.enqueueSingle(listingKey, priority, event, message.payload, [share]));
       return;
     }
     attach(item, share);
     if (composed === null || composed === undefined) {
       // Back where it started: nothing left to say in this channel.
       this.o.onFold('cancelled');
+      this.throttle.uncount(item);
       this.buffer.queued.delete(listingKey);
       settle(item, {
         kind: 'dropped',
@@ -228,7 +248,12 @@ export class Lane {
     if (composed.priority === 'urgent') this.promote(item.id);
   }
 
-  private addToDigest(listingKey: string, event: ChangeEvent, share: Share): void {
+  private addToDigest(
+    listingKey: string,
+    event: ChangeEvent,
+    share: Share,
+    kind: 'digest' | 'throttled',
+  ): void {
     const inDigest = this.buffer.inDigest.get(listingKey);
     const digest = inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest();
     const now = this.o.clock.now();
@@ -236,7 +261,7 @@ export class Lane {
       String(this.seq++),
     );
     attach(digest, share);
-    this.o.onFold('digest');
+    this.o.onFold(kind);
     if (digest.entries.size >= this.o.maxDigestItems) this.close(digest, true);
   }
 
@@ -270,7 +295,7 @@ export class Lane {
   private lift(listingKey: string, event: ChangeEvent, message: OutboundMessage, share: Share): void {
     const entry = takeEntry(this.buffer, listingKey);
     if (entry === undefined) {
-      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
+      this.counted(message, this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]));
       return;
     }
     this.o.onFold('lifted');
@@ -279,10 +304,13 @@ export class Lane {
     if (net === null || composed === null) {
       // The folded changes say nothing on their own now: send them as their own line, then this one.
       this.enqueueDigestEntryAlone(listingKey, entry);
-      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]);
+      this.counted(message, this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share]));
       return;
     }
-    this.enqueueSingle(listingKey, 'urgent', net, composed.payload, [...entry.shares, share]);
+    this.counted(
+      message,
+      this.enqueueSingle(listingKey, 'urgent', net, composed.payload, [...entry.shares, share]),
+    );
   }
 
   private enqueueDigestEntryAlone(listingKey: string, entry: DigestEntry): void {
