@@ -84,7 +84,8 @@ export function decideFold(view: LaneView, arrival: Arrival, policy: FoldPolicy)
   const digest = view.inDigest(listingKey);
   if (digest !== undefined) {
     if (priority === 'urgent') return { kind: 'lift' };
-    if (digest === 'open') return { kind: 'digest' };
+    if (digest === 'open')
+      return arrival.throttled === true ? { kind: 'digest', throttled: true } : { kind: 'digest' };
   }
   if (priority === 'urgent') return { kind: 'queue' };
   if (arrival.throttled === true) return { kind: 'digest', throttled: true };

@@ -90,6 +90,12 @@ export class Lane {
   private readonly buffer = emptyBuffer();
   private readonly sender: Sender;
   private readonly throttle: ThrottleCounter;
+  /**
+   * Digests that overflow joined, not only throttled listings: only those are a flood. A digest a
+   * throttled listing opened does not pull other listings' changes in (they follow the budget), and
+   * cut by its window it does not make the next overflow a digest.
+   */
+  private readonly overflowed = new WeakSet<DigestItem>();
   private seq = 0;
 
   private readonly o: LaneOptions;
@@ -113,11 +119,13 @@ export class Lane {
   /**
    * Where this message would fold as a digest line: the open digest's id, '+' for a digest it would
    * open, undefined when it would not go into a digest (a fold run joins records with the same answer).
+   * Undefined too for a throttled change: its record waits on its own, so its line can say it was
+   * throttled (a run logs one line; a throttled listing has a few changes per window, not a bulk).
    */
   foldTarget(message: OutboundMessage, listingKey: string | null): string | undefined {
     if (listingKey === null) return undefined;
     const decision = decideFold(this.view(), this.arrival(message, listingKey), this.o.policy);
-    if (decision.kind !== 'digest') return undefined;
+    if (decision.kind !== 'digest' || decision.throttled === true) return undefined;
     // addToDigest: into the open digest, or one it opens (a listing in a closed digest too).
     return this.buffer.open?.id ?? '+';
   }
@@ -160,7 +168,9 @@ export class Lane {
   }
 
   private view(): LaneView {
-    return viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
+    const view = viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
+    const { open } = this.buffer;
+    return { ...view, digestOpen: open !== undefined && this.overflowed.has(open) };
   }
 
   private arrival(message: OutboundMessage, listingKey: string | null): Arrival {
@@ -255,17 +265,26 @@ export class Lane {
     kind: 'digest' | 'throttled',
   ): void {
     const inDigest = this.buffer.inDigest.get(listingKey);
-    const digest = inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest();
+    const digest =
+      inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest(kind);
     const now = this.o.clock.now();
     joinDigest(this.buffer, digest, { listingKey, event, share, now }, this.o.composer.net, () =>
       String(this.seq++),
     );
     attach(digest, share);
+    // A listing joining its own entry adds nothing new to the digest: it is a flood only by overflow.
+    if (kind === 'digest' && inDigest !== digest) this.overflowed.add(digest);
     this.o.onFold(kind);
     if (digest.entries.size >= this.o.maxDigestItems) this.close(digest, true);
   }
 
-  private openDigest(): DigestItem {
+  /**
+   * A digest a throttled listing opens collects for the whole window (digestWindowMs), not until a
+   * pause: a flapping listing's changes are minutes or seconds apart, and closing on the first pause
+   * would post a digest per change. So the channel gets at most one digest per window for all its
+   * throttled listings, and a throttled change waits no longer than a flood's does.
+   */
+  private openDigest(by: 'digest' | 'throttled'): DigestItem {
     if (this.buffer.open !== undefined) return this.buffer.open;
     const digest = newDigest(this.nextId('digest'), this.o.clock.now());
     this.buffer.open = digest;
@@ -274,7 +293,7 @@ export class Lane {
       digest,
       {
         clock: this.o.clock,
-        quietMs: this.o.digestQuietMs,
+        quietMs: by === 'throttled' ? this.o.digestWindowMs : this.o.digestQuietMs,
         windowMs: this.o.digestWindowMs,
         digest: digest.abort.signal,
         lifetime: this.o.lifetime,
@@ -286,7 +305,8 @@ export class Lane {
 
   /** `flooding`: cut by its window or size while changes keep coming (the next overflow is a digest too). */
   private close(digest: DigestItem, flooding: boolean): void {
-    if (!closeOpen(this.buffer, digest, flooding, this.o.clock.now())) return;
+    const flood = flooding && this.overflowed.has(digest);
+    if (!closeOpen(this.buffer, digest, flood, this.o.clock.now())) return;
     digest.windowEnd?.abort();
     this.schedule(digest);
   }
