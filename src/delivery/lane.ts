@@ -265,8 +265,7 @@ export class Lane {
     kind: 'digest' | 'throttled',
   ): void {
     const inDigest = this.buffer.inDigest.get(listingKey);
-    const digest =
-      inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest(kind);
+    const digest = inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest(kind);
     const now = this.o.clock.now();
     joinDigest(this.buffer, digest, { listingKey, event, share, now }, this.o.composer.net, () =>
       String(this.seq++),
