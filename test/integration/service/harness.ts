@@ -61,6 +61,8 @@ export interface TestConfigOptions {
   flood?: Partial<Config['delivery']['flood']>;
   /** The shared store (config `store`), e.g. `{ url: REDIS_URL, keyPrefix }`. Default: none (in process). */
   store?: { url: string; keyPrefix: string };
+  /** Config `rules`, as a rules file writes them (validated like one). Default: the seed rules. */
+  rules?: Array<Record<string, unknown>>;
 }
 
 /**
@@ -93,6 +95,7 @@ export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: Test
     },
     http: { host: '127.0.0.1', port: 0 },
     ...(o.store === undefined ? {} : { store: o.store }),
+    ...(o.rules === undefined ? {} : { rules: o.rules }),
   };
   return parseConfig(JSON.stringify(config), 'e2e-config.json');
 }
