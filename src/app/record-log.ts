@@ -34,6 +34,8 @@ const channelsOf = (completion: Extract<Completion, { kind: 'finished' }>) => ({
   ...(completion.delivered.length > 0 ? { channels: completion.delivered } : {}),
   ...(completion.dropped.length > 0 ? { foldedAway: completion.dropped } : {}),
   ...(completion.deadLettered.length > 0 ? { deadLettered: completion.deadLettered } : {}),
+  // In the digest because the listing was past its rules' throttle there (src/delivery/throttle.ts).
+  ...(completion.throttled === undefined ? {} : { throttled: completion.throttled }),
 });
 
 export function logRecordEnd(

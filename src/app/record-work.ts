@@ -26,6 +26,8 @@ export type Completion =
       deadLettered: Array<{ channel?: string; code: string }>;
       /** Channels where the message folded away (net zero). */
       dropped: string[];
+      /** Channels where the listing was past its rules' throttle: the change went out in the digest. */
+      throttled?: string[];
     }
   | { kind: 'abandoned' }
   | { kind: 'fatal'; error: unknown };
@@ -102,7 +104,8 @@ export function startRecordWork(
   // A plain loop, no closure: a closure over `outcome` would keep the whole decoded event alive for as
   // long as the record waits (in a digest, possibly minutes, for tens of thousands of records).
   const origin = originOf(record);
-  const submissions: Array<{ channel: string; digest: boolean; fate: Promise<Fate> }> = [];
+  const submissions: Array<{ channel: string; digest: boolean; throttled?: boolean; fate: Promise<Fate> }> =
+    [];
   for (const message of outcome.messages) {
     submissions.push({
       channel: message.channel,
@@ -114,13 +117,17 @@ export function startRecordWork(
   // into a digest its coordinates, for the others a copy of their bytes (never a view of the fetch).
   const kept = folded ? coordinatesOf(record) : withOwnBytes(record);
   const sourceTsMs = outcome.sourceTsMs;
+  const throttled = submissions.filter((s) => s.throttled === true).map((s) => s.channel);
   const results = submissions.map(({ channel, fate }) =>
     fate.then(
       (f) => fromFate(f, channel, sourceTsMs, deps),
       (error: unknown) => classify(error, signal),
     ),
   );
-  return { folded, done: Promise.all(results).then((all) => settleChannels(kept, all, deps, signal)) };
+  return {
+    folded,
+    done: Promise.all(results).then((all) => settleChannels(kept, all, throttled, deps, signal)),
+  };
 }
 
 /**
@@ -203,6 +210,7 @@ const classify = (error: unknown, signal: AbortSignal): ChannelResult =>
 async function settleChannels(
   record: SourceRecord,
   results: ChannelResult[],
+  throttled: string[],
   deps: RecordWorkDeps,
   signal: AbortSignal,
 ): Promise<Completion> {
@@ -220,7 +228,13 @@ async function settleChannels(
     if (sent !== 'sent') return sent;
     deadLettered.push({ channel: r.channel, code: r.error.code });
   }
-  return { kind: 'finished', delivered, deadLettered, dropped };
+  return {
+    kind: 'finished',
+    delivered,
+    deadLettered,
+    dropped,
+    ...(throttled.length > 0 ? { throttled } : {}),
+  };
 }
 
 /** Writes to the dead-letter topic until it works: a failed write is never a silent loss. */

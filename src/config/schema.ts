@@ -207,6 +207,28 @@ const ruleSchema = z.strictObject({
         'delivery.updates.windowMs, edits its earlier message (chat.update) instead of posting again; new: ' +
         "always a new message, even in a channel listed in delivery.updates.channels. Default: the channel's.",
     ),
+  throttle: z
+    .strictObject({
+      perListing: z
+        .int()
+        .min(1)
+        .max(1000)
+        .describe('Messages of its own a listing may get from this rule per channel within `windowMs`.'),
+      windowMs: z
+        .int()
+        .min(1000)
+        .max(7 * 24 * 3_600_000)
+        .default(3_600_000)
+        .describe('The sliding window the messages are counted over. Default: 3600000 (1 h).'),
+    })
+    .optional()
+    .describe(
+      "Per-listing throttle: past `perListing` messages of its own in a channel within `windowMs`, a listing's " +
+        "further normal changes from this rule go into the channel's next digest, so one flapping listing " +
+        'cannot take a channel. Urgent changes are never throttled. A change several rules send to the ' +
+        'same channel is throttled only when every one of them has a throttle and is past it. Needs ' +
+        'delivery.flood.enabled; counted per replica (a listing stays on one partition). Default: none.',
+    ),
 });
 export type RuleConfig = z.infer<typeof ruleSchema>;
 

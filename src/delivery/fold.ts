@@ -18,6 +18,11 @@
  *   change lifts the listing out of the digest and is sent, as the net change, ahead of it;
  * - with coalescing off, an urgent change first promotes the listing's queued normal message, so the
  *   older message still leaves first.
+ *
+ * A throttled listing (past its rules' `throttle.perListing` in the window: throttle.ts) is overflow
+ * whatever the budget: its normal change goes into the digest (a queued message of it still takes the
+ * change as its net change first: that costs the channel no message). Urgent changes are never
+ * throttled, as they are never digested.
  */
 import type { Priority } from '../domain/message.ts';
 
@@ -51,6 +56,8 @@ export interface Arrival {
   /** The listing's identity in this channel; null when the change has none (never folded). */
   listingKey: string | null;
   priority: Priority;
+  /** The listing is past its throttle in this channel (throttle.ts). Default: false. */
+  throttled?: boolean;
 }
 
 export type FoldDecision =
@@ -58,8 +65,11 @@ export type FoldDecision =
   | { kind: 'queue'; promote?: string }
   /** Becomes the net change of the queued message `into` (urgent if either is). */
   | { kind: 'coalesce'; into: string }
-  /** Into the open digest (opening one when none is), joining the listing's entry if it has one. */
-  | { kind: 'digest' }
+  /**
+   * Into the open digest (opening one when none is), joining the listing's entry if it has one;
+   * `throttled` when the listing's throttle sent it there.
+   */
+  | { kind: 'digest'; throttled?: true }
   /** Urgent, for a listing in a digest: out of the digest, sent urgently as the net change. */
   | { kind: 'lift' };
 
@@ -74,9 +84,11 @@ export function decideFold(view: LaneView, arrival: Arrival, policy: FoldPolicy)
   const digest = view.inDigest(listingKey);
   if (digest !== undefined) {
     if (priority === 'urgent') return { kind: 'lift' };
-    if (digest === 'open') return { kind: 'digest' };
+    if (digest === 'open')
+      return arrival.throttled === true ? { kind: 'digest', throttled: true } : { kind: 'digest' };
   }
   if (priority === 'urgent') return { kind: 'queue' };
+  if (arrival.throttled === true) return { kind: 'digest', throttled: true };
   // One slot stays free for the digest itself, so a flood costs at most `capacity` top-level messages.
   if (view.digestOpen || view.flooding || view.pending + 1 >= policy.capacity) return { kind: 'digest' };
   return { kind: 'queue' };

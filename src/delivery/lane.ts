@@ -9,6 +9,9 @@
  * share it carries is settled with the outcome. A record is finished only when all its shares are
  * (src/app/record-work.ts), so a record folded into a digest commits only once the digest went out; a
  * crash before that re-reads it from Kafka.
+ *
+ * The lane's throttle (throttle.ts) counts each listing's messages of their own per rule; the fold
+ * decision sends a listing past its throttle to the digest.
  */
 import PQueue from 'p-queue';
 import type { ChangeEvent } from '../domain/change.ts';
@@ -21,7 +24,7 @@ import type {
   Share,
   ThreadAnchors,
 } from '../ports/index.ts';
-import { decideFold, type FoldPolicy, type LaneView } from './fold.ts';
+import { type Arrival, decideFold, type FoldPolicy, type LaneView } from './fold.ts';
 import { closeOpen, emptyBuffer, entryChange, freeze, joinDigest, takeEntry, viewOf } from './lane/buffer.ts';
 import { createInPlace, type InPlaceDeps } from './lane/in-place.ts';
 import {
@@ -32,6 +35,7 @@ import {
   type Item,
   newDigest,
   newSingle,
+  type SingleItem,
   settle,
 } from './lane/item.ts';
 import { createLedgerClaims } from './lane/ledger-claim.ts';
@@ -39,6 +43,7 @@ import { createSender, type Sender } from './lane/sender.ts';
 import { createListingThreads } from './lane/threads.ts';
 import { watchWindow } from './lane/window.ts';
 import type { Gates, SendDeps } from './send.ts';
+import { createThrottleCounter, type ThrottleCounter } from './throttle.ts';
 
 export interface LaneOptions extends SendDeps {
   channel: string;
@@ -61,7 +66,7 @@ export interface LaneOptions extends SendDeps {
   onStop(error: NotifierError): void;
   /** Pending count changed (metrics, room waiters). */
   onChange(): void;
-  /** Counts folds for metrics: coalesced, digest, lifted, cancelled. */
+  /** Counts folds for metrics: coalesced, digest, throttled (into the digest), lifted, cancelled. */
   onFold(kind: string): void;
   /** Cancels digest timers (scheduler shutdown). */
   lifetime: AbortSignal;
@@ -74,7 +79,12 @@ export interface LaneOptions extends SendDeps {
    * for how long, chat.update's gate, and which messages want it. None: every message is new.
    */
   updates?: Omit<InPlaceDeps, 'channel' | 'metrics' | 'logger'>;
+  /** The per-listing throttle's memory bound: (rule, listing) pairs counted. Default 10,000 (throttle.ts). */
+  maxThrottleEntries?: number;
 }
+
+/** Where submit put a message: a message of its own (or folded into one), the digest, or the digest by its throttle. */
+export type Submitted = 'queued' | 'digest' | 'throttled';
 
 const URGENT = 1;
 const NORMAL = 0;
@@ -85,6 +95,13 @@ export class Lane {
   pending = 0;
   private readonly buffer = emptyBuffer();
   private readonly sender: Sender;
+  private readonly throttle: ThrottleCounter;
+  /**
+   * Digests that overflow joined, not only throttled listings: only those are a flood. A digest a
+   * throttled listing opened does not pull other listings' changes in (they follow the budget), and
+   * cut by its window it does not make the next overflow a digest.
+   */
+  private readonly overflowed = new WeakSet<DigestItem>();
   private seq = 0;
 
   private readonly o: LaneOptions;
@@ -100,6 +117,7 @@ export class Lane {
         ? {}
         : { inPlace: createInPlace({ ...options.updates, channel, metrics, logger }) }),
     });
+    this.throttle = createThrottleCounter(options.maxThrottleEntries);
   }
 
   /** Digest listings waiting, over the open and the closed unsent digests. */
@@ -110,54 +128,49 @@ export class Lane {
   /**
    * Where this message would fold as a digest line: the open digest's id, '+' for a digest it would
    * open, undefined when it would not go into a digest (a fold run joins records with the same answer).
+   * Undefined too for a throttled change: its record waits on its own, so its line can say it was
+   * throttled (a run logs one line; a throttled listing has a few changes per window, not a bulk).
    */
   foldTarget(message: OutboundMessage, listingKey: string | null): string | undefined {
     if (listingKey === null) return undefined;
-    const decision = decideFold(
-      this.view(),
-      { listingKey, priority: message.priority ?? 'normal' },
-      this.o.policy,
-    );
-    if (decision.kind !== 'digest') return undefined;
+    const decision = decideFold(this.view(), this.arrival(message, listingKey), this.o.policy);
+    if (decision.kind !== 'digest' || decision.throttled === true) return undefined;
     // addToDigest: into the open digest, or one it opens (a listing in a closed digest too).
     return this.buffer.open?.id ?? '+';
   }
 
   /** Would this message be queued as a message of its own (room matters) rather than folded? */
   wouldQueue(message: OutboundMessage, listingKey: string | null): boolean {
-    const decision = decideFold(
-      this.view(),
-      { listingKey, priority: message.priority ?? 'normal' },
-      this.o.policy,
-    );
-    return decision.kind === 'queue';
+    return decideFold(this.view(), this.arrival(message, listingKey), this.o.policy).kind === 'queue';
   }
 
-  /** Returns true when the message went into a digest. */
-  submit(message: OutboundMessage, event: ChangeEvent | undefined, share: Share): boolean {
+  submit(message: OutboundMessage, event: ChangeEvent | undefined, share: Share): Submitted {
     const priority = message.priority ?? 'normal';
     const listingKey = event?.listingId ?? null;
     const slim = event === undefined ? undefined : this.o.composer.slim(event);
     if (slim === undefined || listingKey === null) {
       // Nothing to fold by (decideFold queues a change without a listing too): a message of its own.
       this.enqueueSingle(listingKey, priority, slim, message.payload, [share]);
-      return false;
+      return 'queued';
     }
-    const decision = decideFold(this.view(), { listingKey, priority }, this.o.policy);
+    const decision = decideFold(this.view(), this.arrival(message, listingKey), this.o.policy);
     switch (decision.kind) {
       case 'queue':
         if (decision.promote !== undefined) this.promote(decision.promote);
-        this.enqueueSingle(listingKey, priority, slim, message.payload, [share], this.inPlace(message));
-        return false;
+        this.counted(
+          message,
+          this.enqueueSingle(listingKey, priority, slim, message.payload, [share], this.inPlace(message)),
+        );
+        return 'queued';
       case 'coalesce':
         this.coalesce(listingKey, slim, message, share);
-        return false;
+        return 'queued';
       case 'digest':
-        this.addToDigest(listingKey, slim, share);
-        return true;
+        this.addToDigest(listingKey, slim, share, decision.throttled === true ? 'throttled' : 'digest');
+        return decision.throttled === true ? 'throttled' : 'digest';
       case 'lift':
         this.lift(listingKey, slim, message, share);
-        return false;
+        return 'queued';
     }
   }
 
@@ -167,7 +180,25 @@ export class Lane {
   }
 
   private view(): LaneView {
-    return viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
+    const view = viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
+    const { open } = this.buffer;
+    return { ...view, digestOpen: open !== undefined && this.overflowed.has(open) };
+  }
+
+  private arrival(message: OutboundMessage, listingKey: string | null): Arrival {
+    const priority = message.priority ?? 'normal';
+    if (listingKey === null || message.throttle === undefined) return { listingKey, priority };
+    return {
+      listingKey,
+      priority,
+      throttled: this.throttle.over(listingKey, message.throttle, this.o.clock.now()),
+    };
+  }
+
+  /** The listing's message of its own counts under its rules' throttles. */
+  private counted(message: OutboundMessage, item: SingleItem): void {
+    if (item.listingKey !== null)
+      this.throttle.count(item.listingKey, message.throttle, this.o.clock.now(), item);
   }
 
   private nextId(kind: Item['kind']): string {
@@ -187,12 +218,13 @@ export class Lane {
     payload: SlackPayload,
     shares: readonly Share[],
     inPlace = false,
-  ): void {
+  ): SingleItem {
     const item = newSingle(this.nextId('single'), priority, listingKey, net, payload);
     if (inPlace && listingKey !== null) item.inPlace = true;
     for (const share of shares) attach(item, share);
     if (listingKey !== null) this.buffer.queued.set(listingKey, item);
     this.schedule(item);
+    return item;
   }
 
   private schedule(item: Item): void {
@@ -223,13 +255,17 @@ export class Lane {
       // after the queued one (promoted first when this one is urgent, so it cannot overtake it).
       const priority = message.priority ?? 'normal';
       if (item !== undefined && priority === 'urgent') this.promote(item.id);
-      this.enqueueSingle(listingKey, priority, event, message.payload, [share], this.inPlace(message));
+      this.counted(
+        message,
+        this.enqueueSingle(listingKey, priority, event, message.payload, [share], this.inPlace(message)),
+      );
       return;
     }
     attach(item, share);
     if (composed === null || composed === undefined) {
       // Back where it started: nothing left to say in this channel.
       this.o.onFold('cancelled');
+      this.throttle.uncount(item);
       this.buffer.queued.delete(listingKey);
       settle(item, {
         kind: 'dropped',
@@ -244,19 +280,32 @@ export class Lane {
     if (composed.priority === 'urgent') this.promote(item.id);
   }
 
-  private addToDigest(listingKey: string, event: ChangeEvent, share: Share): void {
+  private addToDigest(
+    listingKey: string,
+    event: ChangeEvent,
+    share: Share,
+    kind: 'digest' | 'throttled',
+  ): void {
     const inDigest = this.buffer.inDigest.get(listingKey);
-    const digest = inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest();
+    const digest = inDigest !== undefined && inDigest === this.buffer.open ? inDigest : this.openDigest(kind);
     const now = this.o.clock.now();
     joinDigest(this.buffer, digest, { listingKey, event, share, now }, this.o.composer.net, () =>
       String(this.seq++),
     );
     attach(digest, share);
-    this.o.onFold('digest');
+    // A listing joining its own entry adds nothing new to the digest: it is a flood only by overflow.
+    if (kind === 'digest' && inDigest !== digest) this.overflowed.add(digest);
+    this.o.onFold(kind);
     if (digest.entries.size >= this.o.maxDigestItems) this.close(digest, true);
   }
 
-  private openDigest(): DigestItem {
+  /**
+   * A digest a throttled listing opens collects for the whole window (digestWindowMs), not until a
+   * pause: a flapping listing's changes are minutes or seconds apart, and closing on the first pause
+   * would post a digest per change. So the channel gets at most one digest per window for all its
+   * throttled listings, and a throttled change waits no longer than a flood's does.
+   */
+  private openDigest(by: 'digest' | 'throttled'): DigestItem {
     if (this.buffer.open !== undefined) return this.buffer.open;
     const digest = newDigest(this.nextId('digest'), this.o.clock.now());
     this.buffer.open = digest;
@@ -265,7 +314,7 @@ export class Lane {
       digest,
       {
         clock: this.o.clock,
-        quietMs: this.o.digestQuietMs,
+        quietMs: by === 'throttled' ? this.o.digestWindowMs : this.o.digestQuietMs,
         windowMs: this.o.digestWindowMs,
         digest: digest.abort.signal,
         lifetime: this.o.lifetime,
@@ -277,7 +326,8 @@ export class Lane {
 
   /** `flooding`: cut by its window or size while changes keep coming (the next overflow is a digest too). */
   private close(digest: DigestItem, flooding: boolean): void {
-    if (!closeOpen(this.buffer, digest, flooding, this.o.clock.now())) return;
+    const flood = flooding && this.overflowed.has(digest);
+    if (!closeOpen(this.buffer, digest, flood, this.o.clock.now())) return;
     digest.windowEnd?.abort();
     this.schedule(digest);
   }
@@ -286,7 +336,10 @@ export class Lane {
   private lift(listingKey: string, event: ChangeEvent, message: OutboundMessage, share: Share): void {
     const entry = takeEntry(this.buffer, listingKey);
     if (entry === undefined) {
-      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message));
+      this.counted(
+        message,
+        this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message)),
+      );
       return;
     }
     this.o.onFold('lifted');
@@ -295,16 +348,22 @@ export class Lane {
     if (net === null || composed === null) {
       // The folded changes say nothing on their own now: send them as their own line, then this one.
       this.enqueueDigestEntryAlone(listingKey, entry);
-      this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message));
+      this.counted(
+        message,
+        this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message)),
+      );
       return;
     }
-    this.enqueueSingle(
-      listingKey,
-      'urgent',
-      net,
-      composed.payload,
-      [...entry.shares, share],
-      this.inPlace(message),
+    this.counted(
+      message,
+      this.enqueueSingle(
+        listingKey,
+        'urgent',
+        net,
+        composed.payload,
+        [...entry.shares, share],
+        this.inPlace(message),
+      ),
     );
   }
 

@@ -292,7 +292,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     // Once per item the share joined (lane/item.ts attach), the gravest fate of them when the last settles.
     let items = 0;
     let fate: Fate | undefined;
-    const digest = lane.submit(message, event, {
+    const submitted = lane.submit(message, event, {
       joined: () => {
         items += 1;
       },
@@ -306,7 +306,11 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
       signal,
       ...(origin === undefined ? {} : { origin }),
     });
-    return { digest, fate: promise };
+    return {
+      digest: submitted !== 'queued',
+      ...(submitted === 'throttled' ? { throttled: true } : {}),
+      fate: promise,
+    };
   };
 
   /** Fold runs being watched for a stop or an abort: one waiter each, not one per record. */

@@ -67,4 +67,28 @@ export interface OutboundMessage {
   priority?: Priority;
   /** The rules that sent it here (src/pipeline/route.ts Route.rules), for mutes by rule. */
   rules?: readonly string[];
+  /** The per-listing throttles of those rules (config `rules[].throttle`). Default: none. */
+  throttle?: MessageThrottle;
+}
+
+/** One rule's per-listing throttle (config `rules[].throttle`), named by the rule. */
+export interface RuleThrottle {
+  rule: string;
+  perListing: number;
+  windowMs: number;
+}
+
+/**
+ * The throttles a message carries into its channel's lane (src/delivery/throttle.ts): the lane counts
+ * the listing's messages under each, and folds the message into the digest only when it is `binding`
+ * and every one of them is past its limit.
+ */
+export interface MessageThrottle {
+  /** One per rule that sent it here and has a throttle. */
+  limits: readonly RuleThrottle[];
+  /**
+   * Every rule that sent it here has a throttle. A rule without one wants every change of the listing
+   * in the channel, so a message it sends too is never held back by another rule's throttle.
+   */
+  binding: boolean;
 }

@@ -92,7 +92,13 @@ export function decide(
   const messages: OutboundMessage[] = routes.map((r: Route) => {
     const renderIt = () =>
       render({ event, signals: r.signals, config, route: { rules: r.rules, channelKey: r.channelKey } });
-    const base = { channel: r.channel, channelKey: r.channelKey, priority: r.priority, rules: r.rules };
+    const base = {
+      channel: r.channel,
+      channelKey: r.channelKey,
+      priority: r.priority,
+      rules: r.rules,
+      ...(r.throttle === undefined ? {} : { throttle: r.throttle }),
+    };
     if (!deferRender) return { ...base, payload: renderIt() };
     let payload: SlackPayload | undefined;
     return {

@@ -6,6 +6,7 @@
  */
 import type { Config, RuleConfig } from '../config/index.ts';
 import type { ChangeEvent, ChangeOp } from '../domain/change.ts';
+import type { MessageThrottle, RuleThrottle } from '../domain/message.ts';
 import { codeOf } from './columns.ts';
 import type { Signal } from './filter.ts';
 
@@ -20,6 +21,8 @@ export interface Route {
   rules: string[];
   /** urgent when any rule that sent a signal here is (config `rules[].priority`). */
   priority: 'normal' | 'urgent';
+  /** The per-listing throttles of those rules (config `rules[].throttle`); absent when none has one. */
+  throttle?: MessageThrottle;
 }
 
 export interface Routing {
@@ -81,17 +84,29 @@ export function mismatch(
 
 export function route(event: ChangeEvent, signals: Signal[], config: Config): Routing {
   const byChannel = new Map<string, Route>();
-  const add = (channelKey: string, signal: Signal, rule: string, priority: Route['priority']) => {
+  /** Per channel, the throttles of the rules that sent something there, null for a rule without one. */
+  const throttles = new Map<string, Array<RuleThrottle | null>>();
+  const add = (
+    channelKey: string,
+    signal: Signal,
+    rule: string,
+    priority: Route['priority'],
+    throttle: RuleConfig['throttle'],
+  ) => {
     let r = byChannel.get(channelKey);
     if (r === undefined) {
       // Config validation guarantees every channel key used by a rule exists.
       const channel = config.channels[channelKey] ?? channelKey;
       r = { channelKey, channel, signals: [], rules: [], priority: 'normal' };
       byChannel.set(channelKey, r);
+      throttles.set(channelKey, []);
     }
     if (priority === 'urgent') r.priority = 'urgent';
     if (!r.signals.includes(signal)) r.signals.push(signal);
-    if (!r.rules.includes(rule)) r.rules.push(rule);
+    if (!r.rules.includes(rule)) {
+      r.rules.push(rule);
+      throttles.get(channelKey)?.push(throttle === undefined ? null : { rule, ...throttle });
+    }
   };
 
   const unmatched: Signal[] = [];
@@ -100,16 +115,29 @@ export function route(event: ChangeEvent, signals: Signal[], config: Config): Ro
     config.rules.forEach((rule, i) => {
       if (!matches(rule, signal, event, config)) return;
       matched = true;
-      for (const channel of rule.channels) add(channel, signal, ruleName(rule, i), rule.priority);
+      for (const channel of rule.channels)
+        add(channel, signal, ruleName(rule, i), rule.priority, rule.throttle);
     });
     if (matched) continue;
-    if (config.unmatched.action === 'send') add(config.unmatched.channel, signal, 'unmatched', 'normal');
+    if (config.unmatched.action === 'send')
+      add(config.unmatched.channel, signal, 'unmatched', 'normal', undefined);
     else unmatched.push(signal);
   }
   // Keep each channel's signals in the order the filter produced them (field order).
-  const routes = [...byChannel.values()].map((r) => ({
-    ...r,
-    signals: signals.filter((s) => r.signals.includes(s)),
-  }));
+  const routes = [...byChannel.values()].map((r) => {
+    const throttle = throttleOf(throttles.get(r.channelKey) ?? []);
+    return {
+      ...r,
+      signals: signals.filter((s) => r.signals.includes(s)),
+      ...(throttle === undefined ? {} : { throttle }),
+    };
+  });
   return { routes, unmatched };
+}
+
+/** The throttles of a channel's rules (null: a rule without one), or undefined when none has one. */
+function throttleOf(rules: ReadonlyArray<RuleThrottle | null>): MessageThrottle | undefined {
+  const limits = rules.filter((t): t is RuleThrottle => t !== null);
+  if (limits.length === 0) return undefined;
+  return { limits, binding: limits.length === rules.length };
 }

@@ -95,7 +95,10 @@ export interface Metrics {
   rateLimited(channel: string): void;
   setQueueDepth(channel: string, depth: number): void;
   setConsumerLag(topic: string, partition: number, lag: number): void;
-  /** Flood control folded a change: coalesced, digest, lifted (urgent out of a digest), cancelled (net zero). */
+  /**
+   * Flood control folded a change: coalesced, digest, throttled (into the digest by its rules'
+   * throttle), lifted (urgent out of a digest), cancelled (net zero).
+   */
   folded(channel: string, kind: string): void;
   /** A message not posted again: the delivery ledger says a message already carried the record there. */
   ledgerHit(channel: string): void;
@@ -272,6 +275,8 @@ export interface SharedShare extends Share {
 export interface Submission {
   /** Folded into a digest: the record's bytes need not be kept for it (only its coordinates). */
   digest: boolean;
+  /** Into the digest because the listing is past its rules' throttle (src/delivery/throttle.ts). */
+  throttled?: boolean;
   fate: Promise<Fate>;
 }
 

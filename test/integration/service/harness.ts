@@ -63,6 +63,8 @@ export interface TestConfigOptions {
   store?: { url: string; keyPrefix: string };
   /** delivery.updates (update in place). Default: the config's (off). */
   updates?: Partial<Config['delivery']['updates']>;
+  /** Config `rules`, as a rules file writes them (validated like one). Default: the seed rules. */
+  rules?: Array<Record<string, unknown>>;
 }
 
 /**
@@ -96,6 +98,7 @@ export function testConfig(stack: StackEndpoints, standin: SlackStandin, o: Test
     },
     http: { host: '127.0.0.1', port: 0 },
     ...(o.store === undefined ? {} : { store: o.store }),
+    ...(o.rules === undefined ? {} : { rules: o.rules }),
   };
   return parseConfig(JSON.stringify(config), 'e2e-config.json');
 }

@@ -138,6 +138,16 @@ describe('config errors name the path and the value', () => {
     ['wrong type', 'http: { port: "x" }\n', 'http.port: expected number, got "x"'],
     ['not an integer', 'delivery: { burst: 1.5 }\n', 'delivery.burst: expected int, got 1.5'],
     ['number too small', 'delivery: { burst: 0 }\n', 'delivery.burst: expected >= 1, got 0'],
+    [
+      'throttle of no message',
+      'rules: [{ match: { field: price }, channels: [sales-alerts], throttle: { perListing: 0 } }]\n',
+      'rules[0].throttle.perListing: expected >= 1, got 0',
+    ],
+    [
+      'throttle without perListing',
+      'rules: [{ match: { field: price }, channels: [sales-alerts], throttle: { windowMs: 60000 } }]\n',
+      'rules[0].throttle.perListing: expected number, got undefined',
+    ],
     ['number too big', 'delivery: { retry: { jitter: 2 } }\n', 'delivery.retry.jitter: expected <= 1, got 2'],
     ['empty list', 'source: { topics: [] }\n', 'source.topics: expected length >= 1 items, got []'],
     ['bad broker', 'source: { brokers: ["kafka"] }\n', 'source.brokers[0]: expected host:port, got "kafka"'],

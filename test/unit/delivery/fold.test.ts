@@ -104,6 +104,47 @@ describe('decideFold', () => {
   });
 });
 
+describe('decideFold with a throttled listing (throttle.ts)', () => {
+  const throttled = { listingKey: '1', priority: 'normal', throttled: true } as const;
+
+  it('sends a throttled listing’s normal change to the digest while the channel is well within its budget', () => {
+    expect(decideFold(view({ pending: 0 }), throttled, policy)).toEqual({ kind: 'digest', throttled: true });
+    // The same change of a listing that is not throttled is a message of its own.
+    expect(decideFold(view({ pending: 0 }), { ...throttled, throttled: false }, policy)).toEqual({
+      kind: 'queue',
+    });
+  });
+
+  it('never throttles an urgent change', () => {
+    expect(decideFold(view(), { ...throttled, priority: 'urgent' }, policy)).toEqual({ kind: 'queue' });
+    expect(
+      decideFold(view({ digest: { '1': 'open' } }), { ...throttled, priority: 'urgent' }, policy),
+    ).toEqual({ kind: 'lift' });
+  });
+
+  it('coalesces into the listing’s queued message first (that costs the channel no message)', () => {
+    expect(decideFold(view({ queuedListings: { '1': 'normal' } }), throttled, policy)).toEqual({
+      kind: 'coalesce',
+      into: 'single-1',
+    });
+    // Without coalescing, the throttled change goes to the digest, after the queued message.
+    expect(
+      decideFold(view({ queuedListings: { '1': 'normal' } }), throttled, { ...policy, coalesce: false }),
+    ).toEqual({ kind: 'digest', throttled: true });
+  });
+
+  it('opens a new digest for a throttled listing whose last digest is closed and unsent', () => {
+    expect(decideFold(view({ digest: { '1': 'closed' } }), throttled, policy)).toEqual({
+      kind: 'digest',
+      throttled: true,
+    });
+  });
+
+  it('does nothing with flood control off (the digest is flood control’s)', () => {
+    expect(decideFold(view(), throttled, { ...policy, enabled: false })).toEqual({ kind: 'queue' });
+  });
+});
+
 describe('capacityOf', () => {
   it('is what the pace sends within the budget, at least 2', () => {
     expect(capacityOf(10_000, { cap: 1, intervalMs: 1000 })).toBe(10);

@@ -145,3 +145,44 @@ unmatched: { action: send, channel: fallback }
     });
   });
 });
+
+describe('throttles (config rules[].throttle)', () => {
+  const config = parseConfig(
+    `
+channels: { a: "#a", b: "#b" }
+rules:
+  - { name: drops, match: { field: price, condition: decreased }, channels: [a, b], throttle: { perListing: 3 } }
+  - { name: any price, match: { field: price }, channels: a, throttle: { perListing: 5, windowMs: 60000 } }
+  - { name: unthrottled, match: { field: price, condition: decreased }, channels: b }
+  - { name: stock, match: { field: stock }, channels: a }
+`,
+    'throttles',
+  );
+  const throttles = (event: ChangeEvent) => {
+    const { changes } = withChanges(event);
+    const verdict = significance(event, changes, config);
+    if (!verdict.significant) throw new Error(verdict.reason);
+    return route(event, verdict.signals, config).routes.map((r) => [r.channel, r.throttle]);
+  };
+
+  it("carries each rule's throttle (windowMs 1 h by default), binding when every rule that sent it has one", () => {
+    expect(throttles(makeUpdate({ prc_amt: dec('9.99') }))).toEqual([
+      [
+        '#a',
+        {
+          limits: [
+            { rule: 'drops', perListing: 3, windowMs: 3_600_000 },
+            { rule: 'any price', perListing: 5, windowMs: 60_000 },
+          ],
+          binding: true,
+        },
+      ],
+      // A rule without a throttle sends it to #b too: counted under "drops", never held back.
+      ['#b', { limits: [{ rule: 'drops', perListing: 3, windowMs: 3_600_000 }], binding: false }],
+    ]);
+  });
+
+  it('carries none when no rule that sent it has one', () => {
+    expect(throttles(makeUpdate({ prod_stk_qty: 2 }, { prod_stk_qty: 10 }))).toEqual([['#a', undefined]]);
+  });
+});
