@@ -20,12 +20,12 @@
  * Run: npm exec -- node --expose-gc bench/record-path.ts
  *   BENCH_ROWS (default 100000) price changes per run, BENCH_RUNS (default 3) runs after a warm-up of
  *   BENCH_WARMUP (default 20000) rows; each run has a fresh loop, scheduler and stores.
- *   BENCH_HEAP_PROF=FILE writes a sampling profile of all allocations over the runs (.heapprofile).
+ *   BENCH_HEAP_PROF=FILE writes a sampling profile of all allocations over the runs (.heapprofile) and
+ *   prints the bytes allocated per record under frames of src/ (the path's, not this file's records).
  * Under the Deployment's NODE_OPTIONS add --max-semi-space-size=4 (GC is then a large share).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { getHeapSpaceStatistics } from 'node:v8';
 import type { KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -178,8 +178,6 @@ let gcMs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;
 }).observe({ entryTypes: ['gc'] });
-const youngUsed = (): number =>
-  getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? 0;
 
 interface RunResult {
   records: number;
@@ -187,8 +185,6 @@ interface RunResult {
   /** CPU time of the process meanwhile (GC helper threads included): less disturbed by a busy machine. */
   cpuMs: number;
   gcMs: number;
-  /** Bytes allocated per record, over the batches during which no GC ran. */
-  allocatedPerRecord: number;
   retainedPerRecord: number;
 }
 
@@ -200,13 +196,9 @@ async function run(firstId: number, rows: number): Promise<RunResult> {
   let ns = 0n;
   let cpuUs = 0;
   let records = 0;
-  let allocated = 0;
-  let allocatedRecords = 0;
   for (const fetch of fetches(firstId, rows)) {
     for (const [partition, messages] of fetch.entries()) {
       if (messages.length === 0) continue;
-      const usedBefore = process.memoryUsage().heapUsed;
-      const youngBefore = youngUsed();
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       // What the kafkajs source does per batch (kafka-source.ts eachBatch), then the loop's handler.
@@ -223,13 +215,7 @@ async function run(firstId: number, rows: number): Promise<RunResult> {
       ns += process.hrtime.bigint() - t0;
       const cpu = process.cpuUsage(cpu0);
       cpuUs += cpu.user + cpu.system;
-      const usedAfter = process.memoryUsage().heapUsed;
       records += messages.length;
-      // A scavenge empties the young generation: a batch during which it shrank saw a GC.
-      if (youngUsed() >= youngBefore && usedAfter >= usedBefore) {
-        allocated += usedAfter - usedBefore;
-        allocatedRecords += messages.length;
-      }
       if (paused.length > 0)
         throw new Error(`bench: partitions paused (${paused.join(', ')}): not the fold path`);
     }
@@ -251,7 +237,6 @@ async function run(firstId: number, rows: number): Promise<RunResult> {
     ms,
     cpuMs: cpuUs / 1000,
     gcMs: gcDuring,
-    allocatedPerRecord: allocated / Math.max(1, allocatedRecords),
     retainedPerRecord: (heapAfter - heapBefore) / records,
   };
 }
@@ -261,7 +246,7 @@ const print = (label: string, r: RunResult): void =>
     `[record-path] ${label}: ${r.records} records in ${r.ms.toFixed(0)} ms = ${((r.records / r.ms) * 1000).toFixed(0)} records/s, ` +
       `${((r.ms / r.records) * 10_000).toFixed(1)} ms per 10k (GC ${r.gcMs.toFixed(0)} ms); ` +
       `CPU ${((r.cpuMs / r.records) * 10_000).toFixed(1)} ms per 10k; ` +
-      `allocated ~${(r.allocatedPerRecord / 1024).toFixed(1)} kB/record, retained ${(r.retainedPerRecord / 1024).toFixed(2)} kB/record`,
+      `retained ${(r.retainedPerRecord / 1024).toFixed(2)} kB/record`,
   );
 
 print('warm-up', await run(1_000_000, WARMUP));
@@ -285,6 +270,18 @@ for (let i = 0; i < RUNS; i += 1) {
 if (session !== undefined && heapProf !== undefined) {
   const { profile } = await session.post('HeapProfiler.stopSampling');
   writeFileSync(heapProf, JSON.stringify(profile));
+  // Allocations under a frame of src/ are the path's; the rest is this file making records.
+  let path = 0;
+  const walk = (node: (typeof profile)['head'], inPath: boolean): void => {
+    const here = inPath || node.callFrame.url.includes('/src/');
+    if (here) path += node.selfSize;
+    for (const child of node.children) walk(child, here);
+  };
+  walk(profile.head, false);
+  const records = results.reduce((n, r) => n + r.records, 0);
+  console.log(
+    `[record-path] allocated on the path (sampled): ${(path / records / 1024).toFixed(1)} kB/record`,
+  );
 }
 const medianOf = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const median = medianOf(results.map((r) => (r.records / r.ms) * 1000));
