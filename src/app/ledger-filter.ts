@@ -36,9 +36,20 @@ export interface LedgerFilter extends RecordPipeline {
 
 export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOptions): LedgerFilter {
   const reaches = new Map<string, Promise<bigint | undefined>>();
+  /** The reaches that were read (a partition's `reaches` entry settled with it): no wait per record. */
+  const known = new Map<Promise<bigint | undefined>, bigint | undefined>();
   const handled = new Map<string, bigint>(); // partition -> highest offset this process handled
-  /** Whether the record may have been delivered already (so the ledger must be asked). */
-  const mayBeDelivered = async (record: { topic: string; partition: number; offset: string }) => {
+  const within = (offset: bigint, highest: bigint | undefined): boolean =>
+    highest !== undefined && offset <= highest;
+  /**
+   * Whether the record may have been delivered already (so the ledger must be asked): at once when the
+   * partition's reach was read already (every record of a bulk but the first; issue 16), else once it is.
+   */
+  const mayBeDelivered = (record: {
+    topic: string;
+    partition: number;
+    offset: string;
+  }): boolean | Promise<boolean> => {
     const reach = o.ledger.reach;
     if (reach === undefined) return true;
     const partition = partitionOf(record);
@@ -46,26 +57,36 @@ export function withDeliveryLedger(pipeline: RecordPipeline, o: LedgerFilterOpti
     const before = handled.get(partition);
     if (before === undefined || offset > before) handled.set(partition, offset);
     if (before !== undefined && offset <= before) return true;
-    let known = reaches.get(partition);
-    if (known === undefined) {
-      known = reach([partition]).then((found) => found.get(partition));
-      reaches.set(partition, known);
+    let reading = reaches.get(partition);
+    if (reading !== undefined && known.has(reading)) return within(offset, known.get(reading));
+    if (reading === undefined) {
+      const started = reach([partition]).then((found) => {
+        const highest = found.get(partition);
+        known.set(started, highest);
+        return highest;
+      });
+      reading = started;
+      reaches.set(partition, started);
     }
-    try {
-      const highest = await known;
-      return highest !== undefined && offset <= highest;
-    } catch (error) {
-      degradeOrThrow(error, 'ledger');
-      reaches.delete(partition); // asked again next time; `seen` below meets the same store
-      return true;
-    }
+    return reading.then(
+      (highest) => within(offset, highest),
+      (error: unknown) => {
+        degradeOrThrow(error, 'ledger');
+        reaches.delete(partition); // asked again next time; `seen` below meets the same store
+        return true;
+      },
+    );
   };
   return {
-    forgetReach: () => reaches.clear(),
+    forgetReach: () => {
+      reaches.clear();
+      known.clear();
+    },
     async process(record) {
       const outcome = await pipeline.process(record);
       if (outcome.kind !== 'notify' || outcome.messages.length === 0) return outcome;
-      if (!(await mayBeDelivered(record))) return outcome;
+      const may = mayBeDelivered(record);
+      if (!(typeof may === 'boolean' ? may : await may)) return outcome;
       const origin = originOf(record);
       let seen: Set<string>;
       try {

@@ -38,6 +38,21 @@ export function reachOf(keys: readonly string[]): Map<string, bigint> {
   return reach;
 }
 
+/** `reached` raised to the offsets of `keys` (reachOf); a key not naming a record's offset is passed over. */
+function raise(reached: Map<string, bigint>, keys: readonly string[]): void {
+  for (const key of keys) {
+    const bar = key.indexOf('|');
+    const origin = bar < 0 ? key : key.slice(0, bar);
+    const slash = origin.lastIndexOf('/');
+    const digits = origin.slice(slash + 1);
+    if (slash < 0 || !/^\d+$/.test(digits)) continue;
+    const partition = origin.slice(0, slash);
+    const offset = BigInt(digits);
+    const was = reached.get(partition);
+    if (was === undefined || offset > was) reached.set(partition, offset);
+  }
+}
+
 export interface MemoryLedgerOptions {
   clock: Clock;
   /** How long an entry is kept (config store.ledger.retentionMs). */
@@ -66,6 +81,9 @@ export function createMemoryLedger(
   const maxEntries = o.maxEntries ?? Number.POSITIVE_INFINITY;
   const maxBytes = o.maxBytes ?? DEFAULT_LEDGER_MAX_BYTES;
   const entries = new Map<string, number>(); // key -> expiry (epoch ms); insertion order = age
+  // Per partition the highest offset ever recorded (never falls, also when entries expire or are
+  // pruned): the ledger filter then asks `seen` only for records at or below it (issue 16).
+  const reached = new Map<string, bigint>();
   let bytes = 0;
   const cost = (key: string): number => key.length + ENTRY_OVERHEAD_BYTES;
   const prune = (now: number): void => {
@@ -93,8 +111,17 @@ export function createMemoryLedger(
       );
     },
     async release() {},
+    async reach(partitions) {
+      const found = new Map<string, bigint>();
+      for (const partition of partitions) {
+        const offset = reached.get(partition);
+        if (offset !== undefined) found.set(partition, offset);
+      }
+      return found;
+    },
     async record(keys) {
       const now = o.clock.now();
+      raise(reached, keys);
       for (const k of keys) {
         if (entries.delete(k)) bytes -= cost(k);
         entries.set(k, now + o.retentionMs);

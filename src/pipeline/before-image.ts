@@ -61,8 +61,8 @@ const isUnavailable = (v: ColumnValue | undefined): boolean =>
 /** A before image with no value outside the key columns (normalize.ts completeBefore). */
 function keyOnly(before: Row | null, key: Row | null): boolean {
   if (before === null) return true;
-  for (const [column, value] of Object.entries(before))
-    if (!(key !== null && column in key) && value !== null) return false;
+  for (const column of Object.keys(before))
+    if (!(key !== null && column in key) && before[column] !== null) return false;
   return true;
 }
 

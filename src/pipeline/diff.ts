@@ -50,7 +50,9 @@ function disappeared(before: Row | null): FieldChange[] {
 function updated(event: ChangeEvent): FieldChange[] {
   const changes: FieldChange[] = [];
   const before = event.beforeComplete ? event.before : null;
-  for (const [column, value] of Object.entries(event.after ?? {})) {
+  const after = event.after ?? {};
+  for (const column of Object.keys(after)) {
+    const value = after[column] as ColumnValue;
     if (isUnavailable(value)) continue;
     const previous = before?.[column];
     if (previous === undefined || isUnavailable(previous)) {
@@ -71,6 +73,13 @@ function updated(event: ChangeEvent): FieldChange[] {
  * that), and a recursive walk overflowed the call stack on it (issue 19, finding 1).
  */
 export function equalValues(a: unknown, b: unknown): boolean {
+  // Scalars (most columns) answer without the stack: it is per column of every record (issue 16).
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  // Tagged values ({ type: 'decimal', value }) are flat: compared without the stack too.
+  const flat = flatEqual(a, b);
+  if (flat !== undefined) return flat;
   // Pairs still to compare, flat: [x0, y0, x1, y1, ...].
   const pending: unknown[] = [a, b];
   while (pending.length > 0) {
@@ -96,6 +105,25 @@ export function equalValues(a: unknown, b: unknown): boolean {
       if (!Object.hasOwn(ry, k)) return false;
       pending.push(rx[k], ry[k]);
     }
+  }
+  return true;
+}
+
+/** Two objects whose values are all scalars, compared; undefined when either nests (equalValues walks it). */
+function flatEqual(x: object, y: object): boolean | undefined {
+  if (Array.isArray(x) || Array.isArray(y)) return undefined;
+  const rx = x as Record<string, unknown>;
+  const ry = y as Record<string, unknown>;
+  const kx = Object.keys(rx);
+  if (kx.length !== Object.keys(ry).length) return false;
+  for (const k of kx) {
+    if (!Object.hasOwn(ry, k)) return false;
+    const vx = rx[k];
+    const vy = ry[k];
+    if (vx === vy) continue;
+    if ((typeof vx === 'object' && vx !== null) || (typeof vy === 'object' && vy !== null)) return undefined;
+    if (typeof vx === 'number' && typeof vy === 'number' && Number.isNaN(vx) && Number.isNaN(vy)) continue;
+    return false;
   }
   return true;
 }

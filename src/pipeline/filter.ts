@@ -10,6 +10,7 @@
 import type { Condition, Config, FieldConfig } from '../config/index.ts';
 import type { ChangeEvent, FieldChange } from '../domain/change.ts';
 import {
+  type Amount,
   abs,
   amountOf,
   compareAmounts,
@@ -41,6 +42,45 @@ export type RememberedAlerts = Readonly<Record<string, 'low' | 'recovered'>>;
 
 type Verdict = { signal: Signal } | { reason: string } | null;
 
+interface ConfigFields {
+  fields: ReadonlyArray<readonly [string, FieldConfig]>;
+  /** Each field's column and a money field's currency column. */
+  watched: ReadonlySet<string>;
+}
+
+/** Once per rules in effect, not per record (issue 16: significance runs for every record). */
+const fieldsByConfig = new WeakMap<Config, ConfigFields>();
+function fieldsOf(config: Config): ConfigFields {
+  let known = fieldsByConfig.get(config);
+  if (known === undefined) {
+    const watched = new Set<string>();
+    for (const field of Object.values(config.fields)) {
+      watched.add(field.column);
+      if (field.kind === 'money' && field.currencyColumn !== null) watched.add(field.currencyColumn);
+    }
+    known = { fields: Object.entries(config.fields), watched };
+    fieldsByConfig.set(config, known);
+  }
+  return known;
+}
+
+/** A money field's minPercent and minAmount, parsed once per field (config values never change). */
+const limitsByField = new WeakMap<FieldConfig, { minPercent: Amount | null; minAmount: Amount | null }>();
+function limitsOf(field: Extract<FieldConfig, { kind: 'money' }>): {
+  minPercent: Amount | null;
+  minAmount: Amount | null;
+} {
+  let limits = limitsByField.get(field);
+  if (limits === undefined) {
+    limits = {
+      minPercent: field.minPercent === null ? null : parseAmount(field.minPercent),
+      minAmount: field.minAmount === null ? null : parseAmount(field.minAmount),
+    };
+    limitsByField.set(field, limits);
+  }
+  return limits;
+}
+
 export function significance(
   event: ChangeEvent,
   changes: FieldChange[],
@@ -70,13 +110,12 @@ export function significance(
     return drop(
       'previous-unknown: update without a before image (REPLICA IDENTITY DEFAULT); previousUnknown is "drop"',
     );
-  const byColumn = new Map(changes.map((c) => [c.column, c]));
+  const byColumn = new Map<string, FieldChange>();
+  for (const c of changes) byColumn.set(c.column, c);
   const signals: Signal[] = [];
   const reasons: string[] = [];
-  const watched = new Set<string>();
-  for (const [key, field] of Object.entries(config.fields)) {
-    watched.add(field.column);
-    if (field.kind === 'money' && field.currencyColumn !== null) watched.add(field.currencyColumn);
+  const { fields, watched } = fieldsOf(config);
+  for (const [key, field] of fields) {
     const verdict = judge(key, field, byColumn, event, remembered[key]);
     if (verdict === null) continue;
     if ('signal' in verdict) signals.push(verdict.signal);
@@ -172,8 +211,7 @@ function judgeMoney(
   const direction = compareAmounts(after, before);
   if (direction === 0) return null;
   const condition = direction > 0 ? 'increased' : 'decreased';
-  const minPercent = field.minPercent === null ? null : parseAmount(field.minPercent);
-  const minAmount = field.minAmount === null ? null : parseAmount(field.minAmount);
+  const { minPercent, minAmount } = limitsOf(field);
   if (minPercent === null && minAmount === null) return signal(condition);
   if (minPercent !== null && movedByPercent(before, after, minPercent)) return signal(condition);
   const moved = abs(subtract(after, before));

@@ -29,6 +29,7 @@ import {
   watchedColumns,
 } from './before-image.ts';
 import { type Decoded, decodeResolved, type FramedParts, resolveFramed } from './decode/index.ts';
+import { isConfluentFramed } from './decode/wire.ts';
 import { diff } from './diff.ts';
 import { type RememberedAlerts, type Signal, significance } from './filter.ts';
 import { dropNoise } from './noise.ts';
@@ -264,42 +265,58 @@ export function decideEnvelope(
  * so never needs the store), then decoding, the store lookup when the before image is missing (the
  * only I/O), and the pure decision on the filled envelope.
  */
-async function decideRemembering(
+function decideRemembering(
   record: SourceRecord,
   framed: FramedParts,
   config: Config,
   lastValues: NonNullable<PipelineDeps['lastValues']>,
   deferRender: boolean,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   if (framed.key === undefined && framed.value === undefined) {
     const noise = dropNoise(record, config, decimalColumnsCached(config));
     if (noise !== undefined) return noise;
   }
   const decoded = decodeStage(record, framed, config);
   if ('outcome' in decoded) return decoded.outcome;
-  let known: KnownValues | undefined;
   const { envelope } = decoded;
   if (lacksBefore(envelope, watchedColumns(config))) {
     const listingId = listingIdOf(envelope.key, envelope.after);
-    if (listingId !== null) known = await lastValues.lookup(listingId);
+    if (listingId !== null)
+      return lastValues
+        .lookup(listingId)
+        .then((known) => decideEnvelope(decoded, config, known, true, deferRender));
   }
-  return decideEnvelope(decoded, config, known, true, deferRender);
+  // A complete before image (REPLICA IDENTITY FULL): nothing to wait for, so no await (issue 16).
+  return decideEnvelope(decoded, config, undefined, true, deferRender);
 }
+
+/** Whether a part of the record is Confluent-framed, so resolveFramed has work to do (I/O). */
+const framedPart = (record: SourceRecord): boolean =>
+  (record.value !== null && isConfluentFramed(record.value)) ||
+  (record.key !== null && isConfluentFramed(record.key));
 
 /** The registry lookup at the edge (I/O), then the pure decision. */
 export function createPipeline(config: Config, deps: PipelineDeps = {}): Pipeline {
+  const deferRender = deps.deferRender ?? false;
+  const decideFramed = (record: SourceRecord, framed: FramedParts): Outcome | Promise<Outcome> =>
+    deps.lastValues === undefined
+      ? decideRecord(record, framed, config, deferRender)
+      : decideRemembering(record, framed, config, deps.lastValues, deferRender);
   return {
-    async process(record: SourceRecord): Promise<Outcome> {
-      let framed: FramedParts;
-      try {
-        framed = await resolveFramed(record, deps.registry);
-      } catch (error) {
-        return deadLetter(asError(error, 'DECODE_FAILED'), {});
+    process(record: SourceRecord): Promise<Outcome> {
+      if (framedPart(record)) {
+        return resolveFramed(record, deps.registry).then(
+          (framed) => decideFramed(record, framed),
+          (error: unknown) => deadLetter(asError(error, 'DECODE_FAILED'), {}),
+        );
       }
-      const deferRender = deps.deferRender ?? false;
-      return deps.lastValues === undefined
-        ? decideRecord(record, framed, config, deferRender)
-        : decideRemembering(record, framed, config, deps.lastValues, deferRender);
+      // JSON records (no registry) are decided without a turn of the event loop per stage: the
+      // promise is made once, here (issue 16). A throw is a rejection, as from an async function.
+      try {
+        return Promise.resolve(decideFramed(record, {}));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
   };
 }

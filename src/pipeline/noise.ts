@@ -332,6 +332,17 @@ export function dropNoise(
   if (beforeClose < 0 || !startsAt(b, beforeClose, AFTER_HEAD)) return undefined;
   const afterClose = readRow(b, beforeClose + AFTER_HEAD.length - 1, info.heads, after);
   if (afterClose < 0) return undefined;
+  const watched = watchedOf(info, config);
+  // A watched column whose texts differ means "not noise" whatever else holds: said before the rest is
+  // read (a bulk of significant changes pays only for the two rows here; issue 16).
+  for (let k = 0; k < n; k += 1) {
+    if (!watched[k]) continue;
+    const bs = before[2 * k] as number;
+    const be = before[2 * k + 1] as number;
+    const as = after[2 * k] as number;
+    const ae = after[2 * k + 1] as number;
+    if (be - bs !== ae - as || b.compare(b, as, ae, bs, be) !== 0) return undefined;
+  }
   const rest = readRest(b, afterClose, info);
   if (rest === false) return undefined;
 
@@ -343,7 +354,6 @@ export function dropNoise(
   }
   if (key === null || Object.keys(key).length === 0) return undefined;
 
-  const watched = watchedOf(info, config);
   let complete = false;
   const changed: string[] = [];
   for (let k = 0; k < n; k += 1) {

@@ -58,9 +58,8 @@ export function normalize(decoded: Extract<Decoded, { kind: 'envelope' }>): Chan
  */
 function completeBefore(before: Row | null, key: Row | null): Row | null {
   if (before === null) return null;
-  const keyColumns = new Set(Object.keys(key ?? {}));
-  for (const [column, value] of Object.entries(before)) {
-    if (!keyColumns.has(column) && value !== null) return before;
+  for (const column of Object.keys(before)) {
+    if (before[column] !== null && (key === null || !Object.hasOwn(key, column))) return before;
   }
   return null;
 }

@@ -41,14 +41,49 @@ export const ruleName = (rule: RuleConfig, index: number): string => rule.name ?
 
 /** Every criterion the rule gives must hold for the signal. */
 export function matches(rule: RuleConfig, signal: Signal, event: ChangeEvent, config: Config): boolean {
-  return mismatch(rule, signal, event, config) === null;
+  return failedCriterion(rule, signal, event, config) === null;
 }
 
 const list = (values: readonly string[]): string => values.join(', ');
 
+type Criterion = 'field' | 'condition' | 'op' | 'code-field' | 'from' | 'to';
+
+/** The codes a signal's code field moved between (an unknown previous code is null: never guessed). */
+const codesOf = (change: NonNullable<Signal['change']>): { from: string | null; to: string | null } => ({
+  from: change.beforeUnknown ? null : codeOf(change.before),
+  to: codeOf(change.after),
+});
+
+/**
+ * The first criterion of the rule the signal fails, or null when the rule matches. Words are made
+ * only for `mismatch` (routing asks every rule for every signal: issue 16); both read this one test.
+ */
+function failedCriterion(
+  rule: RuleConfig,
+  signal: Signal,
+  event: ChangeEvent,
+  config: Config,
+): Criterion | null {
+  const m = rule.match;
+  if (m.field !== undefined && (signal.field === null || !m.field.includes(signal.field))) return 'field';
+  if (m.condition !== undefined && !m.condition.includes(signal.condition)) return 'condition';
+  if (m.op !== undefined) {
+    const op = opNames[event.op];
+    if (op === undefined || !m.op.includes(op)) return 'op';
+  }
+  if (m.from !== undefined || m.to !== undefined) {
+    const field = signal.field === null ? undefined : config.fields[signal.field];
+    if (field?.kind !== 'code' || signal.change === null) return 'code-field';
+    const { from, to } = codesOf(signal.change);
+    if (m.from !== undefined && (from === null || !m.from.includes(from))) return 'from';
+    if (m.to !== undefined && (to === null || !m.to.includes(to))) return 'to';
+  }
+  return null;
+}
+
 /**
  * The first criterion of the rule the signal fails, in words ("field is stock, the rule wants price"),
- * or null when the rule matches. `explain` shows it; `matches` is defined by it, so the two never
+ * or null when the rule matches. `explain` shows it; `matches` reads the same test, so the two never
  * disagree.
  */
 export function mismatch(
@@ -57,29 +92,25 @@ export function mismatch(
   event: ChangeEvent,
   config: Config,
 ): string | null {
+  const criterion = failedCriterion(rule, signal, event, config);
+  if (criterion === null) return null;
   const m = rule.match;
   const subject = signal.field ?? 'listing';
-  if (m.field !== undefined && (signal.field === null || !m.field.includes(signal.field)))
-    return `field is ${subject}, the rule wants ${list(m.field)}`;
-  if (m.condition !== undefined && !m.condition.includes(signal.condition))
-    return `condition is ${signal.condition}, the rule wants ${list(m.condition)}`;
-  if (m.op !== undefined) {
-    const op = opNames[event.op];
-    if (op === undefined || !m.op.includes(op)) return `op is ${event.op}, the rule wants ${list(m.op)}`;
-  }
-  if (m.from !== undefined || m.to !== undefined) {
-    const field = signal.field === null ? undefined : config.fields[signal.field];
-    if (field?.kind !== 'code' || signal.change === null)
+  const codes = signal.change === null ? { from: null, to: null } : codesOf(signal.change);
+  switch (criterion) {
+    case 'field':
+      return `field is ${subject}, the rule wants ${list(m.field ?? [])}`;
+    case 'condition':
+      return `condition is ${signal.condition}, the rule wants ${list(m.condition ?? [])}`;
+    case 'op':
+      return `op is ${event.op}, the rule wants ${list(m.op ?? [])}`;
+    case 'code-field':
       return `from/to need a code field; ${subject} is not one`;
-    // An unknown previous code matches no `from` list: it is not guessed.
-    const from = signal.change.beforeUnknown ? null : codeOf(signal.change.before);
-    const to = codeOf(signal.change.after);
-    if (m.from !== undefined && (from === null || !m.from.includes(from)))
-      return `from ${from === null ? '(unknown)' : JSON.stringify(from)}, the rule wants ${list(m.from)}`;
-    if (m.to !== undefined && (to === null || !m.to.includes(to)))
-      return `to ${to === null ? '(none)' : JSON.stringify(to)}, the rule wants ${list(m.to)}`;
+    case 'from':
+      return `from ${codes.from === null ? '(unknown)' : JSON.stringify(codes.from)}, the rule wants ${list(m.from ?? [])}`;
+    case 'to':
+      return `to ${codes.to === null ? '(none)' : JSON.stringify(codes.to)}, the rule wants ${list(m.to ?? [])}`;
   }
-  return null;
 }
 
 export function route(event: ChangeEvent, signals: Signal[], config: Config): Routing {
@@ -112,12 +143,13 @@ export function route(event: ChangeEvent, signals: Signal[], config: Config): Ro
   const unmatched: Signal[] = [];
   for (const signal of signals) {
     let matched = false;
-    config.rules.forEach((rule, i) => {
-      if (!matches(rule, signal, event, config)) return;
+    for (let i = 0; i < config.rules.length; i += 1) {
+      const rule = config.rules[i] as RuleConfig;
+      if (!matches(rule, signal, event, config)) continue;
       matched = true;
       for (const channel of rule.channels)
         add(channel, signal, ruleName(rule, i), rule.priority, rule.throttle);
-    });
+    }
     if (matched) continue;
     if (config.unmatched.action === 'send')
       add(config.unmatched.channel, signal, 'unmatched', 'normal', undefined);

@@ -43,20 +43,35 @@ export const emptyBuffer = (): FoldBuffer => ({
 
 /** What decideFold sees of the lane; `pending` is its top-level messages queued or sending. */
 export function viewOf(buffer: FoldBuffer, pending: number, now: number, windowMs: number): LaneView {
+  const { queued, inDigest } = lookupsOf(buffer);
   return {
-    queued: (key) => {
-      const item = buffer.queued.get(key);
-      return item === undefined ? undefined : { id: item.id, priority: item.priority };
-    },
-    inDigest: (key) => {
-      const digest = buffer.inDigest.get(key);
-      if (digest === undefined) return undefined;
-      return digest === buffer.open ? 'open' : 'closed';
-    },
+    queued,
+    inDigest,
     digestOpen: buffer.open !== undefined,
     flooding: buffer.flooding || (buffer.lastCutAt !== undefined && now - buffer.lastCutAt < windowMs),
     pending,
   };
+}
+
+/** The view's lookups read the buffer as it is when called: made once per buffer, not per view (issue 16). */
+const lookups = new WeakMap<FoldBuffer, Pick<LaneView, 'queued' | 'inDigest'>>();
+function lookupsOf(buffer: FoldBuffer): Pick<LaneView, 'queued' | 'inDigest'> {
+  let known = lookups.get(buffer);
+  if (known === undefined) {
+    known = {
+      queued: (key) => {
+        const item = buffer.queued.get(key);
+        return item === undefined ? undefined : { id: item.id, priority: item.priority };
+      },
+      inDigest: (key) => {
+        const digest = buffer.inDigest.get(key);
+        if (digest === undefined) return undefined;
+        return digest === buffer.open ? 'open' : 'closed';
+      },
+    };
+    lookups.set(buffer, known);
+  }
+  return known;
 }
 
 /**

@@ -124,7 +124,8 @@ function rowOf(
 function sourceOf(value: unknown, schema: ConnectSchema | undefined): Record<string, unknown> {
   if (!isRecord(value)) return {};
   const source: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const k of Object.keys(value)) {
+    const v = value[k];
     const field = fieldOf(schema, k);
     source[k] = plain(
       field === undefined ? convertSchemaless(v, `source.${k}`) : convertValue(field, v, `source.${k}`),

@@ -81,6 +81,18 @@ function offsetSeconds(offset: string): number {
  * timestamptz) -> the same instant in UTC, sub-second digits kept. undefined when not parseable.
  */
 export function zonedTimestampToUtc(text: string): string | undefined {
+  // Two per update (before and after), and a bulk's rows often share one (upd_ts = now() in one
+  // transaction): the last few are remembered (issue 16). A pure function of the text, so the same.
+  if (zonedSeen.has(text)) return zonedSeen.get(text);
+  const iso = zonedToUtc(text);
+  if (zonedSeen.size >= ZONED_SEEN_MAX) zonedSeen.clear();
+  zonedSeen.set(text, iso);
+  return iso;
+}
+const ZONED_SEEN_MAX = 256;
+const zonedSeen = new Map<string, string | undefined>();
+
+function zonedToUtc(text: string): string | undefined {
   const m = ZONED_TIMESTAMP.exec(text);
   if (m === null) return undefined;
   const [, year, month, day, hour, minute, second = '0', fraction = '', offset = 'Z'] = m;
