@@ -150,7 +150,12 @@ export interface MuteDeps {
 /** This command's exit codes, from the table every command shares (src/domain/errors.ts). */
 const { stopped: ok, config: usageError, failed } = exitCodes;
 
-async function openRedisMutes(config: Config, connections: Connections, url: string): Promise<OpenedMutes> {
+/** The Redis mute store at store.url, as this command and `explain` open it. */
+export async function openRedisMutes(
+  config: Config,
+  connections: Connections,
+  url: string,
+): Promise<OpenedMutes> {
   const store = await openCommandStore(config, connections, url);
   return { mutes: store.mutes, close: () => store.close() };
 }
