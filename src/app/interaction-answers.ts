@@ -37,7 +37,7 @@ const subjectRich = (mute: Mute): Rich =>
 
 /** "24 h", "7 d", "30 min" for a mute's length. */
 function lengthText(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 86_400_000 === 0 && ms >= 2 * 86_400_000) return `${ms / 86_400_000} d`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   return `${Math.round(ms / 60_000)} min`;
 }

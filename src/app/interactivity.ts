@@ -108,10 +108,15 @@ export function createInteractivity(o: InteractivityOptions): Interactivity {
   const replays = createReplayGuard(slackSignatureToleranceMs);
   const pending = new Set<Promise<void>>();
 
-  const refuse = (res: ServerResponse, refusal: Refusal, why?: string): void => {
+  const refuse = (
+    res: ServerResponse,
+    refusal: Refusal,
+    why?: string,
+    status = refusalStatus(refusal),
+  ): void => {
     o.metrics.interaction(refusal);
     o.logger.warn({ refusal, ...(why === undefined ? {} : { why }) }, 'interaction refused');
-    res.writeHead(refusalStatus(refusal), { 'content-type': 'text/plain', connection: 'close' });
+    res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' });
     res.end(`${refusal}\n`);
   };
 
@@ -190,7 +195,7 @@ export function createInteractivity(o: InteractivityOptions): Interactivity {
       const gate = signatureGate(
         verifySlackRequest({ secret: o.secret, headers: req.headers, body, clock: o.clock }),
       );
-      if (!gate.ok) return refuse(res, gate.refusal);
+      if (!gate.ok) return refuse(res, gate.refusal, 'signature', gate.status);
       // Verified, so the header is one "v0=<hex>": remembered only for requests that passed.
       if (replays.seen(String(req.headers[slackSignatureHeader]), now)) return refuse(res, 'replayed');
       const click = parseInteraction(body, o.config().slack.apiUrl);
