@@ -18,6 +18,7 @@ import { createReloadMetrics } from './adapters/prom-reload-metrics.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { withAlertMemory } from './app/alert-memory.ts';
 import { guardDeadLetter } from './app/dead-letter-guard.ts';
+import { createInteractivity } from './app/interactivity.ts';
 import { createLastValuesEdge } from './app/last-values.ts';
 import { watchAssignments, withDeliveryLedger } from './app/ledger-filter.ts';
 import { type MuteWatch, watchMutes } from './app/mute-watch.ts';
@@ -253,6 +254,22 @@ export async function start(options: StartOptions): Promise<Service> {
     metrics,
   });
   muteWatch = mutes;
+  // POST /slack/interactivity only with a signing secret (without one the menus are not drawn either:
+  // src/pipeline/menus.ts interactive).
+  const signingSecret = connections.slack.signingSecret;
+  const interactivity =
+    signingSecret === undefined
+      ? undefined
+      : createInteractivity({
+          secret: signingSecret,
+          clock,
+          mutes: store.mutes,
+          chat,
+          config: () => pipeline.config(),
+          metrics,
+          logger: logger.child({ component: 'interactivity' }),
+          onMuted: () => void mutes.refresh(),
+        });
   const started = startService({
     source,
     // Outermost: a record known to kill the process is dead-lettered before anything reads it.
@@ -271,9 +288,15 @@ export async function start(options: StartOptions): Promise<Service> {
     maxQueuedPerChannel: delivery.maxQueuedPerChannel,
     retry: delivery.retry,
     shutdownDeadlineMs: delivery.shutdownDeadlineMs,
-    http: { host: options.http?.host ?? config.http.host, port: options.http?.port ?? config.http.port },
+    http: {
+      host: options.http?.host ?? config.http.host,
+      port: options.http?.port ?? config.http.port,
+      ...(interactivity === undefined ? {} : { interactivity: interactivity.handle }),
+    },
     ...(options.stallAfterMs === undefined ? {} : { stallAfterMs: options.stallAfterMs }),
     closers: [
+      // Clicks already acknowledged are acted on before the store closes.
+      async () => interactivity?.idle(),
       async () => watcher?.stop(),
       async () => mutes.stop(),
       async () => scheduler.close(),

@@ -92,8 +92,15 @@ export function createPromMetrics(registry: Registry = new Registry()): Metrics 
     help: 'When a Kafka broker last answered the consumer (a heartbeat, a fetch, any request), Unix time in seconds.',
     registers,
   });
+  const interactions = new Counter({
+    name: 'listing_notifier_interactions_total',
+    help: 'Requests to the Slack interactivity endpoint, by outcome (muted, explained, ignored, failed; refused: forged, stale, replayed, malformed, too-large).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   return {
     registry,
+    interaction: (outcome) => interactions.inc({ outcome }),
     kafkaContact: (atMs) => kafkaContact.set(atMs / 1000),
     deadLetterWrite: (result, cause) => deadLetterWrites.inc({ result, cause }),
     deadLetterBlocked: (topic, cause, blocked) => deadLetterBlocked.set({ topic, cause }, blocked ? 1 : 0),

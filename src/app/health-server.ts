@@ -4,6 +4,8 @@
  * - GET /readyz   200 when the consumer has joined its group, hears from Kafka, can write dead letters
  *                 and is not stalled; else 503 with why (assessReadiness).
  * - GET /metrics  the prom-client registry in Prometheus text format.
+ * - POST /slack/interactivity  Slack's block_actions (interactivity.ts), when a signing secret is
+ *                 configured; 404 without one.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -114,6 +116,8 @@ export interface HealthServerOptions {
   port: number;
   readiness(): Readiness;
   metrics: MetricsText;
+  /** POST /slack/interactivity (interactivity.ts handle). Default: none, and the path is 404. */
+  interactivity?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export interface HealthServer {
@@ -123,6 +127,9 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
+/** Where Slack's interactivity requests come (the app's request URL: slack/manifest.yaml). */
+export const INTERACTIVITY_PATH = '/slack/interactivity';
+
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
   const send = (res: ServerResponse, status: number, type: string, body: string): void => {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -130,6 +137,10 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === INTERACTIVITY_PATH)
+      return opts.interactivity === undefined
+        ? send(res, 404, 'text/plain', 'not found\n')
+        : opts.interactivity(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return send(res, 405, 'text/plain', 'method not allowed\n');
     if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');

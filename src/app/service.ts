@@ -26,6 +26,7 @@ import type { DeadLetterBlock } from './dead-letter-guard.ts';
 import {
   assessReadiness,
   type HealthServer,
+  type HealthServerOptions,
   type MetricsText,
   type Readiness,
   startHealthServer,
@@ -48,8 +49,8 @@ export interface ServiceParts {
   retry: RetryPolicy;
   /** delivery.shutdownDeadlineMs (default 25 000). */
   shutdownDeadlineMs: number;
-  /** http.host / http.port; port 0 picks a free one. */
-  http: { host: string; port: number };
+  /** http.host / http.port; port 0 picks a free one. With `interactivity`, POST /slack/interactivity. */
+  http: { host: string; port: number; interactivity?: HealthServerOptions['interactivity'] };
   /** /readyz turns 503 when records are in flight and none finished for this long. Default 60 000. */
   stallAfterMs?: number;
   random?: () => number;

@@ -3,6 +3,7 @@
  * Every value from the record passes through safeText/safeJson: database text is untrusted here too.
  */
 import type { ColumnValue } from '../domain/change.ts';
+import { byName, isoTime, muteFor, mutesTarget, type StoredMute } from '../domain/mute.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { textOf } from '../pipeline/columns.ts';
 import type { Explanation } from '../pipeline/explain.ts';
@@ -25,6 +26,68 @@ export function positionText(record: SourceRecord, position: GroupPosition): str
   }`;
 }
 
+/**
+ * The mutes `explain` reads from the shared store (issue 17, item 2): the service drops a muted
+ * message whatever the rules say, so the explanation says so. `unknown`: why they could not be read
+ * (no shared store: the service's own process holds them; or the store did not answer).
+ */
+export type MuteFacts = { mutes: readonly StoredMute[]; now: number } | { unknown: string };
+
+/** A mute that applies to the record: silencing its message in `channelKey`, or naming its listing. */
+export interface MuteHit {
+  /** The message's channel key it silences; absent: a mute of the listing with no message to silence. */
+  channelKey?: string;
+  mute: StoredMute;
+}
+
+/**
+ * Pure: the mutes in force that apply. For each message, the mute that silences it there (muteFor, as
+ * the service's filter decides); with no message (not significant, no rule), the listing's own mutes,
+ * which would silence it if it had one.
+ */
+export function muteHits(ex: Explanation, facts: MuteFacts): MuteHit[] {
+  if ('unknown' in facts) return [];
+  const listingId = ex.outcome.listingId ?? ex.event?.listingId ?? undefined;
+  const hits: MuteHit[] = [];
+  for (const m of ex.messages) {
+    const mute = muteFor(
+      facts.mutes,
+      {
+        ...(listingId === undefined || listingId === null ? {} : { listingId }),
+        rule: m.rules,
+        channel: m.channelKey,
+      },
+      facts.now,
+    );
+    if (mute !== undefined) hits.push({ channelKey: m.channelKey, mute });
+  }
+  if (ex.messages.length === 0 && listingId !== undefined && listingId !== null)
+    for (const mute of facts.mutes)
+      if (
+        mute.until > facts.now &&
+        mute.scope === 'listing' &&
+        mutesTarget(mute, { listingId, ...(mute.channel === undefined ? {} : { channel: mute.channel }) })
+      )
+        hits.push({ mute });
+  return hits;
+}
+
+/** "muted by @ana until 2026-12-08T10:00:00Z in sales-alerts (mute abc123): ...", escaped. */
+function muteHitLine(hit: MuteHit): string {
+  const { mute } = hit;
+  const what = mute.scope === 'listing' ? 'the listing' : `rule "${safeText(mute.rule)}"`;
+  const where =
+    hit.channelKey === undefined
+      ? mute.channel === undefined
+        ? ' everywhere'
+        : ` in ${safeText(mute.channel)}`
+      : '';
+  const why = mute.reason === undefined ? '' : ` (${safeText(mute.reason, 200)})`;
+  const effect =
+    hit.channelKey === undefined ? '' : `: the service drops the message to ${safeText(hit.channelKey)}`;
+  return `    ${what}${where} muted by ${safeText(byName(mute.by), 80)} until ${isoTime(mute.until)}${why} (mute ${safeText(mute.id)})${effect}`;
+}
+
 const iso = (ms: number | undefined): string =>
   ms === undefined || !Number.isFinite(ms) ? 'unknown' : new Date(ms).toISOString();
 
@@ -36,7 +99,12 @@ function column(value: ColumnValue | undefined): string {
   return typeof value === 'string' ? safeText(JSON.stringify(text), 120) : safeText(text, 120);
 }
 
-export function explanationLines(record: SourceRecord, ex: Explanation, position?: GroupPosition): string[] {
+export function explanationLines(
+  record: SourceRecord,
+  ex: Explanation,
+  position?: GroupPosition,
+  mutes?: MuteFacts,
+): string[] {
   const out: string[] = [];
   const listing = ex.outcome.listingId ?? ex.event?.listingId ?? null;
   out.push(
@@ -93,6 +161,15 @@ export function explanationLines(record: SourceRecord, ex: Explanation, position
         `    ${safeText(m.channel)} (${m.rules.map((r) => safeText(r)).join(', ')}): ${safeText(m.payload.text, 400)}`,
       );
   }
+  if (mutes !== undefined) {
+    const hits = muteHits(ex, mutes);
+    if ('unknown' in mutes) out.push(`  mutes: unknown (${safeText(mutes.unknown, 300)})`);
+    else if (hits.length === 0) out.push('  mutes: none apply');
+    else {
+      out.push('  mutes:');
+      for (const hit of hits) out.push(muteHitLine(hit));
+    }
+  }
   if (ex.stoppedAt !== null)
     out.push(`  stopped at ${ex.stoppedAt.stage}: ${safeText(ex.stoppedAt.reason, 500)}`);
   out.push(`  outcome: ${ex.outcome.kind}: ${safeText(ex.outcome.reason.replace(/^[a-z-]+: /, ''), 500)}`);
@@ -100,7 +177,12 @@ export function explanationLines(record: SourceRecord, ex: Explanation, position
   return out;
 }
 
-export function explanationJson(record: SourceRecord, ex: Explanation, position?: GroupPosition): string {
+export function explanationJson(
+  record: SourceRecord,
+  ex: Explanation,
+  position?: GroupPosition,
+  mutes?: MuteFacts,
+): string {
   const { outcome } = ex;
   return safeJson({
     record: {
@@ -117,6 +199,18 @@ export function explanationJson(record: SourceRecord, ex: Explanation, position?
       ...(outcome.kind === 'dead-letter' ? { code: outcome.error.code } : {}),
       ...(outcome.kind === 'notify' ? { channels: outcome.messages.map((m) => m.channel) } : {}),
     },
+    ...(mutes === undefined
+      ? {}
+      : 'unknown' in mutes
+        ? { mutes: { unknown: mutes.unknown } }
+        : {
+            mutes: muteHits(ex, mutes).map((h) => ({
+              ...(h.channelKey === undefined ? {} : { channelKey: h.channelKey }),
+              ...h.mute,
+              until: isoTime(h.mute.until),
+              untilMs: h.mute.until,
+            })),
+          }),
     ...(position === undefined
       ? {}
       : {

@@ -2,9 +2,10 @@
  * `listing-notifier explain`: "why did I (not) get a notification?". Fetches a record by topic,
  * partition and offset, or every record of a listing in a time range, and prints each pipeline
  * stage's decision with today's rules (src/pipeline/explain.ts), plus where the service's consumer
- * group stands on that partition. Reads through a throw-away consumer group; changes nothing.
+ * group stands on that partition and the mutes in force that apply (the shared store's). Reads through a throw-away consumer group; changes nothing.
  */
 import { parseArgs } from 'node:util';
+import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import { decodeRecord } from '../pipeline/decode/index.ts';
@@ -20,8 +21,9 @@ import {
   startCommand,
   whenHelp,
 } from './command-context.ts';
-import { explanationJson, explanationLines, type GroupPosition } from './explain-text.ts';
+import { explanationJson, explanationLines, type GroupPosition, type MuteFacts } from './explain-text.ts';
 import type { CliIo } from './io.ts';
+import { type OpenedMutes, openRedisMutes } from './mute.ts';
 
 const usage = `usage: listing-notifier explain --config FILE --partition P --offset O [--topic T] [--json]
        listing-notifier explain --config FILE --listing ID [--since WHEN] [--until WHEN] [--topic T]...
@@ -32,7 +34,9 @@ export const help = `${usage}
 Runs records of the source topic through today's rules and prints every stage's decision: the decoded
 fields (before -> after), the columns that changed, significance (or why the change is not
 significant), each rule and why it matched or not, the channels, the rendered text, and the outcome
-the service acts on. Also says whether the service's group (source.groupId) has processed the record.
+the service acts on. Also says whether the service's group (source.groupId) has processed the record,
+and which mutes in force (read from the shared store, store.url) make the service drop its messages
+("muted by @ana until ...").
 
 Options:
   -c, --config FILE   the rules file (required)
@@ -128,6 +132,33 @@ export function parseExplainArgs(argv: string[], nowMs: number): ExplainArgs | {
 export interface ExplainDeps {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
+  /** The mute store at store.url (default: the Redis one, as `mute` opens it; tests hand in another). */
+  openMutes?: (config: Config, connections: Connections, url: string) => Promise<OpenedMutes>;
+}
+
+/**
+ * The mutes in force, read once (issue 17, item 2: explain says when the service drops a message
+ * because its listing or rules are muted). Never fails the command: a store that does not answer, or
+ * none, is said in the output.
+ */
+async function readMutes(
+  config: Config,
+  connections: Connections,
+  now: number,
+  open: NonNullable<ExplainDeps['openMutes']>,
+): Promise<MuteFacts> {
+  const url = config.store.url;
+  if (url === null)
+    return { unknown: "no shared store (store.url null): mutes live in the service's own process" };
+  let opened: OpenedMutes | undefined;
+  try {
+    opened = await open(config, connections, url);
+    return { mutes: await opened.mutes.list(now), now };
+  } catch (error) {
+    return { unknown: `the store did not answer: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    await opened?.close().catch(() => {});
+  }
 }
 
 export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Promise<number> {
@@ -144,6 +175,7 @@ export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Pr
   }
   const deps2 = registry === undefined ? {} : { registry };
   const logger = commandLogger(env, io);
+  const mutes = await readMutes(config, connections, started.clock.now(), deps.openMutes ?? openRedisMutes);
   let reader: TopicReader | undefined;
   try {
     reader = await openReader(config, connections, logger, 'explain');
@@ -168,8 +200,8 @@ export async function run(argv: string[], io: CliIo, deps: ExplainDeps = {}): Pr
       }
       const explanation = await explainRecord(record, config, deps2);
       const position = positions.get(key);
-      if (args.json) io.stdout(explanationJson(record, explanation, position));
-      else for (const line of explanationLines(record, explanation, position)) io.stdout(line);
+      if (args.json) io.stdout(explanationJson(record, explanation, position, mutes));
+      else for (const line of explanationLines(record, explanation, position, mutes)) io.stdout(line);
     }
     return 0;
   } catch (error) {

@@ -12,14 +12,7 @@ import { parseArgs } from 'node:util';
 import type { Connections } from '../config/connections.ts';
 import type { Config } from '../config/index.ts';
 import { exitCodes } from '../domain/errors.ts';
-import {
-  byName,
-  isoTime,
-  type Mute,
-  muteSubject,
-  parseMuteDuration,
-  type StoredMute,
-} from '../domain/mute.ts';
+import { byName, isoTime, muteSubject, newMute, parseMuteDuration, type StoredMute } from '../domain/mute.ts';
 import { ruleName } from '../pipeline/route.ts';
 import type { Clock } from '../ports/index.ts';
 import type { MuteStore } from '../ports/mutes.ts';
@@ -157,7 +150,12 @@ export interface MuteDeps {
 /** This command's exit codes, from the table every command shares (src/domain/errors.ts). */
 const { stopped: ok, config: usageError, failed } = exitCodes;
 
-async function openRedisMutes(config: Config, connections: Connections, url: string): Promise<OpenedMutes> {
+/** The Redis mute store at store.url, as this command and `explain` open it. */
+export async function openRedisMutes(
+  config: Config,
+  connections: Connections,
+  url: string,
+): Promise<OpenedMutes> {
   const store = await openCommandStore(config, connections, url);
   return { mutes: store.mutes, close: () => store.close() };
 }
@@ -251,16 +249,14 @@ async function add(
   io: CliIo,
   user: () => string,
 ): Promise<number> {
-  const common = {
+  const mute = newMute({
+    subject: args.listing !== undefined ? { listingId: args.listing } : { rule: args.rule ?? '' },
     by: args.by ?? user(),
-    until: clock.now() + args.forMs,
+    now: clock.now(),
+    forMs: args.forMs,
     ...(args.channel === undefined ? {} : { channel: args.channel }),
     ...(args.reason === undefined ? {} : { reason: args.reason }),
-  };
-  const mute: Mute =
-    args.listing !== undefined
-      ? { scope: 'listing', listingId: args.listing, ...common }
-      : { scope: 'rule', rule: args.rule ?? '', ...common };
+  });
   const id = await store.add(mute);
   io.stdout(args.json ? safeJson(muteJson({ ...mute, id })) : muteLine({ ...mute, id }, clock.now()));
   return ok;

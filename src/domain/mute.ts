@@ -94,6 +94,32 @@ export function muteFor<M extends Mute>(mutes: readonly M[], target: MuteTarget,
   return byRules.until > listing.until ? byRules : listing;
 }
 
+/** What a new mute names: a listing, or a rule by its name in the rules file. */
+export type MuteSubject = { listingId: string } | { rule: string };
+
+/**
+ * A new mute of `subject` for `forMs` from `now`: what `listing-notifier mute add` and a click on
+ * "Mute this listing" / "Mute this rule" in Slack (src/app/interactivity.ts) both store.
+ */
+export function newMute(o: {
+  subject: MuteSubject;
+  by: string;
+  now: number;
+  forMs: number;
+  channel?: string;
+  reason?: string;
+}): Mute {
+  const common = {
+    by: o.by,
+    until: o.now + o.forMs,
+    ...(o.channel === undefined ? {} : { channel: o.channel }),
+    ...(o.reason === undefined ? {} : { reason: o.reason }),
+  };
+  return 'listingId' in o.subject
+    ? { scope: 'listing', listingId: o.subject.listingId, ...common }
+    : { scope: 'rule', rule: o.subject.rule, ...common };
+}
+
 /** Epoch ms as ISO 8601 UTC, without milliseconds when they are 0 ("2026-01-01T10:00:00Z"). */
 export const isoTime = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 

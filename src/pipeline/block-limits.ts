@@ -1,6 +1,6 @@
 /**
- * A small Block Kit checker for the blocks this project sends (header, section, actions/button,
- * context). It knows Slack's documented limits so the renderer can refuse to emit a message Slack
+ * A small Block Kit checker for the blocks this project sends (header, section, actions with buttons
+ * and overflow menus, context). It knows Slack's documented limits so the renderer can refuse to emit a message Slack
  * would answer with `invalid_blocks` or `msg_blocks_too_long`, and tests can check any payload.
  * https://docs.slack.dev/reference/block-kit/blocks
  * https://docs.slack.dev/reference/block-kit/composition-objects/text-object
@@ -15,7 +15,12 @@ export const slackLimits = {
   sectionFieldText: 2000,
   buttonText: 75,
   buttonUrl: 3000,
+  buttonValue: 2000,
   actionId: 255,
+  /** Overflow menus (the mute menu: menus.ts): 1 to 5 options, each text <= 75 and value <= 150. */
+  overflowOptions: 5,
+  optionText: 75,
+  optionValue: 150,
   actionsElements: 25,
   contextElements: 10,
   contextText: 3000,
@@ -61,18 +66,42 @@ export function checkPayload(payload: SlackPayload, options: CheckOptions = {}):
       fail(`${at}/text`, 'unescaped <, > or &');
   };
 
-  const button = (e: unknown, at: string) => {
-    if (!isObj(e) || e.type !== 'button') return fail(at, 'expected a button');
-    textObject(e.text, `${at}/text`, slackLimits.buttonText, ['plain_text']);
-    if (e.url !== undefined) {
-      if (typeof e.url !== 'string' || e.url.length > slackLimits.buttonUrl) fail(`${at}/url`, 'too long');
-      else if (!URL.canParse(e.url)) fail(`${at}/url`, 'not a URL');
-    }
+  const actionId = (e: Obj, at: string) => {
     if (
       e.action_id !== undefined &&
       (typeof e.action_id !== 'string' || e.action_id.length > slackLimits.actionId)
     )
       fail(`${at}/action_id`, 'too long');
+  };
+
+  // https://docs.slack.dev/reference/block-kit/block-elements/overflow-menu-element
+  const overflow = (e: Obj, at: string) => {
+    const options: unknown[] = Array.isArray(e.options) ? e.options : [];
+    if (options.length === 0 || options.length > slackLimits.overflowOptions)
+      fail(`${at}/options`, `expected 1 to ${slackLimits.overflowOptions} options`);
+    for (const [k, o] of options.entries()) {
+      if (!isObj(o)) {
+        fail(`${at}/options/${k}`, 'expected an option');
+        continue;
+      }
+      textObject(o.text, `${at}/options/${k}/text`, slackLimits.optionText, ['plain_text']);
+      if (typeof o.value !== 'string' || o.value.length === 0 || o.value.length > slackLimits.optionValue)
+        fail(`${at}/options/${k}/value`, `expected 1 to ${slackLimits.optionValue} characters`);
+    }
+    actionId(e, at);
+  };
+
+  const button = (e: unknown, at: string) => {
+    if (isObj(e) && e.type === 'overflow') return overflow(e, at);
+    if (!isObj(e) || e.type !== 'button') return fail(at, 'expected a button or an overflow menu');
+    textObject(e.text, `${at}/text`, slackLimits.buttonText, ['plain_text']);
+    if (e.value !== undefined && (typeof e.value !== 'string' || e.value.length > slackLimits.buttonValue))
+      fail(`${at}/value`, 'too long');
+    if (e.url !== undefined) {
+      if (typeof e.url !== 'string' || e.url.length > slackLimits.buttonUrl) fail(`${at}/url`, 'too long');
+      else if (!URL.canParse(e.url)) fail(`${at}/url`, 'not a URL');
+    }
+    actionId(e, at);
   };
 
   if (typeof payload.text !== 'string' || payload.text.trim() === '')

@@ -1,7 +1,8 @@
 /**
  * Render: one routed change -> a Slack Block Kit message. A header naming the listing, the human
- * summary, before/after fields, a "View listing" button, a context line with the database time, and
- * always a `text` fallback for notifications and screen readers.
+ * summary, before/after fields, a "View listing" button (and, with interactivity on, the mute menu:
+ * menus.ts), a context line with the database time, and always a `text` fallback for notifications
+ * and screen readers.
  * https://docs.slack.dev/reference/block-kit/blocks
  *
  * Every database value passes through mrkdwn.ts (escaped and truncated with "…"); `parse` and
@@ -15,6 +16,7 @@ import type { ChangeSummary, SlackBlock, SlackPayload } from '../domain/message.
 import { checkPayload, slackLimits } from './block-limits.ts';
 import type { Signal } from './filter.ts';
 import { describe, type Fact, formatInstant, listingTitle } from './human.ts';
+import { interactive, listingMenu } from './menus.ts';
 import { bold, plain, type Rich, toMrkdwn, toPlain } from './mrkdwn.ts';
 
 export interface RenderInput {
@@ -89,14 +91,22 @@ function build(input: RenderInput, facts: Fact[], budget: Budget): SlackPayload 
   }
 
   const url = listingUrl(config.listingUrlTemplate, event.listingId);
-  if (url !== null) {
-    blocks.push({
-      type: 'actions',
-      elements: [
-        { type: 'button', text: { type: 'plain_text', text: BUTTON_TEXT }, url, action_id: 'view_listing' },
-      ],
+  const actions: SlackBlock[] = [];
+  if (url !== null)
+    actions.push({
+      type: 'button',
+      text: { type: 'plain_text', text: BUTTON_TEXT },
+      url,
+      action_id: 'view_listing',
     });
-  }
+  // The mute menu (menus.ts): with interactivity on, for a message routed to a channel (explain and
+  // `render` without a route draw none), of a listing with an id.
+  const menu =
+    input.route !== undefined && event.listingId !== null && interactive(config)
+      ? listingMenu(event.listingId, input.route.channelKey, input.route.rules)
+      : undefined;
+  if (menu !== undefined) actions.push(menu);
+  if (actions.length > 0) blocks.push({ type: 'actions', elements: actions });
 
   const when =
     event.source.tsMs === undefined ? 'time unknown' : formatInstant(event.source.tsMs, config.timeZone);

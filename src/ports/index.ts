@@ -115,6 +115,12 @@ export interface Metrics {
   deadLetterBlocked(topic: string, cause: string, blocked: boolean): void;
   /** A Kafka broker answered the consumer at `atMs` (epoch ms): kafka-contact.ts. */
   kafkaContact(atMs: number): void;
+  /**
+   * A request to the interactivity endpoint (src/app/interactivity.ts), by outcome: muted, explained,
+   * ignored (not a click we act on), failed (acting failed), or refused: forged, stale, replayed,
+   * malformed, too-large.
+   */
+  interaction(outcome: string): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -131,6 +137,7 @@ export const noopMetrics: Metrics = {
   deadLetterWrite: () => {},
   deadLetterBlocked: () => {},
   kafkaContact: () => {},
+  interaction: () => {},
 };
 
 /**

@@ -308,6 +308,7 @@ export function createRecordingMetrics(): Metrics & {
     deadLetterWrite: () => {},
     deadLetterBlocked: () => {},
     kafkaContact: () => {},
+    interaction: () => {},
     setConsumerLag: (topic: string, partition: number, lag: number) => {
       m.lags.set(`${topic}[${partition}]`, lag);
     },

@@ -6,7 +6,8 @@
  * - the top-level message: a header ("Digest: 1,240 changes"), the channel and the commit-time window
  *   in config.timeZone, counts per rule, field and direction with median moves (tally.ts), the biggest
  *   moves by absolute percent (money fields; when no item has a money move with a percent, the first
- *   items in sort order instead), and where the complete list is;
+ *   items in sort order instead), where the complete list is, and with interactivity on a "Mute this
+ *   rule for 24 h" button per rule that sent it (menus.ts);
  * - the complete list, one row or line per item in the order entries.ts documents (numeric listing
  *   ids first, in numeric order): a CSV file (csv.ts) when `upload`, else thread replies paged within
  *   Slack's limits (slack.ts).
@@ -14,6 +15,7 @@
  * Untrusted values are escaped for mrkdwn (mrkdwn.ts), and neutralised for spreadsheets in the CSV.
  */
 import { formatInstant } from '../human.ts';
+import { interactive } from '../menus.ts';
 import { toMrkdwn, toPlain } from '../mrkdwn.ts';
 import { csvFile, csvFilename } from './csv.ts';
 import { type Entry, type EntryChange, entriesOf } from './entries.ts';
@@ -82,16 +84,18 @@ export function buildDigest(input: DigestInput): Digest {
   }
   const replies = upload ? [] : buildReplies({ channelKey, lines, locale });
 
+  const rules = tally(entries, channelKey, config);
   const payload = buildSummary({
     channelKey,
     count: entries.length,
     window,
-    rules: tally(entries, channelKey, config),
+    rules,
     moves: biggestMoves(entries, MOVES_SHOWN),
     firstEntries: entries.slice(0, MOVES_SHOWN),
     locale,
     upload,
     replyPages: replies.length,
+    ...(interactive(config) ? { muteRules: rules.map((r) => r.rule) } : {}),
   });
   if (!upload) return { payload, replies };
 

@@ -8,6 +8,7 @@
 import { NotifierError } from '../../domain/errors.ts';
 import type { SlackBlock, SlackPayload } from '../../domain/message.ts';
 import { checkPayload, slackLimits } from '../block-limits.ts';
+import { ruleButtons } from '../menus.ts';
 import { bold, plain, type Rich, toMrkdwn, toPlain } from '../mrkdwn.ts';
 import type { Entry, EntryChange } from './entries.ts';
 import type { RuleCount } from './tally.ts';
@@ -26,6 +27,8 @@ export interface SummaryInput {
   locale: string;
   upload: boolean;
   replyPages: number;
+  /** With interactivity on: the rules to draw "Mute this rule for 24 h" buttons for (menus.ts). */
+  muteRules?: readonly string[];
 }
 
 const section = (text: string): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
@@ -103,6 +106,8 @@ function summary(input: SummaryInput, budget: Budget): SlackPayload {
     ? 'the CSV file in the thread'
     : `in the thread below (${formatCount(input.replyPages, locale)} ${plural(input.replyPages, 'reply', 'replies')})`;
   blocks.push(context(toMrkdwn([bold('Complete list'), plain(`: ${where}`)])));
+  const buttons = input.muteRules === undefined ? undefined : ruleButtons(input.channelKey, input.muteRules);
+  if (buttons !== undefined) blocks.push(buttons);
 
   const text = toMrkdwn(
     [

@@ -34,7 +34,7 @@ describe('createPromMetrics', () => {
     const metrics = createPromMetrics(registry);
     expect(metrics.registry).toBe(registry);
     expect(() => createPromMetrics()).not.toThrow();
-    expect(await registry.getMetricsAsJSON()).toHaveLength(14);
+    expect(await registry.getMetricsAsJSON()).toHaveLength(15);
   });
 });
 
