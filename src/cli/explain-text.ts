@@ -156,10 +156,12 @@ export function explanationLines(
   }
   if (ex.messages.length > 0) {
     out.push('  messages:');
-    for (const m of ex.messages)
+    for (const m of ex.messages) {
       out.push(
         `    ${safeText(m.channel)} (${m.rules.map((r) => safeText(r)).join(', ')}): ${safeText(m.payload.text, 400)}`,
       );
+      if (m.throttle !== undefined) out.push(`      ${throttleText(m.throttle)}`);
+    }
   }
   if (mutes !== undefined) {
     const hits = muteHits(ex, mutes);
@@ -220,4 +222,14 @@ export function explanationJson(
           },
         }),
   });
+}
+
+/** What a message's throttles mean (whether the listing is past them is the running service's count). */
+function throttleText(throttle: NonNullable<Explanation['messages'][number]['throttle']>): string {
+  const limits = throttle.limits
+    .map((l) => `rule "${safeText(l.rule)}" ${l.perListing} per listing per ${l.windowMs} ms`)
+    .join(', ');
+  return throttle.binding
+    ? `throttle: ${limits}; past it the listing's normal changes go to the channel's digest`
+    : `throttle: ${limits}; not applied here: another rule without a throttle sends it too`;
 }

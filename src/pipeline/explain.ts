@@ -8,7 +8,7 @@
 import type { Config } from '../config/index.ts';
 import type { ChangeEvent, ColumnValue, FieldChange } from '../domain/change.ts';
 import { isNotifierError } from '../domain/errors.ts';
-import type { SlackPayload } from '../domain/message.ts';
+import type { MessageThrottle, SlackPayload } from '../domain/message.ts';
 import type { Outcome } from '../domain/outcome.ts';
 import type { SourceRecord } from '../domain/record.ts';
 import type { SchemaRegistryPort } from '../ports/index.ts';
@@ -50,6 +50,11 @@ export interface MessageView {
   channel: string;
   rules: string[];
   payload: SlackPayload;
+  /**
+   * Its rules' per-listing throttles (config rules[].throttle). Whether the listing is past them is the
+   * running service's count (src/delivery/throttle.ts), which explain does not know.
+   */
+  throttle?: MessageThrottle;
 }
 
 export interface Explanation {
@@ -165,6 +170,7 @@ export function explainEvent(event: ChangeEvent, config: Config): Omit<Explanati
         channel: r.channel,
         rules: r.rules,
         payload: render({ event, signals: r.signals, config }),
+        ...(r.throttle === undefined ? {} : { throttle: r.throttle }),
       });
   } catch (error) {
     return {

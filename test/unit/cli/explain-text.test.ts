@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { explanationJson, explanationLines, positionText } from '../../../src/cli/explain-text.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { explainRecord } from '../../../src/pipeline/explain.ts';
-import { makePayload, makeRecord, makeRow } from '../../support/records.ts';
+import { decimalBase64, makePayload, makeRecord, makeRow } from '../../support/records.ts';
 
 const hostileTitle = 'Chair \u001b]0;pwned\u0007 \u202Egnp.exe';
 
@@ -33,6 +33,29 @@ describe('explain output', () => {
     const lines = explanationLines(record, await explainRecord(record, config));
     expect(lines).toContain('      => no rule matched; unmatched.action is send: sales-alerts');
     expect(lines).toContainEqual(expect.stringMatching(/^ {4}#sales-alerts \(unmatched\): /));
+  });
+
+  it("names a message's per-listing throttle, and says when another rule without one keeps it from applying", async () => {
+    const config = parseConfig(
+      [
+        'rules:',
+        '  - { name: price moved, match: { field: price }, channels: [sales-alerts, marketing-updates], throttle: { perListing: 3 } }',
+        '  - { name: every price, match: { field: price }, channels: [marketing-updates] }',
+      ].join('\n'),
+      'throttle.yaml',
+    );
+    const record = makeRecord({
+      payload: makePayload({ after: makeRow({ prc_amt: decimalBase64('9.99', 2) }) }),
+    });
+    const lines = explanationLines(record, await explainRecord(record, config));
+    const lineAfter = (channel: string) =>
+      lines[lines.findIndex((l) => l.startsWith(`    ${channel} (`)) + 1];
+    expect(lineAfter('#sales-alerts')).toBe(
+      '      throttle: rule "price moved" 3 per listing per 3600000 ms; past it the listing\'s normal changes go to the channel\'s digest',
+    );
+    expect(lineAfter('#marketing-updates')).toBe(
+      '      throttle: rule "price moved" 3 per listing per 3600000 ms; not applied here: another rule without a throttle sends it too',
+    );
   });
 
   it('tells whether the service group has processed the record', () => {
