@@ -104,20 +104,19 @@ export function startRecordWork(
   // A plain loop, no closure: a closure over `outcome` would keep the whole decoded event alive for as
   // long as the record waits (in a digest, possibly minutes, for tens of thousands of records).
   const origin = originOf(record);
-  const submissions: Array<{ channel: string; digest: boolean; throttled?: boolean; fate: Promise<Fate> }> =
-    [];
+  const submissions: Array<{ channel: string; digest: boolean; fate: Promise<Fate> }> = [];
+  /** Channels where the listing was past its rules' throttle (the change went into the digest). */
+  const throttled: string[] = [];
   for (const message of outcome.messages) {
-    submissions.push({
-      channel: message.channel,
-      ...submitOrFail(deps.deliverer, message, outcome.event, signal, origin),
-    });
+    const submitted = submitOrFail(deps.deliverer, message, outcome.event, signal, origin);
+    if (submitted.throttled === true) throttled.push(message.channel);
+    submissions.push({ channel: message.channel, ...submitted });
   }
   const folded = submissions.length > 0 && submissions.every((s) => s.digest);
   // Only what the dead-letter topic would need is kept while the messages wait: for a record folded
   // into a digest its coordinates, for the others a copy of their bytes (never a view of the fetch).
   const kept = folded ? coordinatesOf(record) : withOwnBytes(record);
   const sourceTsMs = outcome.sourceTsMs;
-  const throttled = submissions.filter((s) => s.throttled === true).map((s) => s.channel);
   const results = submissions.map(({ channel, fate }) =>
     fate.then(
       (f) => fromFate(f, channel, sourceTsMs, deps),

@@ -47,21 +47,17 @@ export interface MuteHit {
  */
 export function muteHits(ex: Explanation, facts: MuteFacts): MuteHit[] {
   if ('unknown' in facts) return [];
-  const listingId = ex.outcome.listingId ?? ex.event?.listingId ?? undefined;
+  const listingId = ex.outcome.listingId ?? ex.event?.listingId ?? null;
   const hits: MuteHit[] = [];
   for (const m of ex.messages) {
     const mute = muteFor(
       facts.mutes,
-      {
-        ...(listingId === undefined || listingId === null ? {} : { listingId }),
-        rule: m.rules,
-        channel: m.channelKey,
-      },
+      { ...(listingId === null ? {} : { listingId }), rule: m.rules, channel: m.channelKey },
       facts.now,
     );
     if (mute !== undefined) hits.push({ channelKey: m.channelKey, mute });
   }
-  if (ex.messages.length === 0 && listingId !== undefined && listingId !== null)
+  if (ex.messages.length === 0 && listingId !== null)
     for (const mute of facts.mutes)
       if (
         mute.until > facts.now &&

@@ -79,8 +79,6 @@ export interface LaneOptions extends SendDeps {
    * for how long, chat.update's gate, and which messages want it. None: every message is new.
    */
   updates?: Omit<InPlaceDeps, 'channel' | 'metrics' | 'logger'>;
-  /** The per-listing throttle's memory bound: (rule, listing) pairs counted. Default 10,000 (throttle.ts). */
-  maxThrottleEntries?: number;
 }
 
 /** Where submit put a message: a message of its own (or folded into one), the digest, or the digest by its throttle. */
@@ -96,12 +94,6 @@ export class Lane {
   private readonly buffer = emptyBuffer();
   private readonly sender: Sender;
   private readonly throttle: ThrottleCounter;
-  /**
-   * Digests that overflow joined, not only throttled listings: only those are a flood. A digest a
-   * throttled listing opened does not pull other listings' changes in (they follow the budget), and
-   * cut by its window it does not make the next overflow a digest.
-   */
-  private readonly overflowed = new WeakSet<DigestItem>();
   private seq = 0;
 
   private readonly o: LaneOptions;
@@ -117,7 +109,7 @@ export class Lane {
         ? {}
         : { inPlace: createInPlace({ ...options.updates, channel, metrics, logger }) }),
     });
-    this.throttle = createThrottleCounter(options.maxThrottleEntries);
+    this.throttle = createThrottleCounter();
   }
 
   /** Digest listings waiting, over the open and the closed unsent digests. */
@@ -157,10 +149,7 @@ export class Lane {
     switch (decision.kind) {
       case 'queue':
         if (decision.promote !== undefined) this.promote(decision.promote);
-        this.counted(
-          message,
-          this.enqueueSingle(listingKey, priority, slim, message.payload, [share], this.inPlace(message)),
-        );
+        this.enqueueFor(message, listingKey, priority, slim, message.payload, [share]);
         return 'queued';
       case 'coalesce':
         this.coalesce(listingKey, slim, message, share);
@@ -180,9 +169,7 @@ export class Lane {
   }
 
   private view(): LaneView {
-    const view = viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
-    const { open } = this.buffer;
-    return { ...view, digestOpen: open !== undefined && this.overflowed.has(open) };
+    return viewOf(this.buffer, this.pending, this.o.clock.now(), this.o.digestWindowMs);
   }
 
   private arrival(message: OutboundMessage, listingKey: string | null): Arrival {
@@ -195,20 +182,26 @@ export class Lane {
     };
   }
 
-  /** The listing's message of its own counts under its rules' throttles. */
-  private counted(message: OutboundMessage, item: SingleItem): void {
-    if (item.listingKey !== null)
-      this.throttle.count(item.listingKey, message.throttle, this.o.clock.now(), item);
+  /**
+   * A listing's message of its own for `message`: it edits the listing's earlier one when its rules
+   * or channel ask (config delivery.updates, rules[].update), and counts under its rules' throttles.
+   */
+  private enqueueFor(
+    message: OutboundMessage,
+    listingKey: string,
+    priority: Priority,
+    net: ChangeEvent,
+    payload: SlackPayload,
+    shares: readonly Share[],
+  ): void {
+    const item = this.enqueueSingle(listingKey, priority, net, payload, shares);
+    if (this.o.updates?.wanted(message.rules) === true) item.inPlace = true;
+    this.throttle.count(listingKey, message.throttle, this.o.clock.now(), item);
   }
 
   private nextId(kind: Item['kind']): string {
     this.seq += 1;
     return `${kind}-${this.seq}`;
-  }
-
-  /** Does this message edit its listing's earlier one (config delivery.updates, rules[].update)? */
-  private inPlace(message: OutboundMessage): boolean {
-    return this.o.updates?.wanted(message.rules) ?? false;
   }
 
   private enqueueSingle(
@@ -217,10 +210,8 @@ export class Lane {
     net: ChangeEvent | undefined,
     payload: SlackPayload,
     shares: readonly Share[],
-    inPlace = false,
   ): SingleItem {
     const item = newSingle(this.nextId('single'), priority, listingKey, net, payload);
-    if (inPlace && listingKey !== null) item.inPlace = true;
     for (const share of shares) attach(item, share);
     if (listingKey !== null) this.buffer.queued.set(listingKey, item);
     this.schedule(item);
@@ -255,10 +246,7 @@ export class Lane {
       // after the queued one (promoted first when this one is urgent, so it cannot overtake it).
       const priority = message.priority ?? 'normal';
       if (item !== undefined && priority === 'urgent') this.promote(item.id);
-      this.counted(
-        message,
-        this.enqueueSingle(listingKey, priority, event, message.payload, [share], this.inPlace(message)),
-      );
+      this.enqueueFor(message, listingKey, priority, event, message.payload, [share]);
       return;
     }
     attach(item, share);
@@ -294,7 +282,7 @@ export class Lane {
     );
     attach(digest, share);
     // A listing joining its own entry adds nothing new to the digest: it is a flood only by overflow.
-    if (kind === 'digest' && inDigest !== digest) this.overflowed.add(digest);
+    if (kind === 'digest' && inDigest !== digest) digest.overflow = true;
     this.o.onFold(kind);
     if (digest.entries.size >= this.o.maxDigestItems) this.close(digest, true);
   }
@@ -307,7 +295,7 @@ export class Lane {
    */
   private openDigest(by: 'digest' | 'throttled'): DigestItem {
     if (this.buffer.open !== undefined) return this.buffer.open;
-    const digest = newDigest(this.nextId('digest'), this.o.clock.now());
+    const digest = newDigest(this.nextId('digest'), this.o.clock.now(), by === 'digest');
     this.buffer.open = digest;
     this.o.onChange();
     digest.windowEnd = watchWindow(
@@ -326,8 +314,7 @@ export class Lane {
 
   /** `flooding`: cut by its window or size while changes keep coming (the next overflow is a digest too). */
   private close(digest: DigestItem, flooding: boolean): void {
-    const flood = flooding && this.overflowed.has(digest);
-    if (!closeOpen(this.buffer, digest, flood, this.o.clock.now())) return;
+    if (!closeOpen(this.buffer, digest, flooding, this.o.clock.now())) return;
     digest.windowEnd?.abort();
     this.schedule(digest);
   }
@@ -336,10 +323,7 @@ export class Lane {
   private lift(listingKey: string, event: ChangeEvent, message: OutboundMessage, share: Share): void {
     const entry = takeEntry(this.buffer, listingKey);
     if (entry === undefined) {
-      this.counted(
-        message,
-        this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message)),
-      );
+      this.enqueueFor(message, listingKey, 'urgent', event, message.payload, [share]);
       return;
     }
     this.o.onFold('lifted');
@@ -348,23 +332,10 @@ export class Lane {
     if (net === null || composed === null) {
       // The folded changes say nothing on their own now: send them as their own line, then this one.
       this.enqueueDigestEntryAlone(listingKey, entry);
-      this.counted(
-        message,
-        this.enqueueSingle(listingKey, 'urgent', event, message.payload, [share], this.inPlace(message)),
-      );
+      this.enqueueFor(message, listingKey, 'urgent', event, message.payload, [share]);
       return;
     }
-    this.counted(
-      message,
-      this.enqueueSingle(
-        listingKey,
-        'urgent',
-        net,
-        composed.payload,
-        [...entry.shares, share],
-        this.inPlace(message),
-      ),
-    );
+    this.enqueueFor(message, listingKey, 'urgent', net, composed.payload, [...entry.shares, share]);
   }
 
   private enqueueDigestEntryAlone(listingKey: string, entry: DigestEntry): void {

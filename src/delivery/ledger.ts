@@ -21,25 +21,10 @@ export const partitionOf = (record: { topic: string; partition: number }): strin
 
 /**
  * The highest offset per partition among ledger keys (topic names hold neither '/' nor '|', so the
- * last '/' before the '|' ends the partition).
+ * last '/' before the '|' ends the partition), raised into `reach` (default a new map). A key that
+ * names no record's offset is passed over.
  */
-export function reachOf(keys: readonly string[]): Map<string, bigint> {
-  const reach = new Map<string, bigint>();
-  for (const key of keys) {
-    const bar = key.indexOf('|');
-    const origin = bar < 0 ? key : key.slice(0, bar);
-    const slash = origin.lastIndexOf('/');
-    if (slash < 0) continue;
-    const partition = origin.slice(0, slash);
-    const offset = BigInt(origin.slice(slash + 1));
-    const was = reach.get(partition);
-    if (was === undefined || offset > was) reach.set(partition, offset);
-  }
-  return reach;
-}
-
-/** `reached` raised to the offsets of `keys` (reachOf); a key not naming a record's offset is passed over. */
-function raise(reached: Map<string, bigint>, keys: readonly string[]): void {
+export function reachOf(keys: readonly string[], reach = new Map<string, bigint>()): Map<string, bigint> {
   for (const key of keys) {
     const bar = key.indexOf('|');
     const origin = bar < 0 ? key : key.slice(0, bar);
@@ -48,9 +33,10 @@ function raise(reached: Map<string, bigint>, keys: readonly string[]): void {
     if (slash < 0 || !/^\d+$/.test(digits)) continue;
     const partition = origin.slice(0, slash);
     const offset = BigInt(digits);
-    const was = reached.get(partition);
-    if (was === undefined || offset > was) reached.set(partition, offset);
+    const was = reach.get(partition);
+    if (was === undefined || offset > was) reach.set(partition, offset);
   }
+  return reach;
 }
 
 export interface MemoryLedgerOptions {
@@ -121,7 +107,7 @@ export function createMemoryLedger(
     },
     async record(keys) {
       const now = o.clock.now();
-      raise(reached, keys);
+      reachOf(keys, reached);
       for (const k of keys) {
         if (entries.delete(k)) bytes -= cost(k);
         entries.set(k, now + o.retentionMs);

@@ -32,7 +32,7 @@ import {
 } from '../ports/index.ts';
 import { createMemoryAnchors } from './anchors.ts';
 import { capacityOf } from './fold.ts';
-import { Lane } from './lane.ts';
+import { Lane, type LaneOptions } from './lane.ts';
 import { createMemoryPaceGate } from './pace-gate.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 
@@ -154,12 +154,18 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
   const pace = opts.pace ?? createMemoryPaceGate(clock);
   const anchors = opts.anchors ?? createMemoryAnchors(clock);
   const threaded = new Set(opts.threads?.channels ?? []);
-  const updating = new Set(opts.updates?.channels ?? []);
-  const noModes: ReadonlyMap<string, 'in-place' | 'new'> = new Map();
-  const modes = opts.updates?.modes ?? (() => noModes);
-  const updateBucket: PaceBucket = {
-    key: 'method:chat.update',
-    ...(opts.updates?.pace ?? { cap: 50, intervalMs: 60_000, burst: 10 }),
+  /** Update in place for a lane of a channel the destination can edit; none without `updates`. */
+  const { updates } = opts;
+  const updatesFor = (channel: string, channelKey: string): LaneOptions['updates'] => {
+    if (updates === undefined || opts.destination.canUpdate?.(channel) !== true) return undefined;
+    const listed = updates.channels.includes(channelKey);
+    const noModes: ReadonlyMap<string, 'in-place' | 'new'> = new Map();
+    return {
+      anchors,
+      windowMs: updates.windowMs,
+      bucket: { key: 'method:chat.update', ...updates.pace },
+      wanted: (rules) => wantsInPlace(rules, updates.modes?.() ?? noModes, listed),
+    };
   };
   const workspace: PaceBucket = { key: 'workspace', ...opts.workspace, burst: opts.workspace.cap };
   const lifetime = new AbortController();
@@ -233,6 +239,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
     let lane = lanes.get(channel);
     if (lane === undefined) {
       const channelKey = message.channelKey ?? channel;
+      const editing = updatesFor(channel, channelKey);
       const created: Lane = new Lane({
         channel,
         channelKey,
@@ -247,17 +254,7 @@ export function createDeliveryScheduler(opts: DeliverySchedulerOptions): Deliver
         ...(threaded.has(channelKey) && opts.threads !== undefined
           ? { threads: { anchors, windowMs: opts.threads.windowMs } }
           : {}),
-        ...(opts.destination.canUpdate?.(channel) === true
-          ? {
-              updates: {
-                anchors,
-                windowMs: opts.updates?.windowMs ?? 86_400_000,
-                bucket: updateBucket,
-                wanted: (rules: readonly string[] | undefined) =>
-                  wantsInPlace(rules, modes(), updating.has(channelKey)),
-              },
-            }
-          : {}),
+        ...(editing === undefined ? {} : { updates: editing }),
         policy,
         netZero: flood.netZero,
         digestQuietMs: flood.digestQuietMs,

@@ -27,6 +27,7 @@
 import type { Config } from '../config/index.ts';
 import type { SlackBlock } from '../domain/message.ts';
 import { parseMuteDuration } from '../domain/mute.ts';
+import { slackLimits } from './block-limits.ts';
 import { toPlain } from './mrkdwn.ts';
 
 /** The overflow menu on a single change's message. */
@@ -44,9 +45,6 @@ export const WHY_TEXT = 'Why did I get this?';
 export const RULE_MUTE_DURATION = '24h';
 /** Rule buttons on a digest, at most (a digest rarely has more rules; the CLI mutes the rest). */
 export const MAX_RULE_BUTTONS = 5;
-
-/** Slack's limits on what the menus carry. */
-export const menuLimits = { optionValue: 150, buttonValue: 2000, optionText: 75, buttonText: 75 } as const;
 
 /** What a click asks for. `duration` is as people type it ("24h"); `forMs` its length. */
 export type MenuAction =
@@ -109,9 +107,9 @@ export function listingMenu(
       duration: choice.duration,
       forMs: 0,
     });
-    if (value.length <= menuLimits.optionValue) options.push(option(choice.text, value));
+    if (value.length <= slackLimits.optionValue) options.push(option(choice.text, value));
   }
-  const why = whyValue(channelKey, listingId, rules, menuLimits.optionValue);
+  const why = whyValue(channelKey, listingId, rules, slackLimits.optionValue);
   if (why !== undefined) options.push(option(WHY_TEXT, why));
   if (options.length === 0) return undefined;
   return { type: 'overflow', action_id: LISTING_MENU_ACTION, options };
@@ -124,13 +122,19 @@ export function listingMenu(
 export function ruleButtons(channelKey: string, rules: readonly string[]): SlackBlock | undefined {
   const shown = [...new Set(rules)].slice(0, MAX_RULE_BUTTONS);
   const elements = shown.flatMap((rule, i) => {
-    const forMs = (parseMuteDuration(RULE_MUTE_DURATION) as { ms: number }).ms;
-    const value = encodeAction({ kind: 'mute-rule', channelKey, rule, duration: RULE_MUTE_DURATION, forMs });
-    if (value.length > menuLimits.buttonValue) return [];
+    // The value carries the duration as text; its length is the endpoint's to read (decodeAction).
+    const value = encodeAction({
+      kind: 'mute-rule',
+      channelKey,
+      rule,
+      duration: RULE_MUTE_DURATION,
+      forMs: 0,
+    });
+    if (value.length > slackLimits.buttonValue) return [];
     const text =
       shown.length === 1
         ? 'Mute this rule for 24 h'
-        : `${toPlain([{ text: `Mute “${rule}` }], menuLimits.buttonText - '” for 24 h'.length)}” for 24 h`;
+        : `${toPlain([{ text: `Mute “${rule}` }], slackLimits.buttonText - '” for 24 h'.length)}” for 24 h`;
     return [
       { type: 'button', text: { type: 'plain_text', text }, action_id: `${MUTE_RULE_ACTION}_${i}`, value },
     ];

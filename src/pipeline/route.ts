@@ -115,8 +115,8 @@ export function mismatch(
 
 export function route(event: ChangeEvent, signals: Signal[], config: Config): Routing {
   const byChannel = new Map<string, Route>();
-  /** Per channel, the throttles of the rules that sent something there, null for a rule without one. */
-  const throttles = new Map<string, Array<RuleThrottle | null>>();
+  /** Per channel, the throttles of the rules that sent something there (only channels with one). */
+  const throttles = new Map<string, RuleThrottle[]>();
   const add = (
     channelKey: string,
     signal: Signal,
@@ -130,13 +130,16 @@ export function route(event: ChangeEvent, signals: Signal[], config: Config): Ro
       const channel = config.channels[channelKey] ?? channelKey;
       r = { channelKey, channel, signals: [], rules: [], priority: 'normal' };
       byChannel.set(channelKey, r);
-      throttles.set(channelKey, []);
     }
     if (priority === 'urgent') r.priority = 'urgent';
     if (!r.signals.includes(signal)) r.signals.push(signal);
     if (!r.rules.includes(rule)) {
       r.rules.push(rule);
-      throttles.get(channelKey)?.push(throttle === undefined ? null : { rule, ...throttle });
+      if (throttle !== undefined) {
+        const limits = throttles.get(channelKey) ?? [];
+        limits.push({ rule, ...throttle });
+        throttles.set(channelKey, limits);
+      }
     }
   };
 
@@ -157,7 +160,10 @@ export function route(event: ChangeEvent, signals: Signal[], config: Config): Ro
   }
   // Keep each channel's signals in the order the filter produced them (field order).
   const routes = [...byChannel.values()].map((r) => {
-    const throttle = throttleOf(throttles.get(r.channelKey) ?? []);
+    const limits = throttles.get(r.channelKey);
+    // Binding when every rule that sent something here has a throttle (MessageThrottle.binding).
+    const throttle: MessageThrottle | undefined =
+      limits === undefined ? undefined : { limits, binding: limits.length === r.rules.length };
     return {
       ...r,
       signals: signals.filter((s) => r.signals.includes(s)),
@@ -165,11 +171,4 @@ export function route(event: ChangeEvent, signals: Signal[], config: Config): Ro
     };
   });
   return { routes, unmatched };
-}
-
-/** The throttles of a channel's rules (null: a rule without one), or undefined when none has one. */
-function throttleOf(rules: ReadonlyArray<RuleThrottle | null>): MessageThrottle | undefined {
-  const limits = rules.filter((t): t is RuleThrottle => t !== null);
-  if (limits.length === 0) return undefined;
-  return { limits, binding: limits.length === rules.length };
 }

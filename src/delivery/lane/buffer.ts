@@ -47,7 +47,8 @@ export function viewOf(buffer: FoldBuffer, pending: number, now: number, windowM
   return {
     queued,
     inDigest,
-    digestOpen: buffer.open !== undefined,
+    // A digest only throttled listings joined is no flood: other listings follow the budget.
+    digestOpen: buffer.open?.overflow === true,
     flooding: buffer.flooding || (buffer.lastCutAt !== undefined && now - buffer.lastCutAt < windowMs),
     pending,
   };
@@ -126,8 +127,9 @@ export function takeEntry(buffer: FoldBuffer, listingKey: string): DigestEntry |
 export function closeOpen(buffer: FoldBuffer, digest: DigestItem, flooding: boolean, now: number): boolean {
   if (buffer.open !== digest) return false;
   buffer.open = undefined;
-  buffer.flooding = flooding;
-  if (flooding) buffer.lastCutAt = now;
+  // Cut while only throttled listings joined it: no flood follows.
+  buffer.flooding = flooding && digest.overflow;
+  if (buffer.flooding) buffer.lastCutAt = now;
   return true;
 }
 

@@ -34,12 +34,12 @@ export interface MessageRef {
 export const NET_MAX_CHARS = 16_000;
 
 /** What the sender does with an in-place message: edit the one it found, or post (and remember). */
-export type UpdateDecision = { kind: 'post' } | { kind: 'update'; ts: string; channel: string };
+export type UpdateDecision = { kind: 'post' } | { kind: 'update'; ref: MessageRef };
 
 /** Pure: edit when the listing has a message in the channel the destination can edit; else post. */
 export function decideUpdate(ref: MessageRef | undefined, canUpdate: boolean): UpdateDecision {
   if (ref === undefined || !canUpdate || ref.ts === '') return { kind: 'post' };
-  return { kind: 'update', ts: ref.ts, channel: ref.channel };
+  return { kind: 'update', ref };
 }
 
 /**

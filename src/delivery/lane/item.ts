@@ -58,6 +58,12 @@ export interface DigestItem extends ItemBase {
   lastAddAt: number;
   /** Ends the digest's collecting wait once it is closed. */
   windowEnd?: AbortController;
+  /**
+   * Overflow joined it, not only throttled listings (lane.ts addToDigest): only such a digest is a
+   * flood. One a throttled listing opened pulls no other listing's change in (they follow the budget),
+   * and cut by its window it does not make the next overflow a digest (buffer.ts viewOf, closeOpen).
+   */
+  overflow: boolean;
 }
 
 export type Item = SingleItem | DigestItem;
@@ -79,7 +85,8 @@ export const newSingle = (
   payload: SlackPayload,
 ): SingleItem => ({ ...base(id, priority), kind: 'single', listingKey, net, payload });
 
-export const newDigest = (id: string, now: number): DigestItem => ({
+/** `overflow`: opened by overflow (default), not by a throttled listing. */
+export const newDigest = (id: string, now: number, overflow = true): DigestItem => ({
   ...base(id, 'normal'),
   kind: 'digest',
   entries: new Map(),
@@ -87,6 +94,7 @@ export const newDigest = (id: string, now: number): DigestItem => ({
   toMs: Number.NEGATIVE_INFINITY,
   openedAt: now,
   lastAddAt: now,
+  overflow,
 });
 
 /** The records' coordinates a share carries (one, or a fold run's). */

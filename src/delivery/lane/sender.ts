@@ -96,33 +96,35 @@ export function createSender(o: SenderOptions): Sender {
     signal: AbortSignal,
   ): Promise<Fate> => {
     const folded = foldedOf(item);
-    const said = { summary: summaryLine(item.payload), atMs: o.clock.now() };
+    const now = o.clock.now();
     const ref = await inPlace.refOf(listingKey);
-    const update = destination.update;
-    const decision = decideUpdate(ref, update !== undefined && destination.canUpdate?.(channel) === true);
-    if (ref !== undefined && decision.kind === 'update' && update !== undefined) {
+    const update = destination.canUpdate?.(channel) === true ? destination.update : undefined;
+    const decision = decideUpdate(ref, update !== undefined);
+    if (decision.kind === 'update' && update !== undefined) {
       // The net change since the message was first posted, when it says anything on its own; else the
       // newest change (a stock "low" then "recovered": "Stock recovered: 20" under "~Stock is low~").
-      const shown = netShown(ref.net, item);
-      const payload = editedPayload(shown.payload, ref.lines, said.atMs, ref.dropped);
-      const edited = await sendGated(
+      const { ref: edited } = decision;
+      const shown = netShown(edited.net, item);
+      const payload = editedPayload(shown.payload, edited.lines, now, edited.dropped);
+      const answer = await sendGated(
         channel,
         { ...gates, channel: inPlace.bucket },
-        () => update.call(destination, decision.channel, decision.ts, payload),
+        () => update.call(destination, edited.channel, edited.ts, payload),
         o,
         signal,
       );
-      if (edited.ok) {
+      if (answer.ok) {
         o.metrics.folded(channel, 'edited');
-        const next = withLine(ref, { summary: summaryLine(shown.payload), atMs: said.atMs });
-        const { net: _, ...rest } = next;
-        await inPlace.remember(listingKey, shown.net === undefined ? rest : { ...rest, net: shown.net });
-        return { kind: 'delivered', folded, ts: decision.ts };
+        const next = withLine(edited, { summary: summaryLine(shown.payload), atMs: now });
+        if (shown.net === undefined) delete next.net;
+        else next.net = shown.net;
+        await inPlace.remember(listingKey, next);
+        return { kind: 'delivered', folded, ts: edited.ts };
       }
-      if (!editGone(edited.error)) return { kind: 'failed', error: edited.error };
+      if (!editGone(answer.error)) return { kind: 'failed', error: answer.error };
       o.metrics.folded(channel, 'edit-gone');
       o.logger.info(
-        { channel, slackError: edited.error.details.slackError },
+        { channel, slackError: answer.error.details.slackError },
         'the message to edit is gone: posting the change anew',
       );
     }
@@ -132,7 +134,7 @@ export function createSender(o: SenderOptions): Sender {
     await inPlace.remember(listingKey, {
       ts,
       channel: posted.value.channel ?? channel,
-      lines: [said],
+      lines: [{ summary: summaryLine(item.payload), atMs: now }],
       dropped: 0,
       ...(item.net === undefined ? {} : { net: item.net }),
     });

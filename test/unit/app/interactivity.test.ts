@@ -142,6 +142,17 @@ async function setup(o: { mutes?: MuteStore; respond?: Respond } = {}): Promise<
   };
 }
 
+/** A mute store whose `add` answers only once `release()` is called (a slow store). */
+function slowMuteStore(): { slow: MuteStore; release: () => void } {
+  let answer: () => void = () => {};
+  const memory = createMemoryMuteStore({ clock: createManualClock() });
+  const slow: MuteStore = {
+    ...memory,
+    add: (m) => new Promise((resolve) => (answer = () => resolve(memory.add(m)))),
+  };
+  return { slow, release: () => answer() };
+}
+
 describe('interactivity: the signature gate', () => {
   it('refuses a forged signature with 401, counts it, and mutes nothing', async () => {
     const s = await setup();
@@ -269,13 +280,7 @@ describe('interactivity: acting on a click', () => {
   });
 
   it('answers 200 before the mute is written (a slow store does not keep Slack waiting)', async () => {
-    let release: () => void = () => {};
-    const clock = createManualClock();
-    const memory = createMemoryMuteStore({ clock });
-    const slow: MuteStore = {
-      ...memory,
-      add: (m) => new Promise((resolve) => (release = () => resolve(memory.add(m)))),
-    };
+    const { slow, release } = slowMuteStore();
     const s = await setup({ mutes: slow });
     const res = await s.click({ value: optionValue('42', 'Mute this listing for 7 d') });
     expect(res.status).toBe(200);
@@ -408,13 +413,7 @@ describe('interactivity: acting on a click', () => {
   });
 
   it('idle() waits for the clicks it acknowledged (the service closes the store after it)', async () => {
-    let release: () => void = () => {};
-    const clock = createManualClock();
-    const memory = createMemoryMuteStore({ clock });
-    const slow: MuteStore = {
-      ...memory,
-      add: (m) => new Promise((resolve) => (release = () => resolve(memory.add(m)))),
-    };
+    const { slow, release } = slowMuteStore();
     const s = await setup({ mutes: slow });
     await s.click({ value: optionValue('42', 'Mute this listing for 1 h') });
     let idle = false;

@@ -13,6 +13,7 @@ import { isNotifierError } from '../../../src/domain/errors.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { decide } from '../../../src/pipeline/index.ts';
 import type { DeliveryLedger, Fate, MessageComposer } from '../../../src/ports/index.ts';
+import { advanceAfterStart, testFlood } from '../../support/delivery.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 import { createManualClock, type ManualClock } from '../../support/fakes.ts';
@@ -27,17 +28,7 @@ const config: Config = parseConfig(
   'flood-test',
 );
 
-const flood: FloodOptions = {
-  enabled: true,
-  budgetMs: 10_000,
-  digestQuietMs: 2_000,
-  digestWindowMs: 10_000,
-  maxDigestItems: 20_000,
-  coalesce: true,
-  netZero: 'drop',
-  completeList: 'file',
-  channels: {},
-};
+const flood: FloodOptions = testFlood;
 
 function setup(
   options: {
@@ -108,15 +99,8 @@ beforeEach(() => {
   clock = createManualClock(0);
 });
 
-/**
- * Moves time `ms` on, after letting what was just submitted run up to its first wait: the calls start
- * asynchronously (the pace gate answers through a promise), so a clock moved at once would leave them
- * behind at the new time. advance(0) wakes only what is due now (fake timers' tickAsync does the same).
- */
-async function advance(ms: number): Promise<void> {
-  await clock.advance(0);
-  await clock.advance(ms);
-}
+/** Time `ms` on, once what was just submitted ran up to its first wait (advanceAfterStart). */
+const advance = (ms: number): Promise<void> => advanceAfterStart(clock, ms);
 
 describe('coalescing', () => {
   it('turns two changes of a queued listing into one message with the net change', async () => {

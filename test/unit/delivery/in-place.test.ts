@@ -15,12 +15,12 @@ import {
   NET_MAX_CHARS,
   withLine,
 } from '../../../src/delivery/lane/in-place.ts';
-import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { createDeliveryScheduler, floodOff, wantsInPlace } from '../../../src/delivery/scheduler.ts';
 import type { ChangeEvent } from '../../../src/domain/change.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { earlier, editedPayload, MAX_EDIT_LINES, summaryLine } from '../../../src/pipeline/edit.ts';
 import { decide } from '../../../src/pipeline/index.ts';
+import { unpaced } from '../../support/delivery.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 import { createManualClock, type ManualClock } from '../../support/fakes.ts';
@@ -59,11 +59,7 @@ function setup(opts: {
     composer: createComposer(() => config),
     flood: floodOff,
     clock,
-    perChannel: { intervalMs: 1, cap: 100 },
-    burst: 100,
-    workspace: { intervalMs: 1, cap: 100 },
-    maxQueuedPerChannel: 200,
-    retry: testRetryPolicy,
+    ...unpaced,
     anchors: createMemoryAnchors(clock),
     updates: {
       channels: opts.channels ?? ['sales-alerts'],
@@ -236,7 +232,7 @@ describe('the update decision and its parts (pure)', () => {
     expect(decideUpdate(undefined, true)).toEqual({ kind: 'post' });
     expect(decideUpdate(ref, false)).toEqual({ kind: 'post' });
     expect(decideUpdate({ ...ref, ts: '' }, true)).toEqual({ kind: 'post' });
-    expect(decideUpdate(ref, true)).toEqual({ kind: 'update', ts: '1.000001', channel: 'C1' });
+    expect(decideUpdate(ref, true)).toEqual({ kind: 'update', ref });
   });
 
   it('rules say first, in-place over new, then the channel', () => {

@@ -12,6 +12,7 @@ import type { ChangeEvent } from '../../../src/domain/change.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { decide } from '../../../src/pipeline/index.ts';
 import type { Fate, Submission } from '../../../src/ports/index.ts';
+import { advanceAfterStart, testFlood } from '../../support/delivery.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat, type FakeChat } from '../../support/fake-chat.ts';
 import { createManualClock, createRecordingMetrics, type ManualClock } from '../../support/fakes.ts';
@@ -30,27 +31,15 @@ const throttled: Config = parseConfig(
   'throttle-test',
 );
 
-const flood: FloodOptions = {
-  enabled: true,
-  budgetMs: 10_000,
-  digestQuietMs: 2_000,
-  digestWindowMs: 10_000,
-  maxDigestItems: 20_000,
-  coalesce: true,
-  netZero: 'drop',
-  completeList: 'file',
-  channels: {},
-};
+const flood: FloodOptions = testFlood;
 
 let clock: ManualClock;
 beforeEach(() => {
   clock = createManualClock(0);
 });
 
-async function advance(ms: number): Promise<void> {
-  await clock.advance(0);
-  await clock.advance(ms);
-}
+/** Time `ms` on, once what was just submitted ran up to its first wait (advanceAfterStart). */
+const advance = (ms: number): Promise<void> => advanceAfterStart(clock, ms);
 
 function setup(config: Config = throttled) {
   const chat: FakeChat = createFakeChat({ clock });

@@ -10,6 +10,7 @@ import {
 import type { OutboundMessage } from '../../../src/domain/message.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { type DeliveryResult, noopMetrics } from '../../../src/ports/index.ts';
+import { advanceAfterStart } from '../../support/delivery.ts';
 import { createFakeChat, type FakeChat, slackErrors } from '../../support/fake-chat.ts';
 import { createManualClock, type ManualClock } from '../../support/fakes.ts';
 
@@ -57,15 +58,8 @@ beforeEach(() => {
   clock = createManualClock(0);
 });
 
-/**
- * Moves time `ms` on, after letting what was just submitted run up to its first wait: the calls start
- * asynchronously (the pace gate answers through a promise), so a clock moved at once would leave them
- * behind at the new time. advance(0) wakes only what is due now (fake timers' tickAsync does the same).
- */
-async function advance(ms: number): Promise<void> {
-  await clock.advance(0);
-  await clock.advance(ms);
-}
+/** Time `ms` on, once what was just submitted ran up to its first wait (advanceAfterStart). */
+const advance = (ms: number): Promise<void> => advanceAfterStart(clock, ms);
 
 describe('DeliveryScheduler pace', () => {
   it('sends a burst of 3 at once, then one per second per channel, in order', async () => {

@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { createMemoryAnchors } from '../../../src/delivery/anchors.ts';
-import { testRetryPolicy } from '../../../src/delivery/retry-policy.ts';
 import { createDeliveryScheduler, floodOff } from '../../../src/delivery/scheduler.ts';
 import type { ChangeEvent } from '../../../src/domain/change.ts';
 import { createComposer } from '../../../src/pipeline/compose.ts';
 import { decide } from '../../../src/pipeline/index.ts';
+import { unpaced } from '../../support/delivery.ts';
 import { dec, makeUpdate } from '../../support/events.ts';
 import { createFakeChat } from '../../support/fake-chat.ts';
 import { createManualClock } from '../../support/fakes.ts';
@@ -39,11 +39,7 @@ describe('thread per listing', () => {
       composer: createComposer(() => config),
       flood: floodOff,
       clock,
-      perChannel: { intervalMs: 1, cap: 100 },
-      burst: 100,
-      workspace: { intervalMs: 1, cap: 100 },
-      maxQueuedPerChannel: 200,
-      retry: testRetryPolicy,
+      ...unpaced,
       threads: { channels: ['sales-alerts'], windowMs: 60_000 },
       anchors: createMemoryAnchors(clock),
     });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import type { SlackBlock, SlackPayload } from '../../../src/domain/message.ts';
-import { checkPayload } from '../../../src/pipeline/block-limits.ts';
+import { checkPayload, slackLimits } from '../../../src/pipeline/block-limits.ts';
 import { buildDigest } from '../../../src/pipeline/digest/index.ts';
 import { decide } from '../../../src/pipeline/index.ts';
 import {
@@ -12,7 +12,6 @@ import {
   LISTING_MENU_ACTION,
   listingMenu,
   type MenuAction,
-  menuLimits,
   ruleButtons,
   WHY_TEXT,
 } from '../../../src/pipeline/menus.ts';
@@ -135,7 +134,7 @@ describe('menus: values', () => {
         'a third rule with a long name',
       ]);
       const options = optionsOf(menu);
-      for (const o of options) expect(o.value.length).toBeLessThanOrEqual(menuLimits.optionValue);
+      for (const o of options) expect(o.value.length).toBeLessThanOrEqual(slackLimits.optionValue);
       if (menu === undefined) expect(length).toBeGreaterThan(120);
       else expect(options.length).toBeGreaterThan(0);
       expect(options.length).toBeLessThanOrEqual(5);
@@ -196,7 +195,7 @@ describe('menus: digest rule buttons', () => {
     expect(elements).toHaveLength(5);
     expect(new Set(elements.map((e) => e.action_id)).size).toBe(5);
     for (const e of elements) {
-      expect(e.text.text.length).toBeLessThanOrEqual(menuLimits.buttonText);
+      expect(e.text.text.length).toBeLessThanOrEqual(slackLimits.buttonText);
       expect(e.text.text).toMatch(/^Mute “.*” for 24 h$/s);
       expect(decodeAction(e.action_id, e.value)).toMatchObject({ kind: 'mute-rule', duration: '24h' });
     }
