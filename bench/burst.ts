@@ -44,6 +44,7 @@ import {
 import {
   cgroupAvailable,
   createMemoryCgroup,
+  deployedMallocEnv,
   deployedNodeOptions,
   type MemoryCgroup,
 } from '../test/support/cgroup.ts';
@@ -187,7 +188,11 @@ async function runService(
   }
   const child = await startChild(config, standin, {
     ...(cgroup === undefined ? {} : { cgroupProcsFile: cgroup.procsFile }),
-    env: { NODE_OPTIONS: serviceNodeOptions, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+    env: {
+      ...deployedMallocEnv(),
+      NODE_OPTIONS: serviceNodeOptions,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    },
   });
   let exited: string | null = null;
   void child.exited.then((code) => {

@@ -68,6 +68,14 @@ export function deployedNodeOptions(): string {
   return value.trim();
 }
 
+/** The Deployment's glibc malloc settings (its MALLOC_* variables), as an environment. */
+export function deployedMallocEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [, key, value] of deployment().matchAll(/name: (MALLOC_\w+)\s+value: "?([^"\s]+)"?/g))
+    env[key as string] = value as string;
+  return env;
+}
+
 /** The Deployment's `limits: { memory: NNNMi }`, in bytes. */
 export function deployedMemoryLimitBytes(): number {
   const mi = /limits:\s*\{\s*memory:\s*(\d+)Mi\s*\}/.exec(deployment())?.[1];

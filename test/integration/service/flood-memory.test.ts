@@ -16,6 +16,7 @@ import { capacityOf } from '../../../src/delivery/fold.ts';
 import {
   cgroupAvailable,
   createMemoryCgroup,
+  deployedMallocEnv,
   deployedMemoryLimitBytes,
   deployedNodeOptions,
   type MemoryCgroup,
@@ -79,7 +80,7 @@ describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployme
     expect(N).toBeGreaterThan(config.delivery.flood.maxFoldedRecords);
     const { child: started } = await startJoinedChild(config, standin, children, {
       cgroupProcsFile: cgroup.procsFile,
-      env: { NODE_OPTIONS: deployedNodeOptions() },
+      env: { ...deployedMallocEnv(), NODE_OPTIONS: deployedNodeOptions() },
     });
 
     const t0 = Date.now();
