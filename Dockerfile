@@ -13,8 +13,8 @@ ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=136"
 # glibc's malloc bounded, as k8s/app/deployment.yaml sets it (README, "Sizing memory and CPU").
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 # Node's module compile cache, warmed below: the service never loads the TypeScript stripper (about
-# 25 MB resident) and writes nothing there at run time (bin/warm-compile-cache.js).
-ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+# 25 MB resident) and writes nothing there at run time (bin/warm-compile-cache.js). Relative: to WORKDIR.
+ENV NODE_COMPILE_CACHE=.node-compile-cache
 WORKDIR /app
 # The lock carries every platform's optional packages, so `npm ci` accepts it anywhere.
 # --ignore-scripts: no production dependency needs an install script.
