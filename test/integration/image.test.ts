@@ -253,7 +253,9 @@ describe('Dockerfile, played through (no container engine here)', () => {
     expect(image.runLog.join('\n')).toMatch(/added \d+ packages/);
     // The compile cache is warmed at build time (bin/warm-compile-cache.js): the service reads it and writes nothing.
     expect(image.runLog.join('\n')).toMatch(/warm-compile-cache: \d+ modules in \/\S*\/\.node-compile-cache/);
-    expect((await readdir(join(image.files, image.workdir, '.node-compile-cache'))).length).toBeGreaterThan(0);
+    expect((await readdir(join(image.files, image.workdir, '.node-compile-cache'))).length).toBeGreaterThan(
+      0,
+    );
     expect(await readdir(join(image.dir, 'npm-cache')).catch(() => [])).not.toContain('_cacache');
   });
 
