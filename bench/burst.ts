@@ -44,7 +44,7 @@ import {
 import {
   cgroupAvailable,
   createMemoryCgroup,
-  deployedMallocEnv,
+  deployedEnv,
   deployedNodeOptions,
   type MemoryCgroup,
 } from '../test/support/cgroup.ts';
@@ -189,7 +189,7 @@ async function runService(
   const child = await startChild(config, standin, {
     ...(cgroup === undefined ? {} : { cgroupProcsFile: cgroup.procsFile }),
     env: {
-      ...deployedMallocEnv(),
+      ...deployedEnv(),
       NODE_OPTIONS: serviceNodeOptions,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     },

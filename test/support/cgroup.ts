@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 
 const ROOT = '/sys/fs/cgroup/memory';
 
@@ -61,19 +62,26 @@ export async function createMemoryCgroup(name: string, limitBytes: number): Prom
 const deployment = (): string =>
   readFileSync(new URL('../../k8s/app/deployment.yaml', import.meta.url), 'utf8');
 
-/** NODE_OPTIONS as k8s/app/deployment.yaml sets it: benches and tests run the service as deployed. */
-export function deployedNodeOptions(): string {
-  const value = /name: NODE_OPTIONS\s+value: (.+)/.exec(deployment())?.[1];
-  if (value === undefined) throw new Error('k8s/app/deployment.yaml sets no NODE_OPTIONS');
-  return value.trim();
+interface DeploymentEnv {
+  spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
 }
 
-/** The Deployment's glibc malloc settings (its MALLOC_* variables), as an environment. */
-export function deployedMallocEnv(): Record<string, string> {
+/**
+ * The service container's literal environment in k8s/app/deployment.yaml (NODE_OPTIONS, MALLOC_*,
+ * LOG_LEVEL; not the secrets'): benches and tests run the service as deployed.
+ */
+export function deployedEnv(): Record<string, string> {
+  const { containers } = (parse(deployment()) as DeploymentEnv).spec.template.spec;
   const env: Record<string, string> = {};
-  for (const [, key, value] of deployment().matchAll(/name: (MALLOC_\w+)\s+value: "?([^"\s]+)"?/g))
-    env[key as string] = value as string;
+  for (const { name, value } of containers[0]?.env ?? []) if (value !== undefined) env[name] = value;
   return env;
+}
+
+/** NODE_OPTIONS as the Deployment sets it. */
+export function deployedNodeOptions(): string {
+  const value = deployedEnv().NODE_OPTIONS;
+  if (value === undefined) throw new Error('k8s/app/deployment.yaml sets no NODE_OPTIONS');
+  return value;
 }
 
 /** The Deployment's `limits: { memory: NNNMi }`, in bytes. */

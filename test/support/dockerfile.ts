@@ -67,6 +67,20 @@ export function last(instructions: Instruction[], keyword: string): Instruction 
   return found;
 }
 
+/**
+ * What ENV instructions set, in order: key=value or key="value with spaces" (Docker strips the quotes
+ * and unescapes \" and \\).
+ */
+export function envOf(instructions: Instruction[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const step of instructions) {
+    if (step.keyword !== 'ENV') continue;
+    for (const [, key, quoted, bare] of step.raw.matchAll(/(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))/g))
+      env[key as string] = quoted === undefined ? (bare as string) : quoted.replace(/\\(.)/g, '$1');
+  }
+  return env;
+}
+
 /** HEALTHCHECK's command: the arguments after `CMD`, exec form. */
 export function healthcheckCommand(instruction: Instruction): string[] {
   const match = /^CMD\s+(\[.*\])$/.exec(instruction.raw);

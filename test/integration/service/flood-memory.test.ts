@@ -16,7 +16,7 @@ import { capacityOf } from '../../../src/delivery/fold.ts';
 import {
   cgroupAvailable,
   createMemoryCgroup,
-  deployedMallocEnv,
+  deployedEnv,
   deployedMemoryLimitBytes,
   deployedNodeOptions,
   type MemoryCgroup,
@@ -80,7 +80,7 @@ describe('service: a bulk larger than flood.maxFoldedRecords inside the Deployme
     expect(N).toBeGreaterThan(config.delivery.flood.maxFoldedRecords);
     const { child: started } = await startJoinedChild(config, standin, children, {
       cgroupProcsFile: cgroup.procsFile,
-      env: { ...deployedMallocEnv(), NODE_OPTIONS: deployedNodeOptions() },
+      env: deployedEnv(),
     });
 
     const t0 = Date.now();

@@ -9,7 +9,9 @@ import { ValidationSeverity, validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../../../src/config/index.ts';
+import { deployedEnv } from '../../support/cgroup.ts';
 import {
+  envOf,
   healthcheckCommand,
   last,
   parseDockerfile,
@@ -68,6 +70,15 @@ describe('Dockerfile', () => {
       spec: { template: { spec: { securityContext: { runAsUser: number; runAsGroup: number } } } };
     };
     expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsUser: uid, runAsGroup: gid });
+  });
+
+  it('sets the runtime memory settings (NODE_OPTIONS, MALLOC_*) the Deployment sets', () => {
+    const deployed = Object.entries(deployedEnv()).filter(([key]) => /^(NODE_OPTIONS|MALLOC_\w+)$/.test(key));
+    expect(deployed.map(([key]) => key)).toEqual(
+      expect.arrayContaining(['NODE_OPTIONS', 'MALLOC_ARENA_MAX']),
+    );
+    const image = envOf(instructions);
+    for (const [key, value] of deployed) expect({ [key]: image[key] }).toEqual({ [key]: value });
   });
 
   it('starts the CLI in exec form (signals reach node) and its CMD names a file the image holds', () => {
